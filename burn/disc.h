@@ -1,0 +1,115 @@
+/* burn/disc.h - the disc: drive, newest session, file data, commit of a new session.
+ *
+ * This layer knows libisoburn/libisofs/libburn and nothing about FUSE or the view.
+ * Errors are negative errno values; the library's own message is logged once where
+ * it is translated (drive.c: dfs_lib_error) and kept in dfs_disc_last_error().
+ *
+ * Table of contents:
+ *   drive.c    library set-up, open/close of a device, media state, fingerprint
+ *   image.c    walk of the imported newest session, extents and reads of file data
+ *   session.c  building the tree of the next session and writing it (commit)
+ */
+#ifndef DISCFS_BURN_DISC_H
+#define DISCFS_BURN_DISC_H
+
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+struct dfs_disc;
+
+enum dfs_media_state {
+    DFS_MEDIA_BLANK,      /* no session: empty tree, first commit writes session 1 */
+    DFS_MEDIA_APPENDABLE, /* sessions, room for another */
+    DFS_MEDIA_CLOSED,     /* finalized or full: read-only */
+};
+
+struct dfs_disc_info {
+    enum dfs_media_state state;
+    int sessions;            /* ISO sessions on the medium */
+    int emulated;            /* multi-session emulation (image file, overwriteable) */
+    uint32_t msc1;           /* start of the newest session */
+    uint32_t nwa;            /* next writable address */
+    char profile[80];        /* "stdio file", "CD-R", ... */
+    char volid[33];          /* volume id of the newest session */
+    char fingerprint[65];    /* identity of the disc, hex (see DESIGN.md, Identity) */
+};
+
+/* ---- drive.c ---- */
+
+/* Once per process, before any other call; returns 0 or -errno. */
+int dfs_libs_init(void);
+void dfs_libs_finish(void);
+
+/* Open DEVICE (a path to an image file, "stdio:PATH", "mmc:PATH" or /dev/srN) and
+ * import its newest session.  A missing or empty image file is a blank disc. */
+int dfs_disc_open(const char *device, struct dfs_disc **out);
+void dfs_disc_close(struct dfs_disc *d);
+const struct dfs_disc_info *dfs_disc_get_info(const struct dfs_disc *d);
+/* Blocks of 2048 bytes that the next session may still use: on image files the
+ * free space of the filesystem that holds the image, on drives the medium's. */
+uint64_t dfs_disc_free_blocks(struct dfs_disc *d);
+/* The message behind the last failure of this disc, or "" */
+const char *dfs_disc_last_error(const struct dfs_disc *d);
+
+/* ---- image.c ---- */
+
+/* One contiguous run of a file's data on the disc. */
+struct dfs_extent {
+    uint32_t lba;
+    uint64_t size; /* bytes */
+};
+
+/* One node of the imported tree, as handed to a walk callback. */
+struct dfs_disc_entry {
+    const char *name;       /* NULL for the root */
+    struct stat st;         /* mode, uid, gid, size, rdev, 1 s times; st_ino = disc inode or 0 */
+    const char *link;       /* symlink target */
+    struct dfs_extent *ext; /* file data (malloc'd, the callback may keep it: set *ext to NULL) */
+    int n_ext;
+    void *node;             /* opaque on-disc node, valid until dfs_disc_node_put() */
+};
+
+/* Called for every node below (and including) the root, parents before children.
+ * *child_cookie is handed back as parent_cookie for this node's children.
+ * Take a reference on e->node with dfs_disc_node_get() to keep it. */
+typedef int (*dfs_disc_walk_fn)(void *ctx, void *parent_cookie, struct dfs_disc_entry *e,
+                                void **child_cookie);
+int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root_cookie);
+void dfs_disc_node_get(void *node);
+void dfs_disc_node_put(void *node);
+
+/* Read file data held in EXT at byte offset OFF; returns bytes read or -errno.
+ * Safe to call from several threads at once, also while a commit runs. */
+ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext,
+                      void *buf, size_t size, off_t off);
+
+/* ---- session.c ---- */
+
+/* The tree of the next session is built node by node, parents first.  A file is
+ * either kept as it is on the disc (disc_node set: its data is not rewritten) or
+ * new content from a local file (local_path set). */
+struct dfs_commit_node {
+    const char *name;
+    struct stat st;          /* type and attributes to record */
+    const char *link;        /* symlinks */
+    void *disc_node;         /* files kept on the disc */
+    const char *local_path;  /* files with staged content */
+};
+
+struct dfs_commit;
+
+int dfs_commit_begin(struct dfs_disc *d, struct dfs_commit **out);
+/* Set the root directory's attributes. */
+int dfs_commit_root(struct dfs_commit *c, const struct stat *st);
+/* Add N under PARENT (NULL = root); *handle is the new directory for its children. */
+int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_node *n,
+                   void **handle);
+/* Write the session, activate it and import it again.  On failure nothing of the
+ * old sessions is touched and the disc is re-imported as it was. */
+int dfs_commit_write(struct dfs_commit *c);
+/* Free the builder (after write, or to give up before it). */
+void dfs_commit_end(struct dfs_commit *c);
+
+#endif

@@ -1,0 +1,446 @@
+/* burn/drive.c - library set-up, devices, media state and the disc fingerprint */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+int dfs_libs_init(void)
+{
+    char msg[1024];
+
+    if (!isoburn_is_compatible(isoburn_header_version_major, isoburn_header_version_minor,
+                               isoburn_header_version_micro, 0)) {
+        fprintf(stderr, "discfs: libisoburn is older than the one discfs was built with\n");
+        return -ENOSYS;
+    }
+    if (!isoburn_initialize(msg, 0)) {
+        fprintf(stderr, "discfs: cannot initialize libisoburn: %s\n", msg);
+        return -EIO;
+    }
+    /* Messages are queued and drained by dfs_lib_error(), never printed by the libraries. */
+    burn_msgs_set_severities("WARNING", "NEVER", "discfs: ");
+    iso_set_msgs_severities("WARNING", "NEVER", "discfs: ");
+    /* Byte-exact Rock Ridge names: every byte but '/' and NUL survives
+     * (reference/libisofs.md pitfall 4).  Joliet names of non-ASCII bytes are
+     * therefore Latin-1 interpretations. */
+    iso_set_local_charset("ISO-8859-1", 0);
+    return 0;
+}
+
+void dfs_libs_finish(void)
+{
+    isoburn_finish();
+}
+
+static const char *sev_rank[] = {"ALL", "DEBUG", "UPDATE", "NOTE", "HINT", "WARNING",
+                                 "SORRY", "MISHAP", "FAILURE", "FATAL", "ABORT", NULL};
+
+static int rank(const char *sev)
+{
+    for (int i = 0; sev_rank[i]; i++)
+        if (strcmp(sev, sev_rank[i]) == 0)
+            return i;
+    return 0;
+}
+
+int dfs_lib_error(struct dfs_disc *d, int err, const char *what)
+{
+    char text[4096], sev[80], best[4096] = "";
+    int code, os_errno, imgid, best_rank = -1;
+
+    /* err == 0 and no subject: the operation went well, its notes are dropped */
+    int quiet = err == 0 && !what;
+
+    while (burn_msgs_obtain("ALL", &code, text, &os_errno, sev) > 0) {
+        if (!quiet)
+            fprintf(stderr, "discfs: libburn %s: %s\n", sev, text);
+        if (rank(sev) >= best_rank) {
+            best_rank = rank(sev);
+            snprintf(best, sizeof(best), "%s", text);
+        }
+    }
+    while (iso_obtain_msgs("ALL", &code, &imgid, text, sev) > 0) {
+        if (!quiet)
+            fprintf(stderr, "discfs: libisofs %s: %s\n", sev, text);
+        if (rank(sev) >= best_rank) {
+            best_rank = rank(sev);
+            snprintf(best, sizeof(best), "%s", text);
+        }
+    }
+    if (err < 0 && what) {
+        if (best[0])
+            fprintf(stderr, "discfs: %s: %s\n", what, best);
+        else
+            fprintf(stderr, "discfs: %s: %s\n", what, strerror(-err));
+        if (d)
+            snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what,
+                     best[0] ? best : strerror(-err));
+    }
+    return err;
+}
+
+/* "PATH" (an image file), "stdio:PATH", "mmc:PATH" or "/dev/srN" -> libburn address */
+static int parse_device(struct dfs_disc *d, const char *device)
+{
+    const char *path = device;
+    char abs[PATH_MAX];
+
+    if (strncmp(device, "mmc:", 4) == 0) {
+        d->adr = strdup(device + 4);
+        return d->adr ? 0 : -ENOMEM;
+    }
+    if (strncmp(device, "/dev/", 5) == 0) {
+        struct stat st;
+        if (stat(device, &st) == 0 && (S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode))) {
+            d->adr = strdup(device);
+            return d->adr ? 0 : -ENOMEM;
+        }
+    }
+    if (strncmp(device, "stdio:", 6) == 0)
+        path = device + 6;
+    if (path[0] != '/') {
+        if (!getcwd(abs, sizeof(abs)))
+            return -errno;
+        if (strlen(abs) + strlen(path) + 2 > sizeof(abs))
+            return -ENAMETOOLONG;
+        strcat(abs, "/");
+        strcat(abs, path);
+        path = abs;
+    }
+    d->image_path = strdup(path);
+    if (!d->image_path || asprintf(&d->adr, "stdio:%s", path) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+/* An image file that libisoburn calls blank must really be empty (all zero in the
+ * first 64 KiB), else it is something else and we refuse to write over it. */
+static int check_blank_image(struct dfs_disc *d)
+{
+    char buf[65536];
+    ssize_t n;
+
+    if (d->image_fd < 0)
+        return 0;
+    n = pread(d->image_fd, buf, sizeof(buf), 0);
+    if (n < 0)
+        return -errno;
+    for (ssize_t i = 0; i < n; i++)
+        if (buf[i]) {
+            snprintf(d->last_error, sizeof(d->last_error),
+                     "'%s' is not an ISO 9660 image (no volume descriptor at block 16); "
+                     "refusing to use it as a disc: name an ISO image or a new file",
+                     d->image_path);
+            return -EMEDIUMTYPE;
+        }
+    return 0;
+}
+
+static void hex(const unsigned char *in, int n, char *out)
+{
+    for (int i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", in[i]);
+}
+
+/* DESIGN.md, Identity: profile, media id, session count, msc1, nwa and the newest
+ * session's volume descriptors.  Any blank disc has the same fingerprint. */
+static int make_fingerprint(struct dfs_disc *d)
+{
+    void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
+    char md5[16];
+    char head[256];
+    int err;
+
+    if (iso_md5_start(&ctx) < 0)
+        return -ENOMEM;
+    if (d->info.state == DFS_MEDIA_BLANK) {
+        snprintf(head, sizeof(head), "blank");
+        iso_md5_compute(ctx, head, strlen(head));
+    } else {
+        char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL;
+        char pvd[2048];
+
+        if (!d->image_path &&
+            burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0) {
+            snprintf(head, sizeof(head), "%s|%s|%s|", product ? product : "",
+                     c1 ? c1 : "", c2 ? c2 : "");
+            iso_md5_compute(ctx, head, strlen(head));
+        }
+        free(product);
+        free(book);
+        free(c1);
+        free(c2);
+        snprintf(head, sizeof(head), "%s|%d|%u|%u|", d->info.profile, d->info.sessions,
+                 d->info.msc1, d->info.nwa);
+        iso_md5_compute(ctx, head, strlen(head));
+        err = dfs_disc_read_blocks(d, d->info.msc1 + 16, pvd, 1);
+        if (err) {
+            char dummy[16];
+            iso_md5_end(&ctx, dummy);
+            return err;
+        }
+        iso_md5_compute(ctx, pvd, sizeof(pvd));
+    }
+    iso_md5_end(&ctx, md5);
+    hex((unsigned char *)md5, 16, d->info.fingerprint);
+    return 0;
+}
+
+static int read_toc(struct dfs_disc *d)
+{
+    struct isoburn_toc_disc *toc;
+    struct isoburn_toc_session **sess;
+    int n = 0, lba, nwa;
+    struct burn_write_opts *wo;
+
+    d->info.sessions = 0;
+    d->info.msc1 = 0;
+    toc = isoburn_toc_drive_get_disc(d->drive);
+    if (toc) {
+        sess = isoburn_toc_disc_get_sessions(toc, &n);
+        if (sess && n > 0) {
+            struct isoburn_toc_track **tr;
+            int nt = 0;
+            tr = isoburn_toc_session_get_tracks(sess[n - 1], &nt);
+            if (tr && nt > 0) {
+                struct burn_toc_entry e;
+                isoburn_toc_track_get_entry(tr[0], &e);
+                if (e.extensions_valid & 1)
+                    d->info.msc1 = e.start_lba;
+            }
+        }
+        d->info.sessions = n;
+        isoburn_toc_disc_free(toc);
+    }
+    if (isoburn_disc_get_msc1(d->drive, &lba) > 0 && lba > 0)
+        d->info.msc1 = lba;
+    d->info.nwa = 0;
+    wo = burn_write_opts_new(d->drive);
+    if (wo) {
+        if (isoburn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &nwa) > 0)
+            d->info.nwa = nwa;
+        if (d->info.state != DFS_MEDIA_CLOSED)
+            d->free_blocks = (uint64_t)isoburn_disc_available_space(d->drive, wo) / 2048;
+        burn_write_opts_free(wo);
+    }
+    return 0;
+}
+
+int dfs_disc_load(struct dfs_disc *d)
+{
+    struct isoburn_read_opts *ro = NULL;
+    enum burn_disc_status st;
+    int profile = 0, ret, err;
+    char what[600];
+
+    snprintf(what, sizeof(what), "cannot open '%s'", d->image_path ? d->image_path : d->adr);
+    /* bit5|bit6: attributes of staged files come from the view, not from the cache
+     * files' own ACL/xattrs. */
+    ret = isoburn_drive_aquire(&d->dinfo, d->adr, 1 | 32 | 64);
+    if (ret <= 0) {
+        d->dinfo = NULL;
+        return dfs_lib_error(d, ret == 0 ? -ENODEV : -EIO, what);
+    }
+    d->drive = d->dinfo[0].drive;
+    if (d->image_path && d->image_fd < 0) {
+        /* kept open across reloads: readers may be using it (see dfs_disc_read) */
+        d->image_fd = open(d->image_path, O_RDONLY | O_CLOEXEC);
+        if (d->image_fd < 0 && errno != ENOENT) {
+            err = dfs_lib_error(d, -errno, what);
+            goto out_release;
+        }
+    }
+    burn_disc_get_profile(d->drive, &profile, d->info.profile);
+    d->info.emulated = isoburn_needs_emulation(d->drive) == 1;
+    st = isoburn_disc_get_status(d->drive);
+    switch (st) {
+    case BURN_DISC_BLANK:
+        d->info.state = DFS_MEDIA_BLANK;
+        err = check_blank_image(d);
+        if (err) {
+            fprintf(stderr, "discfs: %s\n", d->last_error);
+            goto out_release;
+        }
+        break;
+    case BURN_DISC_APPENDABLE:
+        d->info.state = DFS_MEDIA_APPENDABLE;
+        break;
+    case BURN_DISC_FULL:
+        d->info.state = DFS_MEDIA_CLOSED;
+        break;
+    case BURN_DISC_EMPTY:
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "no disc in '%s': insert a disc and mount again", d->adr);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        err = -ENOMEDIUM;
+        goto out_release;
+    default:
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the medium in '%s' is not usable for ISO 9660 sessions (%s)", d->adr,
+                 d->info.profile);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        err = -EMEDIUMTYPE;
+        goto out_release;
+    }
+    read_toc(d);
+
+    if (isoburn_ropt_new(&ro, 0) <= 0) {
+        err = dfs_lib_error(d, -ENOMEM, what);
+        goto out_release;
+    }
+    /* AAIP (xattr, ACL) and the MD5 array are loaded; the session tag check is left
+     * to verification (it reads the tree twice). */
+    isoburn_ropt_set_extensions(ro, isoburn_ropt_noiso1999 | isoburn_ropt_nomd5tag |
+                                        isoburn_ropt_map_stripped |
+                                        isoburn_ropt_joliet_stripped);
+    isoburn_ropt_set_default_perms(ro, 0, 0, 0444);
+    ret = isoburn_read_image(d->drive, ro, &d->image);
+    isoburn_ropt_destroy(&ro, 0);
+    if (ret <= 0) {
+        d->image = NULL;
+        snprintf(what, sizeof(what), "cannot read the ISO 9660 tree of '%s'",
+                 d->image_path ? d->image_path : d->adr);
+        err = dfs_lib_error(d, -EIO, what);
+        if (d->info.state != DFS_MEDIA_BLANK)
+            err = -EMEDIUMTYPE;
+        goto out_release;
+    }
+    if (d->info.state == DFS_MEDIA_BLANK)
+        iso_image_set_volume_id(d->image, "DISCFS");
+    snprintf(d->info.volid, sizeof(d->info.volid), "%s",
+             iso_image_get_volume_id(d->image) ? iso_image_get_volume_id(d->image) : "");
+    err = make_fingerprint(d);
+    if (err) {
+        dfs_lib_error(d, err, what);
+        goto out_image;
+    }
+    dfs_lib_error(d, 0, NULL);
+    return 0;
+
+out_image:
+    iso_image_unref(d->image);
+    d->image = NULL;
+out_release:
+    isoburn_drive_release(d->drive, 0);
+    burn_drive_info_free(d->dinfo);
+    d->dinfo = NULL;
+    d->drive = NULL;
+    return err;
+}
+
+void dfs_disc_unload(struct dfs_disc *d)
+{
+    if (d->image)
+        iso_image_unref(d->image);
+    d->image = NULL;
+    if (d->drive) {
+        isoburn_drive_release(d->drive, 0);
+        burn_drive_info_free(d->dinfo);
+    }
+    d->drive = NULL;
+    d->dinfo = NULL;
+}
+
+int dfs_disc_open(const char *device, struct dfs_disc **out)
+{
+    struct dfs_disc *d = calloc(1, sizeof(*d));
+    int err;
+
+    if (!d)
+        return -ENOMEM;
+    d->image_fd = -1;
+    pthread_mutex_init(&d->read_lock, NULL);
+    err = parse_device(d, device);
+    if (!err)
+        err = dfs_disc_load(d);
+    if (err) {
+        *out = d; /* the caller may read last_error, then close */
+        return err;
+    }
+    *out = d;
+    return 0;
+}
+
+void dfs_disc_close(struct dfs_disc *d)
+{
+    if (!d)
+        return;
+    dfs_disc_unload(d);
+    if (d->image_fd >= 0)
+        close(d->image_fd);
+    pthread_mutex_destroy(&d->read_lock);
+    free(d->adr);
+    free(d->image_path);
+    free(d);
+}
+
+const struct dfs_disc_info *dfs_disc_get_info(const struct dfs_disc *d)
+{
+    return &d->info;
+}
+
+uint64_t dfs_disc_free_blocks(struct dfs_disc *d)
+{
+    if (d->image_path) {
+        struct statvfs sv;
+        char dir[PATH_MAX], *slash;
+
+        snprintf(dir, sizeof(dir), "%s", d->image_path);
+        slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        if (statvfs(dir, &sv) < 0)
+            return 0;
+        return (uint64_t)sv.f_bavail * sv.f_frsize / 2048;
+    }
+    return d->free_blocks;
+}
+
+const char *dfs_disc_last_error(const struct dfs_disc *d)
+{
+    return d ? d->last_error : "";
+}
+
+int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
+{
+    if (d->image_path) {
+        size_t want = (size_t)count * 2048, got = 0;
+        if (d->image_fd < 0)
+            return -EIO;
+        while (got < want) {
+            ssize_t n = pread(d->image_fd, (char *)buf + got, want - got,
+                              (off_t)lba * 2048 + (off_t)got);
+            if (n < 0) {
+                if (errno == EINTR)
+                    continue;
+                return -errno;
+            }
+            if (n == 0) { /* past the end of the file: reads as zeros */
+                memset((char *)buf + got, 0, want - got);
+                break;
+            }
+            got += (size_t)n;
+        }
+        return 0;
+    }
+    {
+        off_t done = 0;
+        int ret;
+
+        pthread_mutex_lock(&d->read_lock);
+        ret = burn_read_data(d->drive, (off_t)lba * 2048, buf, (off_t)count * 2048, &done,
+                             2);
+        pthread_mutex_unlock(&d->read_lock);
+        if (ret <= 0)
+            return dfs_lib_error(d, -EIO, "cannot read from the disc");
+        return 0;
+    }
+}

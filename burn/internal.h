@@ -1,0 +1,39 @@
+/* burn/internal.h - state shared by drive.c, image.c and session.c */
+#ifndef DISCFS_BURN_INTERNAL_H
+#define DISCFS_BURN_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <libburn/libburn.h>
+#include <libisofs/libisofs.h>
+#include <libisoburn/libisoburn.h>
+#include <pthread.h>
+
+#include "disc.h"
+
+struct dfs_disc {
+    char *adr;                  /* libburn address: "stdio:/abs/path" or a drive path */
+    char *image_path;           /* image files: the file itself, else NULL */
+    int image_fd;               /* image files: O_RDONLY fd for data reads, -1 if absent */
+    struct burn_drive_info *dinfo;
+    struct burn_drive *drive;
+    IsoImage *image;            /* newest session, attached to the drive; own reference */
+    pthread_mutex_t read_lock;  /* serializes burn_read_data() on real drives */
+    struct dfs_disc_info info;
+    uint64_t free_blocks;       /* drives: free blocks at the last load */
+    char last_error[8192];
+};
+
+/* drive.c */
+/* Drain the library message queues into the log; keep the worst one in d->last_error
+ * (d may be NULL).  Returns ERR unchanged so that it can end a return statement. */
+int dfs_lib_error(struct dfs_disc *d, int err, const char *what);
+/* Acquire the drive and import the newest session into d->image, filling d->info. */
+int dfs_disc_load(struct dfs_disc *d);
+/* Release the image and the drive. */
+void dfs_disc_unload(struct dfs_disc *d);
+/* Read whole 2048-byte blocks from the medium. */
+int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
+
+#endif

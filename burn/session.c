@@ -1,0 +1,290 @@
+/* burn/session.c - the next session: its tree, and writing it after the old ones
+ *
+ * The imported image (d->image) is turned into the tree of the next session:
+ * dfs_commit_begin() takes every child of the root out (keeping a reference), and
+ * dfs_commit_add() builds the new tree from the caller's description.  Files kept
+ * from the disc are the imported IsoFile nodes themselves, moved into place, so
+ * libisofs records their old extents instead of writing their data again
+ * (reference/libisofs.md §2: "old unchanged files are referenced by LBA").
+ * Directories are always new: every session rewrites the whole tree anyway.
+ *
+ * Reference counting: a node taken from a parent is owned by whoever took it;
+ * iso_dir_add_node() hands that ownership to the new parent.  A node the caller
+ * keeps a reference on (dfs_disc_node_get) and that has no parent any more gets a
+ * fresh reference before it is added.
+ */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CD_MIN_TRACK 300  /* libburn pads CD tracks to 300 blocks */
+#define EMUL_ALIGN 32     /* libisoburn's session alignment on emulated media */
+
+struct dfs_commit {
+    struct dfs_disc *d;
+    IsoNode **old; /* children of the old root, one reference each */
+    size_t n_old;
+};
+
+int dfs_commit_begin(struct dfs_disc *d, struct dfs_commit **out)
+{
+    struct dfs_commit *c;
+    IsoDir *root;
+    IsoDirIter *it;
+    IsoNode *child;
+    size_t cap = 0;
+
+    if (d->info.state == DFS_MEDIA_CLOSED)
+        return -EROFS;
+    c = calloc(1, sizeof(*c));
+    if (!c)
+        return -ENOMEM;
+    c->d = d;
+    root = iso_image_get_root(d->image);
+    if (iso_dir_get_children(root, &it) < 0) {
+        free(c);
+        return -ENOMEM;
+    }
+    while (iso_dir_iter_next(it, &child) == 1) {
+        if (c->n_old == cap) {
+            IsoNode **n;
+            cap = cap ? 2 * cap : 64;
+            n = realloc(c->old, cap * sizeof(*n));
+            if (!n) {
+                iso_dir_iter_free(it);
+                dfs_commit_end(c);
+                return -ENOMEM;
+            }
+            c->old = n;
+        }
+        c->old[c->n_old++] = child;
+    }
+    iso_dir_iter_free(it);
+    for (size_t i = 0; i < c->n_old; i++)
+        iso_node_take(c->old[i]); /* the root's reference is now ours */
+    *out = c;
+    return 0;
+}
+
+void dfs_commit_end(struct dfs_commit *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; i < c->n_old; i++)
+        iso_node_unref(c->old[i]);
+    free(c->old);
+    free(c);
+}
+
+static void set_attrs(IsoNode *n, const struct stat *st)
+{
+    iso_node_set_permissions(n, st->st_mode & 07777);
+    iso_node_set_uid(n, st->st_uid);
+    iso_node_set_gid(n, st->st_gid);
+    iso_node_set_mtime(n, st->st_mtim.tv_sec);
+    iso_node_set_atime(n, st->st_atim.tv_sec);
+    iso_node_set_ctime(n, st->st_ctim.tv_sec);
+}
+
+int dfs_commit_root(struct dfs_commit *c, const struct stat *st)
+{
+    set_attrs((IsoNode *)iso_image_get_root(c->d->image), st);
+    return 0;
+}
+
+static int iso_err(struct dfs_disc *d, int ret, const char *name)
+{
+    char what[512];
+    int err = ret == (int)ISO_OUT_OF_MEM ? -ENOMEM
+              : ret == (int)ISO_NODE_NAME_NOT_UNIQUE ? -EEXIST
+              : ret == (int)ISO_FILE_DOESNT_EXIST ? -ENOENT
+                                                   : -EIO;
+    snprintf(what, sizeof(what), "cannot put '%s' into the new session", name);
+    return dfs_lib_error(d, err, what);
+}
+
+int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_node *n,
+                   void **handle)
+{
+    IsoImage *img = c->d->image;
+    IsoDir *dir = parent ? parent : iso_image_get_root(img);
+    IsoNode *node = NULL;
+    int ret;
+
+    if (n->disc_node) {
+        node = n->disc_node;
+        if (iso_node_get_parent(node))
+            iso_node_take(node);
+        else
+            iso_node_ref(node);
+        ret = iso_image_set_node_name(img, node, n->name, 0);
+        if (ret >= 0)
+            ret = iso_dir_add_node(dir, node, ISO_REPLACE_NEVER);
+        if (ret < 0) {
+            iso_node_unref(node);
+            return iso_err(c->d, ret, n->name);
+        }
+    } else if (S_ISDIR(n->st.st_mode)) {
+        ret = iso_image_add_new_dir(img, dir, n->name, (IsoDir **)&node);
+    } else if (S_ISREG(n->st.st_mode)) {
+        ret = iso_tree_add_new_node(img, dir, n->name, n->local_path, &node);
+    } else if (S_ISLNK(n->st.st_mode)) {
+        ret = iso_image_add_new_symlink(img, dir, n->name, n->link, (IsoSymlink **)&node);
+    } else {
+        ret = iso_image_add_new_special(img, dir, n->name, n->st.st_mode, n->st.st_rdev,
+                                        (IsoSpecial **)&node);
+    }
+    if (ret < 0)
+        return iso_err(c->d, ret, n->name);
+    set_attrs(node, &n->st);
+    if (handle)
+        *handle = iso_node_get_type(node) == LIBISO_DIR ? (void *)node : NULL;
+    return 0;
+}
+
+static struct isoburn_imgen_opts *gen_opts(void)
+{
+    struct isoburn_imgen_opts *o;
+
+    if (isoburn_igopt_new(&o, 0) <= 0)
+        return NULL;
+    isoburn_igopt_set_level(o, 3); /* files of 4 GiB and more */
+    isoburn_igopt_set_extensions(o, isoburn_igopt_rockridge | isoburn_igopt_joliet |
+                                        isoburn_igopt_aaip | isoburn_igopt_hardlinks |
+                                        isoburn_igopt_session_md5 | isoburn_igopt_file_md5);
+    isoburn_igopt_set_relaxed(o, isoburn_igopt_allow_deep_paths |
+                                     isoburn_igopt_allow_longer_paths |
+                                     isoburn_igopt_always_gmt | isoburn_igopt_dir_rec_mtime);
+    return o;
+}
+
+/* Pad the track: CD tracks to their minimum size, emulated sessions up to the
+ * next aligned address (else stale volume descriptors of older sessions could be
+ * found by a TOC scan).  Returns the padding in blocks. */
+static int track_padding(struct dfs_disc *d, struct burn_disc *disc, struct burn_write_opts *bo,
+                         int *img_sectors)
+{
+    struct burn_session **s;
+    struct burn_track **t;
+    int ns = 0, nt = 0, pad = 0, lba = 0, nwa = 0, profile = 0;
+    char name[80];
+
+    *img_sectors = burn_disc_get_sectors(disc);
+    s = burn_disc_get_sessions(disc, &ns);
+    if (!s || ns < 1)
+        return -EIO;
+    t = burn_session_get_tracks(s[0], &nt);
+    if (!t || nt < 1)
+        return -EIO;
+    burn_disc_get_profile(d->drive, &profile, name);
+    if ((profile == 0x09 || profile == 0x0a) && *img_sectors < CD_MIN_TRACK)
+        pad = CD_MIN_TRACK - *img_sectors;
+    if (isoburn_needs_emulation(d->drive) == 1) {
+        if (isoburn_disc_track_lba_nwa(d->drive, bo, 0, &lba, &nwa) <= 0)
+            nwa = 0;
+        if ((nwa + *img_sectors + pad) % EMUL_ALIGN)
+            pad += EMUL_ALIGN - (nwa + *img_sectors + pad) % EMUL_ALIGN;
+    }
+    burn_track_define_data(t[0], 0, pad * 2048, 0, BURN_MODE1);
+    return pad;
+}
+
+static void wait_idle(struct burn_drive *drive)
+{
+    while (burn_drive_get_status(drive, NULL) == BURN_DRIVE_SPAWNING)
+        usleep(10000);
+    while (burn_drive_get_status(drive, NULL) != BURN_DRIVE_IDLE)
+        usleep(20000);
+}
+
+int dfs_commit_write(struct dfs_commit *c)
+{
+    struct dfs_disc *d = c->d;
+    struct isoburn_imgen_opts *o;
+    struct burn_disc *disc = NULL;
+    struct burn_write_opts *bo = NULL;
+    char what[600], reasons[BURN_REASONS_LEN];
+    int ret, err = 0, pad, sectors;
+    off_t space;
+
+    snprintf(what, sizeof(what), "cannot write a session to '%s'",
+             d->image_path ? d->image_path : d->adr);
+    o = gen_opts();
+    if (!o)
+        return dfs_lib_error(d, -ENOMEM, what);
+    ret = isoburn_prepare_disc(d->drive, &disc, o);
+    if (ret <= 0) {
+        err = dfs_lib_error(d, -EIO, what);
+        goto out_opts;
+    }
+    bo = burn_write_opts_new(d->drive);
+    if (!bo) {
+        err = dfs_lib_error(d, -ENOMEM, what);
+        goto out_cancel;
+    }
+    burn_write_opts_set_perform_opc(bo, 0);
+    burn_write_opts_set_underrun_proof(bo, 1);
+    /* sequential media keep the disc open for the next session; on emulated media
+     * (image files, overwriteable discs) libisoburn does the sessions itself and
+     * libburn refuses the multi flag */
+    burn_write_opts_set_multi(bo, isoburn_needs_emulation(d->drive) != 1);
+    pad = track_padding(d, disc, bo, &sectors);
+    if (pad < 0) {
+        err = dfs_lib_error(d, pad, what);
+        goto out_cancel;
+    }
+    space = isoburn_disc_available_space(d->drive, bo) / 2048;
+    if (space < sectors + pad) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "%s: the session needs %d blocks, the disc has %lld free", what,
+                 sectors + pad, (long long)space);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        err = -ENOSPC;
+        goto out_cancel;
+    }
+    if (burn_write_opts_auto_write_type(bo, disc, reasons, 0) == BURN_WRITE_NONE) {
+        snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what, reasons);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        err = -EIO;
+        goto out_cancel;
+    }
+    isoburn_disc_write(bo, disc);
+    wait_idle(d->drive);
+    if (!isoburn_drive_wrote_well(d->drive)) {
+        err = dfs_lib_error(d, -EIO, what);
+        goto out_cancel;
+    }
+    if (isoburn_activate_session(d->drive) <= 0) {
+        err = dfs_lib_error(d, -EIO, what);
+        goto out_free;
+    }
+    burn_disc_free(disc);
+    disc = NULL;
+    isoburn_sync_after_write(d->drive, NULL, 0);
+    burn_write_opts_free(bo);
+    isoburn_igopt_destroy(&o, 0);
+    dfs_lib_error(d, 0, NULL);
+    /* the new session becomes the base: import it again */
+    dfs_disc_unload(d);
+    err = dfs_disc_load(d);
+    if (err)
+        fprintf(stderr, "discfs: the session was written, but reading it back failed: %s\n",
+                d->last_error);
+    return err;
+
+out_cancel:
+    isoburn_cancel_prepared_write(d->drive, NULL, 0);
+out_free:
+    if (disc)
+        burn_disc_free(disc);
+    if (bo)
+        burn_write_opts_free(bo);
+    isoburn_sync_after_write(d->drive, NULL, 0);
+out_opts:
+    isoburn_igopt_destroy(&o, 0);
+    return err;
+}

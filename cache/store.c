@@ -1,0 +1,201 @@
+/* cache/store.c - content files of the stage directory (see store.h) */
+#define _GNU_SOURCE
+#include "store.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+char *dfs_store_default_root(void)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME");
+    const char *home = getenv("HOME");
+    char *out = NULL;
+
+    if (xdg && xdg[0] == '/') {
+        if (asprintf(&out, "%s/discfs", xdg) < 0)
+            return NULL;
+    } else if (home && home[0] == '/') {
+        if (asprintf(&out, "%s/.cache/discfs", home) < 0)
+            return NULL;
+    } else {
+        if (asprintf(&out, "/tmp/discfs-%u", (unsigned)getuid()) < 0)
+            return NULL;
+    }
+    return out;
+}
+
+/* mkdir -p with mode 0700 for the components we create */
+static int mkdir_p(const char *path)
+{
+    char *p = strdup(path);
+    int err = 0;
+
+    if (!p)
+        return -ENOMEM;
+    for (char *c = p + 1;; c++) {
+        if (*c == '/' || *c == '\0') {
+            char saved = *c;
+            *c = '\0';
+            if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+                err = -errno;
+                break;
+            }
+            *c = saved;
+            if (saved == '\0')
+                break;
+        }
+    }
+    free(p);
+    return err;
+}
+
+int dfs_store_open(struct dfs_store *s, const char *root, const char *key)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *de;
+    int err;
+
+    memset(s, 0, sizeof(*s));
+    s->data_fd = -1;
+    if (asprintf(&s->dir, "%s/%s", root, key) < 0) {
+        s->dir = NULL;
+        return -ENOMEM;
+    }
+    err = mkdir_p(s->dir);
+    if (err)
+        goto out_free;
+    /* the stage holds private copies of the user's files */
+    if (chmod(root, 0700) < 0 || chmod(s->dir, 0700) < 0) {
+        err = -errno;
+        goto out_free;
+    }
+    {
+        char data[4096];
+        snprintf(data, sizeof(data), "%s/data", s->dir);
+        if (mkdir(data, 0700) < 0 && errno != EEXIST) {
+            err = -errno;
+            goto out_free;
+        }
+        s->data_fd = open(data, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (s->data_fd < 0) {
+            err = -errno;
+            goto out_free;
+        }
+    }
+    if (fstat(s->data_fd, &st) < 0) {
+        err = -errno;
+        goto out_close;
+    }
+    d = fdopendir(dup(s->data_fd));
+    if (!d) {
+        err = -errno;
+        goto out_close;
+    }
+    rewinddir(d); /* the dup shares its offset with data_fd */
+    while ((de = readdir(d))) {
+        char *end;
+        uint64_t id = strtoull(de->d_name, &end, 16);
+        if (*end == '\0' && end != de->d_name && id >= s->next_id)
+            s->next_id = id + 1;
+    }
+    closedir(d);
+    if (s->next_id == 0)
+        s->next_id = 1;
+    return 0;
+
+out_close:
+    close(s->data_fd);
+    s->data_fd = -1;
+out_free:
+    free(s->dir);
+    s->dir = NULL;
+    return err;
+}
+
+void dfs_store_close(struct dfs_store *s)
+{
+    if (s->data_fd >= 0)
+        close(s->data_fd);
+    s->data_fd = -1;
+    free(s->dir);
+    s->dir = NULL;
+}
+
+static void id_name(uint64_t id, char name[17])
+{
+    snprintf(name, 17, "%016" PRIx64, id);
+}
+
+int dfs_store_create(struct dfs_store *s, uint64_t *id)
+{
+    char name[17];
+
+    for (;;) {
+        uint64_t n = __atomic_fetch_add(&s->next_id, 1, __ATOMIC_RELAXED);
+        int fd;
+
+        id_name(n, name);
+        fd = openat(s->data_fd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd >= 0) {
+            *id = n;
+            return fd;
+        }
+        if (errno != EEXIST)
+            return -errno;
+    }
+}
+
+int dfs_store_open_file(const struct dfs_store *s, uint64_t id, int flags)
+{
+    char name[17];
+    int fd;
+
+    id_name(id, name);
+    fd = openat(s->data_fd, name, (flags & ~O_CREAT) | O_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int dfs_store_path(const struct dfs_store *s, uint64_t id, char *buf, size_t len)
+{
+    int n = snprintf(buf, len, "%s/data/%016" PRIx64, s->dir, id);
+    return (n < 0 || (size_t)n >= len) ? -ENAMETOOLONG : 0;
+}
+
+int dfs_store_remove(const struct dfs_store *s, uint64_t id)
+{
+    char name[17];
+
+    id_name(id, name);
+    if (unlinkat(s->data_fd, name, 0) < 0 && errno != ENOENT)
+        return -errno;
+    return 0;
+}
+
+long dfs_store_count(const struct dfs_store *s)
+{
+    DIR *d = fdopendir(dup(s->data_fd));
+    struct dirent *de;
+    long n = 0;
+
+    if (!d)
+        return -errno;
+    rewinddir(d);
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            n++;
+    closedir(d);
+    return n;
+}
+
+int dfs_store_sync_dir(const struct dfs_store *s)
+{
+    return fsync(s->data_fd) < 0 ? -errno : 0;
+}

@@ -1,0 +1,46 @@
+/* cache/store.h - the stage directory of one disc: content files of staged data.
+ *
+ * Layout under the cache root (default $XDG_CACHE_HOME/discfs, else ~/.cache/discfs):
+ *
+ *   ROOT/                      0700
+ *   ROOT/<key>/                0700, one stage per disc identity (key = fingerprint hex)
+ *   ROOT/<key>/data/<id>       content of a staged file, id = 16 hex digits
+ *
+ * A content file is created empty or as a copy of on-disc data (copy-up), written with
+ * pwrite by the view, and removed once a commit that contains it has been verified.
+ * Nothing here knows about FUSE or libburn.  Errors are negative errno values.
+ */
+#ifndef DISCFS_CACHE_STORE_H
+#define DISCFS_CACHE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct dfs_store {
+    char *dir;     /* ROOT/<key> */
+    int data_fd;   /* ROOT/<key>/data, O_DIRECTORY */
+    uint64_t next_id;
+};
+
+/* The default cache root for this user; returns a malloc'd string or NULL (ENOMEM). */
+char *dfs_store_default_root(void);
+
+/* Open (creating as needed, mode 0700) the stage ROOT/KEY.  Existing content files
+ * are kept: ids continue after the highest one present. */
+int dfs_store_open(struct dfs_store *s, const char *root, const char *key);
+void dfs_store_close(struct dfs_store *s);
+
+/* Create a new, empty content file; returns an O_RDWR fd and its id. */
+int dfs_store_create(struct dfs_store *s, uint64_t *id);
+/* Open an existing content file (flags as for open(2), without O_CREAT). */
+int dfs_store_open_file(const struct dfs_store *s, uint64_t id, int flags);
+/* Path of a content file, for libraries that open by name. */
+int dfs_store_path(const struct dfs_store *s, uint64_t id, char *buf, size_t len);
+int dfs_store_remove(const struct dfs_store *s, uint64_t id);
+/* Number of content files present (for tests and the inspector). */
+long dfs_store_count(const struct dfs_store *s);
+/* fsync one content file's directory entry (after create) */
+int dfs_store_sync_dir(const struct dfs_store *s);
+
+#endif

@@ -1,0 +1,291 @@
+/* fs/file.c - file data: open handles, reads from the disc or the stage, copy-up */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define COPY_CHUNK (1 << 20)
+
+/* Copy the on-disc data of INO into a new content file (v->lock held).  The
+ * content file is complete and synced before the inode points at it. */
+int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
+{
+    uint64_t id;
+    char *buf = NULL;
+    off_t done = 0;
+    int fd, err = 0;
+
+    fd = dfs_store_create(v->store, &id);
+    if (fd < 0)
+        return fd;
+    if (ino->st.st_size > 0) {
+        buf = malloc(COPY_CHUNK);
+        if (!buf) {
+            err = -ENOMEM;
+            goto out_remove;
+        }
+    }
+    while (done < ino->st.st_size) {
+        size_t want = ino->st.st_size - done < COPY_CHUNK ? (size_t)(ino->st.st_size - done)
+                                                          : COPY_CHUNK;
+        ssize_t n = dfs_disc_read(v->disc, ino->ext, ino->n_ext, buf, want, done);
+        if (n <= 0) {
+            err = n < 0 ? (int)n : -EIO;
+            goto out_remove;
+        }
+        if (pwrite(fd, buf, (size_t)n, done) != n) {
+            err = errno ? -errno : -EIO;
+            goto out_remove;
+        }
+        done += n;
+    }
+    if (fsync(fd) < 0) {
+        err = -errno;
+        goto out_remove;
+    }
+    free(buf);
+    close(fd);
+    ino->cache_id = id;
+    ino->stage_gen++;
+    dfs_disc_node_put(ino->disc_node);
+    ino->disc_node = NULL;
+    free(ino->ext);
+    ino->ext = NULL;
+    ino->n_ext = 0;
+    {
+        off_t size = ino->st.st_size;
+        ino->st.st_size = 0;
+        dfs_view_set_staged_size(v, ino, size);
+    }
+    return 0;
+
+out_remove:
+    free(buf);
+    close(fd);
+    dfs_store_remove(v->store, id);
+    fprintf(stderr, "discfs: cannot copy inode %llu into the cache: %s\n",
+            (unsigned long long)ino->id, strerror(-err));
+    return err;
+}
+
+/* Make F's fd match the inode's current content file (v->lock held). */
+static int refresh_fd(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f)
+{
+    if (f->fd >= 0 && f->gen == ino->stage_gen)
+        return 0;
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    f->gen = ino->stage_gen;
+    if (!ino->cache_id)
+        return 0;
+    f->fd = dfs_store_open_file(v->store, ino->cache_id, O_RDWR);
+    return f->fd < 0 ? f->fd : 0;
+}
+
+int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_file **out)
+{
+    struct dfs_inode *ino;
+    struct dfs_file *f;
+    int err = 0, wr = (flags & O_ACCMODE) != O_RDONLY;
+
+    f = calloc(1, sizeof(*f));
+    if (!f)
+        return -ENOMEM;
+    f->fd = -1;
+    f->id = id;
+    f->writable = wr;
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    if (!ino)
+        err = -ESTALE;
+    else if (S_ISDIR(ino->st.st_mode))
+        err = -EISDIR;
+    else if (!S_ISREG(ino->st.st_mode))
+        err = -EINVAL;
+    else if ((wr || (flags & O_TRUNC)) && v->readonly)
+        err = -EROFS;
+    if (err)
+        goto out;
+    if ((flags & O_TRUNC) && ino->st.st_size > 0) {
+        if (ino->cache_id) {
+            int fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
+            if (fd < 0 || ftruncate(fd, 0) < 0)
+                err = fd < 0 ? fd : -errno;
+            if (fd >= 0)
+                close(fd);
+        } else {
+            /* nothing to copy: the new content starts empty */
+            int fd = dfs_store_create(v->store, &ino->cache_id);
+            if (fd < 0) {
+                ino->cache_id = 0;
+                err = fd;
+            } else {
+                close(fd);
+                ino->stage_gen++;
+                dfs_disc_node_put(ino->disc_node);
+                ino->disc_node = NULL;
+                free(ino->ext);
+                ino->ext = NULL;
+                ino->n_ext = 0;
+                ino->st.st_size = 0;
+            }
+        }
+        if (err)
+            goto out;
+        dfs_view_set_staged_size(v, ino, 0);
+        dfs_view_touch(ino, 1);
+        v->dirty = 1;
+    }
+    if (wr && !ino->cache_id) {
+        err = dfs_view_copy_up(v, ino);
+        if (err)
+            goto out;
+    }
+    err = refresh_fd(v, ino, f);
+    if (err)
+        goto out;
+    ino->nopen++;
+out:
+    pthread_mutex_unlock(&v->lock);
+    if (err) {
+        if (f->fd >= 0)
+            close(f->fd);
+        free(f);
+        return err;
+    }
+    *out = f;
+    return 0;
+}
+
+ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t size, off_t off)
+{
+    struct dfs_inode *ino;
+    struct dfs_extent ext_local[8], *ext = ext_local;
+    int n_ext = 0, fd = -1, err = 0;
+    off_t fsize = 0;
+    ssize_t n;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, f->id);
+    if (!ino) {
+        err = -ESTALE;
+        goto out_unlock;
+    }
+    err = refresh_fd(v, ino, f);
+    if (err)
+        goto out_unlock;
+    fsize = ino->st.st_size;
+    if (f->fd >= 0) {
+        fd = f->fd;
+    } else {
+        n_ext = ino->n_ext;
+        if (n_ext > 8) {
+            ext = malloc((size_t)n_ext * sizeof(*ext));
+            if (!ext) {
+                err = -ENOMEM;
+                goto out_unlock;
+            }
+        }
+        memcpy(ext, ino->ext, (size_t)n_ext * sizeof(*ext));
+    }
+out_unlock:
+    pthread_mutex_unlock(&v->lock);
+    if (err)
+        return err;
+    if (off >= fsize)
+        n = 0;
+    else if (fd >= 0) {
+        n = pread(fd, buf, size, off);
+        if (n < 0)
+            n = -errno;
+    } else {
+        if ((off_t)size > fsize - off)
+            size = (size_t)(fsize - off);
+        n = dfs_disc_read(v->disc, ext, n_ext, buf, size, off);
+    }
+    if (ext != ext_local)
+        free(ext);
+    return n;
+}
+
+ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,
+                       off_t off)
+{
+    struct dfs_inode *ino;
+    ssize_t n;
+    int err;
+
+    if (!f->writable)
+        return -EBADF;
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, f->id);
+    err = ino ? 0 : -ESTALE;
+    if (!err && v->readonly)
+        err = -EROFS;
+    if (!err && off + (off_t)size > ino->st.st_size)
+        err = dfs_view_check_space(v, ino, off + (off_t)size);
+    if (!err && !ino->cache_id)
+        err = dfs_view_copy_up(v, ino); /* a commit made it an on-disc file again */
+    if (!err)
+        err = refresh_fd(v, ino, f);
+    if (err) {
+        pthread_mutex_unlock(&v->lock);
+        return err;
+    }
+    /* written under the lock so that a commit never sees half of it and the size
+     * always matches the content file */
+    n = pwrite(f->fd, buf, size, off);
+    if (n < 0) {
+        n = -errno;
+    } else {
+        if (off + n > ino->st.st_size)
+            dfs_view_set_staged_size(v, ino, off + n);
+        dfs_view_touch(ino, 1);
+        v->dirty = 1;
+    }
+    pthread_mutex_unlock(&v->lock);
+    return n;
+}
+
+int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync)
+{
+    int fd, err = 0;
+
+    pthread_mutex_lock(&v->lock);
+    fd = f->fd >= 0 ? dup(f->fd) : -1;
+    pthread_mutex_unlock(&v->lock);
+    if (fd < 0)
+        return 0; /* nothing staged: the data is on the disc */
+    if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
+        err = -errno;
+    close(fd);
+    return err;
+}
+
+void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
+{
+    struct dfs_inode *ino;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, f->id);
+    if (ino && ino->nopen > 0) {
+        ino->nopen--;
+        /* may free an unlinked inode whose last handle this was */
+        if (ino->st.st_nlink == 0 && ino->nlookup == 0 && ino->nopen == 0) {
+            pthread_mutex_unlock(&v->lock);
+            dfs_view_forget(v, f->id, 0);
+            goto out;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+out:
+    if (f->fd >= 0)
+        close(f->fd);
+    free(f);
+}

@@ -1,0 +1,254 @@
+/* fs/main.c - `discfs DEVICE MOUNTPOINT [-o options]` and `discfs commit MOUNTPOINT` */
+#define _GNU_SOURCE
+#include <fuse_opt.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discfs.h"
+
+enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG_FUSE, KEY_SINGLE };
+
+#define OPT(t, p) {t, offsetof(struct dfs_options, p), 1}
+static const struct fuse_opt dfs_opts[] = {
+    {"cache=%s", offsetof(struct dfs_options, cache), 0},
+    OPT("debug", debug),
+    OPT("writeback", writeback),
+    {"nowriteback", offsetof(struct dfs_options, writeback), 0},
+    FUSE_OPT_KEY("-h", KEY_HELP),
+    FUSE_OPT_KEY("--help", KEY_HELP),
+    FUSE_OPT_KEY("-V", KEY_VERSION),
+    FUSE_OPT_KEY("--version", KEY_VERSION),
+    FUSE_OPT_KEY("-f", KEY_FOREGROUND),
+    FUSE_OPT_KEY("-d", KEY_DEBUG_FUSE),
+    FUSE_OPT_KEY("-s", KEY_SINGLE),
+    FUSE_OPT_END,
+};
+
+static void usage(const char *prog)
+{
+    char *root = dfs_store_default_root();
+
+    printf("usage: %s DEVICE MOUNTPOINT [-f] [-d] [-s] [-o option[,option...]]\n"
+           "       %s commit MOUNTPOINT\n"
+           "\n"
+           "DEVICE is an ISO image file (a missing or empty file is a blank disc),\n"
+           "stdio:PATH, mmc:PATH or /dev/srN.  Changes are staged in a local cache and\n"
+           "written as one new session on unmount and on `sync MOUNTPOINT`\n"
+           "(or `%s commit MOUNTPOINT`).\n"
+           "\n"
+           "options:\n"
+           "    -o cache=DIR       where staged changes live (default %s)\n"
+           "    -o debug           trace every operation on stderr\n"
+           "    -o writeback       let the kernel cache writes (default off)\n"
+           "    -f                 stay in the foreground\n"
+           "    -d                 FUSE debug output (implies -f)\n"
+           "    -s                 single-threaded\n"
+           "    -o allow_other, -o ro and the other FUSE mount options\n",
+           prog, prog, prog, root ? root : "~/.cache/discfs");
+    free(root);
+}
+
+static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
+{
+    struct dfs_options *o = data;
+
+    (void)outargs;
+    switch (key) {
+    case FUSE_OPT_KEY_NONOPT:
+        if (!o->device) {
+            o->device = strdup(arg);
+            return 0;
+        }
+        if (!o->mountpoint) {
+            o->mountpoint = realpath(arg, NULL);
+            if (!o->mountpoint) {
+                fprintf(stderr, "discfs: cannot use '%s' as mount point: %s\n", arg,
+                        strerror(errno));
+                return -1;
+            }
+            return 0;
+        }
+        fprintf(stderr, "discfs: unexpected argument '%s': see discfs --help\n", arg);
+        return -1;
+    case KEY_HELP:
+        usage("discfs");
+        exit(0);
+    case KEY_VERSION:
+        printf("discfs %s\n", DISCFS_VERSION);
+        exit(0);
+    case KEY_FOREGROUND:
+        o->foreground = 1;
+        return 0;
+    case KEY_DEBUG_FUSE:
+        o->foreground = 1;
+        return 1; /* FUSE's own -d */
+    case KEY_SINGLE:
+        o->single_thread = 1;
+        return 0;
+    default:
+        return 1;
+    }
+}
+
+/* `discfs commit MOUNTPOINT`: the same as `sync MOUNTPOINT`, with a message */
+static int cmd_commit(const char *mountpoint)
+{
+    int fd = open(mountpoint, O_RDONLY | O_DIRECTORY);
+
+    if (fd < 0) {
+        fprintf(stderr, "discfs: cannot open '%s': %s\n", mountpoint, strerror(errno));
+        return 1;
+    }
+    if (fsync(fd) < 0) {
+        fprintf(stderr,
+                "discfs: commit of '%s' failed: %s; the changes stay staged, see the log "
+                "of the discfs mount\n",
+                mountpoint, strerror(errno));
+        close(fd);
+        return 1;
+    }
+    close(fd);
+    return 0;
+}
+
+static int add_opt(struct fuse_args *args, const char *fmt, const char *val)
+{
+    char *s;
+    int ret;
+
+    if (asprintf(&s, fmt, val) < 0)
+        return -1;
+    ret = fuse_opt_add_arg(args, s);
+    free(s);
+    return ret;
+}
+
+/* fsname is shown by mount and df: escape the separators of -o */
+static char *escape_fsname(const char *s)
+{
+    char *out = malloc(2 * strlen(s) + 1), *p = out;
+
+    if (!out)
+        return NULL;
+    for (; *s; s++) {
+        if (*s == ',' || *s == '\\')
+            *p++ = '\\';
+        *p++ = *s;
+    }
+    *p = '\0';
+    return out;
+}
+
+int main(int argc, char *argv[])
+{
+    struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+    struct dfs_mount m;
+    const struct dfs_disc_info *info;
+    char *fsname = NULL;
+    long leftovers;
+    int err, status = 1;
+
+    if (argc == 3 && strcmp(argv[1], "commit") == 0)
+        return cmd_commit(argv[2]);
+    memset(&m, 0, sizeof(m));
+    m.store.data_fd = -1;
+    if (fuse_opt_parse(&args, &m.opt, dfs_opts, opt_proc) != 0)
+        return 1;
+    if (!m.opt.device || !m.opt.mountpoint) {
+        usage("discfs");
+        return 1;
+    }
+    if (m.opt.cache) {
+        char *abs;
+        if (mkdir(m.opt.cache, 0700) < 0 && errno != EEXIST) {
+            fprintf(stderr, "discfs: cannot create the cache '%s': %s\n", m.opt.cache,
+                    strerror(errno));
+            return 1;
+        }
+        abs = realpath(m.opt.cache, NULL);
+        if (!abs) {
+            fprintf(stderr, "discfs: cannot use the cache '%s': %s\n", m.opt.cache,
+                    strerror(errno));
+            return 1;
+        }
+        free(m.opt.cache);
+        m.opt.cache = abs;
+    } else {
+        m.opt.cache = dfs_store_default_root();
+        if (!m.opt.cache)
+            return 1;
+    }
+    if (dfs_libs_init() != 0)
+        return 1;
+    err = dfs_disc_open(m.opt.device, &m.disc);
+    if (err) {
+        const char *msg = dfs_disc_last_error(m.disc);
+        fprintf(stderr, "discfs: cannot mount '%s': %s\n", m.opt.device,
+                msg[0] ? msg : strerror(-err));
+        goto out_libs;
+    }
+    info = dfs_disc_get_info(m.disc);
+    err = dfs_store_open(&m.store, m.opt.cache, info->fingerprint);
+    if (err) {
+        fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache,
+                strerror(-err));
+        goto out_disc;
+    }
+    leftovers = dfs_store_count(&m.store);
+    if (leftovers > 0)
+        fprintf(stderr,
+                "discfs: the stage '%s' holds %ld content files of an earlier mount that "
+                "ended without a commit; they are kept there untouched\n",
+                m.store.dir, leftovers);
+    err = dfs_view_open(&m.view, m.disc, &m.store);
+    if (err) {
+        fprintf(stderr, "discfs: cannot build the view of '%s': %s\n", m.opt.device,
+                strerror(-err));
+        goto out_store;
+    }
+    if (info->state == DFS_MEDIA_CLOSED)
+        fprintf(stderr, "discfs: '%s' is closed (finalized): mounted read-only\n",
+                m.opt.device);
+    fsname = escape_fsname(m.opt.device);
+    if (!fsname || add_opt(&args, "-ofsname=%s", fsname) || add_opt(&args, "-o%s", "subtype=discfs") ||
+        add_opt(&args, "-o%s", "default_permissions") ||
+        (info->state == DFS_MEDIA_CLOSED && add_opt(&args, "-o%s", "ro"))) {
+        fprintf(stderr, "discfs: out of memory\n");
+        goto out_view;
+    }
+    err = dfs_fuse_serve(&m, &args);
+    if (err)
+        goto out_view;
+    /* unmounted: the last commit (DESIGN.md: a commit trigger) */
+    err = dfs_view_commit(m.view);
+    if (err < 0) {
+        const char *msg = dfs_disc_last_error(m.disc);
+        fprintf(stderr,
+                "discfs: commit on unmount of '%s' failed: %s; the changes stay staged in "
+                "'%s'\n",
+                m.opt.device, msg[0] ? msg : strerror(-err), m.store.dir);
+        goto out_view;
+    }
+    status = 0;
+out_view:
+    dfs_view_close(m.view);
+out_store:
+    dfs_store_close(&m.store);
+out_disc:
+    dfs_disc_close(m.disc);
+out_libs:
+    dfs_libs_finish();
+    fuse_opt_free_args(&args);
+    free(fsname);
+    free(m.opt.device);
+    free(m.opt.mountpoint);
+    free(m.opt.cache);
+    return status;
+}

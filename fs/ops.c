@@ -1,0 +1,526 @@
+/* fs/ops.c - FUSE low-level operations: each helper computes in the view, each op
+ * replies exactly once (STYLE.md 1, 5).  Node ids are view ids (root = 1). */
+#define _GNU_SOURCE
+#include <fuse_lowlevel.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "discfs.h"
+
+static struct dfs_mount *mnt(fuse_req_t req)
+{
+    return fuse_req_userdata(req);
+}
+
+#define TRACE(req, fmt, ...)                                                                   \
+    do {                                                                                       \
+        if (mnt(req)->opt.debug)                                                               \
+            fprintf(stderr, "discfs: " fmt "\n", __VA_ARGS__);                                 \
+    } while (0)
+
+static const double ENTRY_TIMEOUT = 1.0;
+
+static void reply_entry(fuse_req_t req, int err, struct stat *st)
+{
+    struct fuse_entry_param e;
+
+    if (err) {
+        fuse_reply_err(req, -err);
+        return;
+    }
+    memset(&e, 0, sizeof(e));
+    e.ino = st->st_dev; /* the view hands the node id over in st_dev */
+    st->st_dev = 0;
+    e.attr = *st;
+    e.attr_timeout = ENTRY_TIMEOUT;
+    e.entry_timeout = ENTRY_TIMEOUT;
+    if (fuse_reply_entry(req, &e) == -ENOENT) /* the request was interrupted */
+        dfs_view_forget(mnt(req)->view, e.ino, 1);
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+    struct dfs_mount *m = userdata;
+
+    if (m->opt.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
+        conn->want |= FUSE_CAP_WRITEBACK_CACHE;
+    else
+        conn->want &= ~FUSE_CAP_WRITEBACK_CACHE;
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    struct stat st;
+    int err = dfs_view_lookup(mnt(req)->view, parent, name, &st);
+
+    TRACE(req, "lookup(%lu, '%s') = %d", (unsigned long)parent, name, err);
+    reply_entry(req, err, &st);
+}
+
+static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+    dfs_view_forget(mnt(req)->view, ino, nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
+{
+    for (size_t i = 0; i < count; i++)
+        dfs_view_forget(mnt(req)->view, forgets[i].ino, forgets[i].nlookup);
+    fuse_reply_none(req);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct stat st;
+    int err = dfs_view_getattr(mnt(req)->view, ino, &st);
+
+    (void)fi;
+    TRACE(req, "getattr(%lu) = %d", (unsigned long)ino, err);
+    if (err)
+        fuse_reply_err(req, -err);
+    else
+        fuse_reply_attr(req, &st, ENTRY_TIMEOUT);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+    struct stat in = *attr, out;
+    int set = 0, err;
+
+    (void)fi;
+    if (to_set & FUSE_SET_ATTR_MODE)
+        set |= DFS_SET_MODE;
+    if (to_set & FUSE_SET_ATTR_UID)
+        set |= DFS_SET_UID;
+    if (to_set & FUSE_SET_ATTR_GID)
+        set |= DFS_SET_GID;
+    if (to_set & FUSE_SET_ATTR_SIZE)
+        set |= DFS_SET_SIZE;
+    if (to_set & (FUSE_SET_ATTR_ATIME | FUSE_SET_ATTR_ATIME_NOW))
+        set |= DFS_SET_ATIME;
+    if (to_set & (FUSE_SET_ATTR_MTIME | FUSE_SET_ATTR_MTIME_NOW))
+        set |= DFS_SET_MTIME;
+    if (to_set & FUSE_SET_ATTR_CTIME)
+        set |= DFS_SET_CTIME;
+    if (to_set & (FUSE_SET_ATTR_ATIME_NOW | FUSE_SET_ATTR_MTIME_NOW)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+            in.st_atim = ts;
+        if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+            in.st_mtim = ts;
+    }
+    err = dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
+    TRACE(req, "setattr(%lu, 0x%x) = %d", (unsigned long)ino, to_set, err);
+    if (err)
+        fuse_reply_err(req, -err);
+    else
+        fuse_reply_attr(req, &out, ENTRY_TIMEOUT);
+}
+
+static void op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+    char buf[PATH_MAX + 1];
+    int err = dfs_view_readlink(mnt(req)->view, ino, buf, sizeof(buf));
+
+    TRACE(req, "readlink(%lu) = %d", (unsigned long)ino, err);
+    if (err)
+        fuse_reply_err(req, -err);
+    else
+        fuse_reply_readlink(req, buf);
+}
+
+static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev,
+                const char *link, struct stat *st)
+{
+    const struct fuse_ctx *ctx = fuse_req_ctx(req);
+
+    if (!S_ISLNK(mode))
+        mode = (mode & S_IFMT) | (mode & 07777 & ~ctx->umask);
+    return dfs_view_make(mnt(req)->view, parent, name, mode, rdev, link, ctx->uid, ctx->gid,
+                         st);
+}
+
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                     dev_t rdev)
+{
+    struct stat st;
+    int err = make(req, parent, name, mode, rdev, NULL, &st);
+
+    TRACE(req, "mknod(%lu, '%s', 0%o) = %d", (unsigned long)parent, name, mode, err);
+    reply_entry(req, err, &st);
+}
+
+static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+    struct stat st;
+    int err = make(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, &st);
+
+    TRACE(req, "mkdir(%lu, '%s', 0%o) = %d", (unsigned long)parent, name, mode, err);
+    reply_entry(req, err, &st);
+}
+
+static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
+{
+    struct stat st;
+    int err = make(req, parent, name, S_IFLNK | 0777, 0, link, &st);
+
+    TRACE(req, "symlink(%lu, '%s', '%s') = %d", (unsigned long)parent, name, link, err);
+    reply_entry(req, err, &st);
+}
+
+static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    int err = dfs_view_unlink(mnt(req)->view, parent, name);
+
+    TRACE(req, "unlink(%lu, '%s') = %d", (unsigned long)parent, name, err);
+    fuse_reply_err(req, -err);
+}
+
+static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+    int err = dfs_view_rmdir(mnt(req)->view, parent, name);
+
+    TRACE(req, "rmdir(%lu, '%s') = %d", (unsigned long)parent, name, err);
+    fuse_reply_err(req, -err);
+}
+
+static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
+                      const char *newname, unsigned int flags)
+{
+    int err = dfs_view_rename(mnt(req)->view, parent, name, newparent, newname, flags);
+
+    TRACE(req, "rename(%lu, '%s', %lu, '%s', %u) = %d", (unsigned long)parent, name,
+          (unsigned long)newparent, newname, flags, err);
+    fuse_reply_err(req, -err);
+}
+
+static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
+{
+    TRACE(req, "link(%lu, %lu, '%s') = %d", (unsigned long)ino, (unsigned long)newparent,
+          newname, -EPERM);
+    fuse_reply_err(req, EPERM); /* hard links: not yet (POSIX: EPERM if unsupported) */
+}
+
+static int open_flags(struct dfs_mount *m, int flags)
+{
+    /* with the writeback cache the kernel reads pages of files opened for writing
+     * only, and does O_APPEND itself */
+    if (m->opt.writeback) {
+        if ((flags & O_ACCMODE) == O_WRONLY)
+            flags = (flags & ~O_ACCMODE) | O_RDWR;
+        flags &= ~O_APPEND;
+    }
+    return flags;
+}
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    struct dfs_file *f;
+    int err = dfs_view_open_file(mnt(req)->view, ino, open_flags(mnt(req), fi->flags), &f);
+
+    TRACE(req, "open(%lu, 0%o) = %d", (unsigned long)ino, fi->flags, err);
+    if (err) {
+        fuse_reply_err(req, -err);
+        return;
+    }
+    fi->fh = (uintptr_t)f;
+    fi->keep_cache = 0;
+    if (fuse_reply_open(req, fi) == -ENOENT)
+        dfs_view_release(mnt(req)->view, f);
+}
+
+static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+                      struct fuse_file_info *fi)
+{
+    struct fuse_entry_param e;
+    struct dfs_file *f;
+    struct stat st;
+    int err = make(req, parent, name, S_IFREG | (mode & 07777), 0, NULL, &st);
+    uint64_t id = st.st_dev;
+
+    if (!err) {
+        err = dfs_view_open_file(mnt(req)->view, id, open_flags(mnt(req), fi->flags) & ~O_TRUNC,
+                                 &f);
+        if (err)
+            dfs_view_forget(mnt(req)->view, id, 1);
+    }
+    TRACE(req, "create(%lu, '%s', 0%o) = %d", (unsigned long)parent, name, mode, err);
+    if (err) {
+        fuse_reply_err(req, -err);
+        return;
+    }
+    memset(&e, 0, sizeof(e));
+    e.ino = id;
+    st.st_dev = 0;
+    e.attr = st;
+    e.attr_timeout = ENTRY_TIMEOUT;
+    e.entry_timeout = ENTRY_TIMEOUT;
+    fi->fh = (uintptr_t)f;
+    if (fuse_reply_create(req, &e, fi) == -ENOENT) {
+        dfs_view_release(mnt(req)->view, f);
+        dfs_view_forget(mnt(req)->view, id, 1);
+    }
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+    char stack[65536], *buf = size <= sizeof(stack) ? stack : malloc(size);
+    ssize_t n;
+
+    if (!buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    n = dfs_view_read(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
+    TRACE(req, "read(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+    if (buf != stack)
+        free(buf);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+    ssize_t n = dfs_view_write(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, buf, size,
+                               off);
+
+    TRACE(req, "write(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else
+        fuse_reply_write(req, (size_t)n);
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    (void)fi;
+    fuse_reply_err(req, 0);
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+    (void)ino;
+    dfs_view_release(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh);
+    fuse_reply_err(req, 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    /* a file's fsync makes its staged content durable; it never burns a session */
+    int err = dfs_view_fsync(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, datasync);
+
+    TRACE(req, "fsync(%lu) = %d", (unsigned long)ino, err);
+    fuse_reply_err(req, -err);
+}
+
+struct dirbuf {
+    fuse_req_t req;
+    char *buf;
+    size_t size, used;
+    int plus;
+};
+
+static int fill(void *ctx, const char *name, const struct stat *st, off_t next)
+{
+    struct dirbuf *b = ctx;
+    size_t n;
+
+    if (b->plus) {
+        struct fuse_entry_param e;
+        memset(&e, 0, sizeof(e));
+        e.ino = st->st_dev;
+        e.attr = *st;
+        e.attr.st_dev = 0;
+        e.attr_timeout = ENTRY_TIMEOUT;
+        e.entry_timeout = ENTRY_TIMEOUT;
+        n = fuse_add_direntry_plus(b->req, b->buf + b->used, b->size - b->used, name, &e, next);
+    } else {
+        struct stat s = *st;
+        s.st_ino = st->st_ino;
+        n = fuse_add_direntry(b->req, b->buf + b->used, b->size - b->used, name, &s, next);
+    }
+    if (n > b->size - b->used)
+        return 1; /* full: this entry was not taken (and not counted as a lookup) */
+    b->used += n;
+    return 0;
+}
+
+static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
+{
+    struct dirbuf b = {.req = req, .size = size, .plus = plus};
+    int err;
+
+    b.buf = malloc(size);
+    if (!b.buf) {
+        fuse_reply_err(req, ENOMEM);
+        return;
+    }
+    err = dfs_view_readdir(mnt(req)->view, ino, off, plus, fill, &b);
+    TRACE(req, "readdir%s(%lu, %lld) = %d", plus ? "plus" : "", (unsigned long)ino,
+          (long long)off, err);
+    if (err)
+        fuse_reply_err(req, -err);
+    else
+        fuse_reply_buf(req, b.buf, b.used);
+    free(b.buf);
+}
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+    (void)fi;
+    do_readdir(req, ino, size, off, 0);
+}
+
+static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                           struct fuse_file_info *fi)
+{
+    (void)fi;
+    do_readdir(req, ino, size, off, 1);
+}
+
+static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+    struct dfs_mount *m = mnt(req);
+    int err = 0;
+
+    (void)datasync;
+    (void)fi;
+    /* `sync MOUNTPOINT` arrives here: the commit trigger (DESIGN.md, Commit) */
+    if (ino == FUSE_ROOT_ID) {
+        err = dfs_view_commit(m->view);
+        if (err > 0)
+            err = 0; /* nothing to commit */
+        m->commit_failed = err;
+        if (err)
+            fprintf(stderr, "discfs: commit to '%s' failed: %s; the changes stay staged in '%s'\n",
+                    m->opt.device, dfs_disc_last_error(m->disc)[0]
+                                       ? dfs_disc_last_error(m->disc)
+                                       : strerror(-err),
+                    m->store.dir);
+    }
+    TRACE(req, "fsyncdir(%lu) = %d", (unsigned long)ino, err);
+    fuse_reply_err(req, err == -ENOSPC || err == -EROFS ? -err : err ? EIO : 0);
+}
+
+static void op_statfs(fuse_req_t req, fuse_ino_t ino)
+{
+    struct statvfs sv;
+    int err = dfs_view_statfs(mnt(req)->view, &sv);
+
+    TRACE(req, "statfs(%lu) = %d", (unsigned long)ino, err);
+    if (err)
+        fuse_reply_err(req, -err);
+    else
+        fuse_reply_statfs(req, &sv);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+    (void)ino;
+    (void)name;
+    (void)size;
+    fuse_reply_err(req, ENODATA);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+    (void)ino;
+    if (size == 0)
+        fuse_reply_xattr(req, 0);
+    else
+        fuse_reply_buf(req, NULL, 0);
+}
+
+static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
+                        size_t size, int flags)
+{
+    (void)ino;
+    (void)name;
+    (void)value;
+    (void)size;
+    (void)flags;
+    fuse_reply_err(req, ENOTSUP); /* xattrs: not yet */
+}
+
+static const struct fuse_lowlevel_ops dfs_ops = {
+    .init = op_init,
+    .lookup = op_lookup,
+    .forget = op_forget,
+    .forget_multi = op_forget_multi,
+    .getattr = op_getattr,
+    .setattr = op_setattr,
+    .readlink = op_readlink,
+    .mknod = op_mknod,
+    .mkdir = op_mkdir,
+    .symlink = op_symlink,
+    .unlink = op_unlink,
+    .rmdir = op_rmdir,
+    .rename = op_rename,
+    .link = op_link,
+    .open = op_open,
+    .create = op_create,
+    .read = op_read,
+    .write = op_write,
+    .flush = op_flush,
+    .release = op_release,
+    .fsync = op_fsync,
+    .readdir = op_readdir,
+    .readdirplus = op_readdirplus,
+    .fsyncdir = op_fsyncdir,
+    .statfs = op_statfs,
+    .getxattr = op_getxattr,
+    .listxattr = op_listxattr,
+    .setxattr = op_setxattr,
+};
+
+int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
+{
+    struct fuse_session *se;
+    struct fuse_loop_config *cfg;
+    int ret;
+
+    se = fuse_session_new(args, &dfs_ops, sizeof(dfs_ops), m);
+    if (!se)
+        return -EINVAL;
+    if (fuse_set_signal_handlers(se) != 0) {
+        ret = -EIO;
+        goto out_destroy;
+    }
+    if (fuse_session_mount(se, m->opt.mountpoint) != 0) {
+        fprintf(stderr, "discfs: cannot mount on '%s'\n", m->opt.mountpoint);
+        ret = -EIO;
+        goto out_signals;
+    }
+    fuse_daemonize(m->opt.foreground);
+    if (m->opt.single_thread) {
+        ret = fuse_session_loop(se);
+    } else {
+        cfg = fuse_loop_cfg_create();
+        fuse_loop_cfg_set_clone_fd(cfg, 0);
+        fuse_loop_cfg_set_max_threads(cfg, 16);
+        ret = fuse_session_loop_mt(se, cfg);
+        fuse_loop_cfg_destroy(cfg);
+    }
+    ret = ret < 0 ? ret : 0;
+    fuse_session_unmount(se);
+out_signals:
+    fuse_remove_signal_handlers(se);
+out_destroy:
+    fuse_session_destroy(se);
+    return ret;
+}

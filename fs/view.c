@@ -1,0 +1,908 @@
+/* fs/view.c - the merged tree: inodes, names, lookups, metadata changes */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NAME_MAX_ISO 255 /* Rock Ridge NM limit as libisofs writes it */
+
+/* ---- ids and the name hash ---- */
+
+static uint64_t name_hash(uint64_t dir, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL ^ dir;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id)
+{
+    if (id == 0 || id >= v->n_ids)
+        return NULL;
+    return v->inodes[id];
+}
+
+static struct dfs_inode *inode_new(struct dfs_view *v, mode_t mode)
+{
+    struct dfs_inode *ino;
+
+    if (v->n_ids >= v->cap_ids) {
+        uint64_t cap = v->cap_ids ? 2 * v->cap_ids : 1024;
+        struct dfs_inode **n = realloc(v->inodes, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        v->inodes = n;
+        v->cap_ids = cap;
+    }
+    ino = calloc(1, sizeof(*ino));
+    if (!ino)
+        return NULL;
+    ino->id = v->n_ids;
+    v->inodes[v->n_ids++] = ino;
+    ino->st.st_mode = mode;
+    ino->st.st_nlink = S_ISDIR(mode) ? 2 : 1;
+    ino->st.st_ino = v->ino_base + ino->id;
+    ino->st.st_blksize = 65536;
+    ino->next_off = 3; /* 1 and 2 are "." and ".." */
+    v->n_live++;
+    return ino;
+}
+
+/* Free an inode that is no longer in the tree, once nobody refers to it. */
+static void inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
+{
+    if (ino->st.st_nlink > 0 || ino->nlookup > 0 || ino->nopen > 0 || ino->id == DFS_ROOT_ID)
+        return;
+    if (ino->cache_id) {
+        dfs_view_set_staged_size(v, ino, 0);
+        dfs_store_remove(v->store, ino->cache_id);
+    }
+    dfs_disc_node_put(ino->disc_node);
+    v->inodes[ino->id] = NULL;
+    free(ino->ext);
+    free(ino->link);
+    free(ino->ents);
+    free(ino);
+}
+
+static int hash_grow(struct dfs_view *v)
+{
+    size_t n = v->n_buckets ? 2 * v->n_buckets : 4096;
+    struct dfs_dentry **b = calloc(n, sizeof(*b));
+
+    if (!b)
+        return -ENOMEM;
+    for (size_t i = 0; i < v->n_buckets; i++) {
+        struct dfs_dentry *e = v->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->hnext;
+            e->hnext = b[e->hash & (n - 1)];
+            b[e->hash & (n - 1)] = e;
+        }
+    }
+    free(v->buckets);
+    v->buckets = b;
+    v->n_buckets = n;
+    return 0;
+}
+
+static struct dfs_dentry *dentry_find(struct dfs_view *v, struct dfs_inode *dir,
+                                      const char *name)
+{
+    uint64_t h = name_hash(dir->id, name);
+
+    for (struct dfs_dentry *e = v->buckets[h & (v->n_buckets - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->dir == dir && strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
+struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, const char *name)
+{
+    struct dfs_dentry *e = dentry_find(v, dir, name);
+    return e ? e->inode : NULL;
+}
+
+/* Add NAME -> INO to DIR (the caller checked that NAME is free).  INO's own link
+ * count is the caller's business; DIR gains the link of a subdirectory's "..". */
+static int dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
+                      struct dfs_inode *ino)
+{
+    struct dfs_dentry *e;
+    int err;
+
+    if (v->n_dentries + 1 > v->n_buckets) {
+        err = hash_grow(v);
+        if (err)
+            return err;
+    }
+    if (dir->n_ents == dir->cap_ents) {
+        size_t cap = dir->cap_ents ? 2 * dir->cap_ents : 8;
+        struct dfs_dentry **n = realloc(dir->ents, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        dir->ents = n;
+        dir->cap_ents = cap;
+    }
+    e = calloc(1, sizeof(*e));
+    if (!e || !(e->name = strdup(name))) {
+        free(e);
+        return -ENOMEM;
+    }
+    e->dir = dir;
+    e->inode = ino;
+    e->off = ++dir->next_off;
+    e->hash = name_hash(dir->id, name);
+    e->hnext = v->buckets[e->hash & (v->n_buckets - 1)];
+    v->buckets[e->hash & (v->n_buckets - 1)] = e;
+    v->n_dentries++;
+    dir->ents[dir->n_ents++] = e;
+    if (S_ISDIR(ino->st.st_mode)) {
+        ino->parent = dir;
+        dir->st.st_nlink++;
+    }
+    return 0;
+}
+
+/* Take E out of its directory and the hash.  The inode's own link count is the
+ * caller's business (unlink, rmdir and rename differ); a directory's parent loses
+ * the link of its "..". */
+static void dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
+{
+    struct dfs_inode *dir = e->dir, *ino = e->inode;
+    struct dfs_dentry **pp = &v->buckets[e->hash & (v->n_buckets - 1)];
+    size_t lo = 0, hi = dir->n_ents;
+
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    v->n_dentries--;
+    /* ents[] is sorted by off: binary search, then close the gap */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (dir->ents[mid]->off < e->off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&dir->ents[lo], &dir->ents[lo + 1], (dir->n_ents - lo - 1) * sizeof(e));
+    dir->n_ents--;
+    if (S_ISDIR(ino->st.st_mode)) {
+        dir->st.st_nlink--;
+        ino->parent = NULL;
+    }
+    free(e->name);
+    free(e);
+}
+
+static void now(struct timespec *ts)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+}
+
+void dfs_view_touch(struct dfs_inode *ino, int mtime)
+{
+    struct timespec ts;
+
+    now(&ts);
+    ino->st.st_ctim = ts;
+    if (mtime)
+        ino->st.st_mtim = ts;
+}
+
+void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st)
+{
+    (void)v;
+    *st = ino->st;
+    st->st_blocks = (st->st_size + 511) / 512;
+}
+
+void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size)
+{
+    uint64_t old_b = ((uint64_t)ino->st.st_size + 2047) / 2048;
+    uint64_t new_b = ((uint64_t)size + 2047) / 2048;
+
+    v->staged_blocks = v->staged_blocks - old_b + new_b;
+    ino->st.st_size = size;
+}
+
+/* ---- building the view from the disc ---- */
+
+struct build_ctx {
+    struct dfs_view *v;
+    uint64_t max_ino;
+    int err;
+};
+
+static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
+{
+    struct build_ctx *ctx = ctx_;
+    struct dfs_view *v = ctx->v;
+    struct dfs_inode *ino;
+    int err;
+
+    if (!parent) { /* the root */
+        ino = v->inodes[DFS_ROOT_ID];
+    } else {
+        ino = inode_new(v, e->st.st_mode);
+        if (!ino)
+            return -ENOMEM;
+        err = dentry_add(v, parent, e->name, ino);
+        if (err)
+            return err;
+    }
+    ino->st.st_mode = e->st.st_mode;
+    ino->st.st_uid = e->st.st_uid;
+    ino->st.st_gid = e->st.st_gid;
+    ino->st.st_size = e->st.st_size;
+    ino->st.st_rdev = e->st.st_rdev;
+    ino->st.st_atim = e->st.st_atim;
+    ino->st.st_mtim = e->st.st_mtim;
+    ino->st.st_ctim = e->st.st_ctim;
+    if (S_ISREG(e->st.st_mode) && e->st.st_ino) {
+        ino->st.st_ino = e->st.st_ino; /* fixed up to ino_base + id below if 0 */
+        if (e->st.st_ino > ctx->max_ino)
+            ctx->max_ino = e->st.st_ino;
+    } else {
+        ino->st.st_ino = 0;
+    }
+    if (e->link && !(ino->link = strdup(e->link)))
+        return -ENOMEM;
+    ino->ext = e->ext;
+    ino->n_ext = e->n_ext;
+    e->ext = NULL;
+    dfs_disc_node_get(e->node);
+    ino->disc_node = e->node;
+    *child_cookie = ino;
+    return 0;
+}
+
+int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store *store)
+{
+    struct dfs_view *v = calloc(1, sizeof(*v));
+    struct build_ctx ctx = {.v = v};
+    struct dfs_inode *root;
+    int err;
+
+    if (!v)
+        return -ENOMEM;
+    pthread_mutex_init(&v->lock, NULL);
+    v->disc = disc;
+    v->store = store;
+    v->readonly = disc && dfs_disc_get_info(disc)->state == DFS_MEDIA_CLOSED;
+    v->n_ids = 1; /* id 0 is never used */
+    err = hash_grow(v);
+    if (err)
+        goto out_free;
+    root = inode_new(v, S_IFDIR | 0755);
+    if (!root) {
+        err = -ENOMEM;
+        goto out_free;
+    }
+    root->st.st_uid = getuid();
+    root->st.st_gid = getgid();
+    now(&root->st.st_mtim);
+    root->st.st_atim = root->st.st_ctim = root->st.st_mtim;
+    if (disc) {
+        err = dfs_disc_walk(disc, build_node, &ctx, root);
+        if (err)
+            goto out_free;
+    }
+    /* the ids of inodes not numbered by the disc: above every disc inode number */
+    v->ino_base = ctx.max_ino;
+    for (uint64_t i = 1; i < v->n_ids; i++)
+        if (v->inodes[i] && v->inodes[i]->st.st_ino == 0)
+            v->inodes[i]->st.st_ino = v->ino_base + i;
+    root->st.st_ino = v->ino_base + DFS_ROOT_ID;
+    root->nlookup = 1; /* the kernel's reference on the root is never forgotten */
+    *out = v;
+    return 0;
+
+out_free:
+    dfs_view_close(v);
+    return err;
+}
+
+void dfs_view_close(struct dfs_view *v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; i < v->n_buckets; i++) {
+        struct dfs_dentry *e = v->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->hnext;
+            free(e->name);
+            free(e);
+        }
+    }
+    for (uint64_t i = 1; i < v->n_ids; i++) {
+        struct dfs_inode *ino = v->inodes[i];
+        if (!ino)
+            continue;
+        dfs_disc_node_put(ino->disc_node);
+        free(ino->ext);
+        free(ino->link);
+        free(ino->ents);
+        free(ino);
+    }
+    free(v->inodes);
+    free(v->buckets);
+    pthread_mutex_destroy(&v->lock);
+    free(v);
+}
+
+/* ---- lookups ---- */
+
+static int check_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || strchr(name, '/'))
+        return -EINVAL;
+    if (n > NAME_MAX_ISO)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+static int get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir)
+{
+    *dir = dfs_view_inode(v, id);
+    if (!*dir)
+        return -ESTALE;
+    if (!S_ISDIR((*dir)->st.st_mode))
+        return -ENOTDIR;
+    return 0;
+}
+
+static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir,
+                                   const char *name, struct dfs_inode **ino)
+{
+    if (strcmp(name, ".") == 0) {
+        *ino = dir;
+        return NULL;
+    }
+    if (strcmp(name, "..") == 0) {
+        *ino = dir->parent ? dir->parent : dir;
+        return NULL;
+    }
+    {
+        struct dfs_dentry *e = dentry_find(v, dir, name);
+        *ino = e ? e->inode : NULL;
+        return e;
+    }
+}
+
+int dfs_view_lookup(struct dfs_view *v, uint64_t dir_id, const char *name, struct stat *st)
+{
+    struct dfs_inode *dir, *ino;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = get_dir(v, dir_id, &dir);
+    if (err)
+        goto out;
+    if (strlen(name) > NAME_MAX_ISO) {
+        err = -ENAMETOOLONG;
+        goto out;
+    }
+    find_dot(v, dir, name, &ino);
+    if (!ino) {
+        err = -ENOENT;
+        goto out;
+    }
+    ino->nlookup++;
+    dfs_view_stat(v, ino, st);
+    st->st_dev = ino->id; /* the caller's node id; ops.c takes it from here */
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+void dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n)
+{
+    struct dfs_inode *ino;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    if (ino && id != DFS_ROOT_ID) {
+        if (n > ino->nlookup) {
+            fprintf(stderr, "discfs: forget of %llu more references than known to inode %llu\n",
+                    (unsigned long long)n, (unsigned long long)id);
+            abort(); /* STYLE 7: underflow is a bug, not a condition */
+        }
+        ino->nlookup -= n;
+        inode_maybe_free(v, ino);
+    }
+    pthread_mutex_unlock(&v->lock);
+}
+
+int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st)
+{
+    struct dfs_inode *ino;
+    int err = 0;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    if (ino)
+        dfs_view_stat(v, ino, st);
+    else
+        err = -ESTALE;
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+/* ---- changes ---- */
+
+static int writable(struct dfs_view *v)
+{
+    return v->readonly ? -EROFS : 0;
+}
+
+int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int to_set,
+                     struct stat *out)
+{
+    struct dfs_inode *ino;
+    int err, changed = 0;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    err = ino ? writable(v) : -ESTALE;
+    if (err)
+        goto out;
+    if ((to_set & DFS_SET_SIZE) && in->st_size != ino->st.st_size) {
+        if (S_ISDIR(ino->st.st_mode)) {
+            err = -EISDIR;
+            goto out;
+        }
+        if (!S_ISREG(ino->st.st_mode)) {
+            err = -EINVAL;
+            goto out;
+        }
+        err = dfs_view_check_space(v, ino, in->st_size);
+        if (!err && !ino->cache_id)
+            err = dfs_view_copy_up(v, ino);
+        if (!err) {
+            int fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
+            if (fd < 0)
+                err = fd;
+            else if (ftruncate(fd, in->st_size) < 0)
+                err = -errno;
+            if (fd >= 0)
+                close(fd);
+        }
+        if (err)
+            goto out;
+        dfs_view_set_staged_size(v, ino, in->st_size);
+        dfs_view_touch(ino, 1);
+        changed = 1;
+    }
+    if ((to_set & DFS_SET_MODE) && (in->st_mode & 07777) != (ino->st.st_mode & 07777)) {
+        ino->st.st_mode = (ino->st.st_mode & S_IFMT) | (in->st_mode & 07777);
+        changed = 1;
+    }
+    if ((to_set & DFS_SET_UID) && in->st_uid != ino->st.st_uid) {
+        ino->st.st_uid = in->st_uid;
+        changed = 1;
+    }
+    if ((to_set & DFS_SET_GID) && in->st_gid != ino->st.st_gid) {
+        ino->st.st_gid = in->st_gid;
+        changed = 1;
+    }
+    if ((to_set & DFS_SET_ATIME) && (in->st_atim.tv_sec != ino->st.st_atim.tv_sec ||
+                                     in->st_atim.tv_nsec != ino->st.st_atim.tv_nsec)) {
+        ino->st.st_atim = in->st_atim;
+        changed = 1;
+    }
+    if ((to_set & DFS_SET_MTIME) && (in->st_mtim.tv_sec != ino->st.st_mtim.tv_sec ||
+                                     in->st_mtim.tv_nsec != ino->st.st_mtim.tv_nsec)) {
+        ino->st.st_mtim = in->st_mtim;
+        changed = 1;
+    }
+    if (changed) {
+        struct timespec keep = ino->st.st_mtim;
+        dfs_view_touch(ino, 0);
+        ino->st.st_mtim = keep;
+        if (to_set & DFS_SET_CTIME)
+            ino->st.st_ctim = in->st_ctim;
+        v->dirty = 1;
+    }
+    dfs_view_stat(v, ino, out);
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t mode, dev_t rdev,
+                  const char *link, uid_t uid, gid_t gid, struct stat *out)
+{
+    struct dfs_inode *dir, *ino = NULL;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = get_dir(v, dir_id, &dir);
+    if (!err)
+        err = writable(v);
+    if (!err)
+        err = check_name(name);
+    if (err)
+        goto out;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || dentry_find(v, dir, name)) {
+        err = -EEXIST;
+        goto out;
+    }
+    if (!S_ISREG(mode) && !S_ISDIR(mode) && !S_ISLNK(mode) && !S_ISCHR(mode) &&
+        !S_ISBLK(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
+        err = -EINVAL;
+        goto out;
+    }
+    ino = inode_new(v, mode);
+    if (!ino) {
+        err = -ENOMEM;
+        goto out;
+    }
+    ino->st.st_uid = uid;
+    ino->st.st_gid = gid;
+    if (dir->st.st_mode & S_ISGID) { /* BSD group semantics of setgid directories */
+        ino->st.st_gid = dir->st.st_gid;
+        if (S_ISDIR(mode))
+            ino->st.st_mode |= S_ISGID;
+    }
+    ino->st.st_rdev = rdev;
+    dfs_view_touch(ino, 1);
+    ino->st.st_atim = ino->st.st_mtim;
+    if (S_ISLNK(mode)) {
+        ino->st.st_mode = S_IFLNK | 0777;
+        ino->link = strdup(link);
+        if (!ino->link) {
+            err = -ENOMEM;
+            goto out_free;
+        }
+        ino->st.st_size = (off_t)strlen(link);
+    }
+    if (S_ISREG(mode)) {
+        int fd = dfs_store_create(v->store, &ino->cache_id);
+        if (fd < 0) {
+            err = fd;
+            ino->cache_id = 0;
+            goto out_free;
+        }
+        close(fd);
+    }
+    err = dentry_add(v, dir, name, ino);
+    if (err)
+        goto out_free;
+    dfs_view_touch(dir, 1);
+    ino->nlookup++;
+    v->dirty = 1;
+    dfs_view_stat(v, ino, out);
+    out->st_dev = ino->id;
+    goto out;
+
+out_free:
+    ino->st.st_nlink = 0;
+    v->n_live--;
+    inode_maybe_free(v, ino);
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+/* One name of INO is gone. */
+static void drop_link(struct dfs_view *v, struct dfs_inode *ino)
+{
+    if (S_ISDIR(ino->st.st_mode))
+        ino->st.st_nlink = 0;
+    else
+        ino->st.st_nlink--;
+    if (ino->st.st_nlink == 0)
+        v->n_live--;
+    dfs_view_touch(ino, 0);
+    inode_maybe_free(v, ino);
+}
+
+static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, int want_dir)
+{
+    struct dfs_inode *dir, *ino;
+    struct dfs_dentry *e;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = get_dir(v, dir_id, &dir);
+    if (!err)
+        err = writable(v);
+    if (err)
+        goto out;
+    if (strcmp(name, ".") == 0) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (strcmp(name, "..") == 0) {
+        err = -ENOTEMPTY;
+        goto out;
+    }
+    e = dentry_find(v, dir, name);
+    if (!e) {
+        err = strlen(name) > NAME_MAX_ISO ? -ENAMETOOLONG : -ENOENT;
+        goto out;
+    }
+    ino = e->inode;
+    if (want_dir && !S_ISDIR(ino->st.st_mode)) {
+        err = -ENOTDIR;
+        goto out;
+    }
+    if (!want_dir && S_ISDIR(ino->st.st_mode)) {
+        err = -EISDIR;
+        goto out;
+    }
+    if (want_dir && ino->n_ents) {
+        err = -ENOTEMPTY;
+        goto out;
+    }
+    dentry_remove(v, e);
+    drop_link(v, ino);
+    dfs_view_touch(dir, 1);
+    v->dirty = 1;
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_unlink(struct dfs_view *v, uint64_t dir, const char *name)
+{
+    return remove_entry(v, dir, name, 0);
+}
+
+int dfs_view_rmdir(struct dfs_view *v, uint64_t dir, const char *name)
+{
+    return remove_entry(v, dir, name, 1);
+}
+
+#ifndef RENAME_NOREPLACE
+#define RENAME_NOREPLACE (1 << 0)
+#endif
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+/* Is A the directory D or one of its ancestors? */
+static int is_ancestor(struct dfs_inode *a, struct dfs_inode *d)
+{
+    for (; d; d = d->parent)
+        if (d == a)
+            return 1;
+    return 0;
+}
+
+int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint64_t newdir_id,
+                    const char *newname, unsigned flags)
+{
+    struct dfs_inode *dir, *newdir, *ino, *victim = NULL;
+    struct dfs_dentry *e, *te;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = get_dir(v, dir_id, &dir);
+    if (!err)
+        err = get_dir(v, newdir_id, &newdir);
+    if (!err)
+        err = writable(v);
+    if (!err)
+        err = check_name(newname);
+    if (err)
+        goto out;
+    if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(newname, ".") ||
+        !strcmp(newname, "..")) {
+        err = -EBUSY;
+        goto out;
+    }
+    e = dentry_find(v, dir, name);
+    if (!e) {
+        err = -ENOENT;
+        goto out;
+    }
+    ino = e->inode;
+    te = dentry_find(v, newdir, newname);
+    if (te == e)
+        goto out; /* rename onto itself: nothing to do */
+    if (te)
+        victim = te->inode;
+    if ((flags & RENAME_NOREPLACE) && te) {
+        err = -EEXIST;
+        goto out;
+    }
+    if ((flags & RENAME_EXCHANGE) && !te) {
+        err = -ENOENT;
+        goto out;
+    }
+    if (S_ISDIR(ino->st.st_mode) && is_ancestor(ino, newdir)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (flags & RENAME_EXCHANGE) {
+        if (S_ISDIR(victim->st.st_mode) && is_ancestor(victim, dir)) {
+            err = -EINVAL;
+            goto out;
+        }
+        /* swap the inodes behind the two names */
+        e->inode = victim;
+        te->inode = ino;
+        if (S_ISDIR(ino->st.st_mode) != S_ISDIR(victim->st.st_mode) && dir != newdir) {
+            if (S_ISDIR(ino->st.st_mode)) {
+                dir->st.st_nlink--;
+                newdir->st.st_nlink++;
+            } else {
+                newdir->st.st_nlink--;
+                dir->st.st_nlink++;
+            }
+        }
+        if (S_ISDIR(ino->st.st_mode))
+            ino->parent = newdir;
+        if (S_ISDIR(victim->st.st_mode))
+            victim->parent = dir;
+        goto done;
+    }
+    if (victim) {
+        if (S_ISDIR(ino->st.st_mode) && !S_ISDIR(victim->st.st_mode)) {
+            err = -ENOTDIR;
+            goto out;
+        }
+        if (!S_ISDIR(ino->st.st_mode) && S_ISDIR(victim->st.st_mode)) {
+            err = -EISDIR;
+            goto out;
+        }
+        if (S_ISDIR(victim->st.st_mode) && victim->n_ents) {
+            err = -ENOTEMPTY;
+            goto out;
+        }
+    }
+    dentry_remove(v, e);
+    if (victim) {
+        dentry_remove(v, te);
+        drop_link(v, victim);
+    }
+    err = dentry_add(v, newdir, newname, ino);
+    if (err) {
+        /* out of memory: put it back under its old name so nothing is lost */
+        if (dentry_add(v, dir, name, ino) < 0)
+            fprintf(stderr, "discfs: lost the name '%s' while out of memory\n", name);
+        goto out;
+    }
+done:
+    dfs_view_touch(dir, 1);
+    dfs_view_touch(newdir, 1);
+    dfs_view_touch(ino, 0);
+    v->dirty = 1;
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_readlink(struct dfs_view *v, uint64_t id, char *buf, size_t size)
+{
+    struct dfs_inode *ino;
+    int err = 0;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    if (!ino)
+        err = -ESTALE;
+    else if (!S_ISLNK(ino->st.st_mode) || !ino->link)
+        err = -EINVAL;
+    else
+        snprintf(buf, size, "%s", ino->link);
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, dfs_fill_fn fill,
+                     void *ctx)
+{
+    struct dfs_inode *dir;
+    struct stat st;
+    size_t lo, hi;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = get_dir(v, dir_id, &dir);
+    if (err)
+        goto out;
+    if (off < 1) {
+        dfs_view_stat(v, dir, &st);
+        st.st_dev = dir->id;
+        if (fill(ctx, ".", &st, 1))
+            goto out;
+        if (plus)
+            dir->nlookup++;
+        off = 1;
+    }
+    if (off < 2) {
+        struct dfs_inode *p = dir->parent ? dir->parent : dir;
+        dfs_view_stat(v, p, &st);
+        st.st_dev = p->id;
+        if (fill(ctx, "..", &st, 2))
+            goto out;
+        if (plus)
+            p->nlookup++;
+        off = 2;
+    }
+    /* first entry whose off is above the requested one: entries of the same
+     * directory keep their offsets while others come and go */
+    lo = 0;
+    hi = dir->n_ents;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (dir->ents[mid]->off <= (uint64_t)off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < dir->n_ents; i++) {
+        struct dfs_dentry *e = dir->ents[i];
+        dfs_view_stat(v, e->inode, &st);
+        st.st_dev = e->inode->id;
+        if (fill(ctx, e->name, &st, (off_t)e->off))
+            break;
+        if (plus)
+            e->inode->nlookup++;
+    }
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
+{
+    uint64_t free_blocks = 0, used = 0, cost;
+    const struct dfs_disc_info *info;
+
+    memset(sv, 0, sizeof(*sv));
+    pthread_mutex_lock(&v->lock);
+    info = v->disc ? dfs_disc_get_info(v->disc) : NULL;
+    if (info) {
+        used = info->nwa;
+        free_blocks = v->readonly ? 0 : dfs_disc_free_blocks(v->disc);
+    }
+    /* the next session: staged data, the whole tree again (about 240 bytes an
+     * entry with Rock Ridge, Joliet and AAIP), the volume descriptors, and the
+     * 32-block alignment of emulated sessions */
+    cost = v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + 64 + 32;
+    sv->f_bsize = 2048;
+    sv->f_frsize = 2048;
+    sv->f_blocks = used + free_blocks;
+    sv->f_bfree = free_blocks > cost ? free_blocks - cost : 0;
+    sv->f_bavail = sv->f_bfree;
+    sv->f_files = v->n_live;
+    sv->f_ffree = sv->f_bavail;
+    sv->f_favail = sv->f_bavail;
+    sv->f_namemax = NAME_MAX_ISO;
+    sv->f_flag = v->readonly ? ST_RDONLY : 0;
+    pthread_mutex_unlock(&v->lock);
+    return 0;
+}
+
+int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size)
+{
+    uint64_t old_b = ino->cache_id ? ((uint64_t)ino->st.st_size + 2047) / 2048 : 0;
+    uint64_t new_b = ((uint64_t)new_size + 2047) / 2048;
+    uint64_t free_blocks, cost;
+
+    if (!v->disc || new_b <= old_b)
+        return 0;
+    free_blocks = dfs_disc_free_blocks(v->disc);
+    cost = v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + 64 + 32;
+    if (cost + (new_b - old_b) > free_blocks)
+        return -ENOSPC;
+    return 0;
+}

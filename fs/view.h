@@ -1,0 +1,156 @@
+/* fs/view.h - the merged view: the disc's newest session plus the staged changes.
+ *
+ * Plain C, no FUSE: fs/ops.c is the only caller that knows the kernel protocol, and
+ * the unit tests drive this API directly.
+ *
+ * Inode identity
+ * --------------
+ * Every object of the view is a struct dfs_inode with an id that is never reused
+ * while the view exists; the id is the FUSE node id (1 = the root).  Names are
+ * struct dfs_dentry entries of a directory, found through one hash table keyed by
+ * (directory id, name); a directory has exactly one parent, a file may later have
+ * several names (hard links).
+ *
+ * st_ino, what stat() shows, is fixed when the inode is created and never changes
+ * while the view exists: for a file read from the disc it is the Rock Ridge PX
+ * inode number the session recorded (libisofs keeps those numbers when it writes
+ * the next session, so a remount shows the same st_ino); every other inode gets
+ * ino_base + id, where ino_base is above every disc inode number of the mount.
+ * Copy-up (first write into an on-disc file) changes where the data lives, not the
+ * inode, so st_ino stays.  After a commit the view's inodes are re-attached to the
+ * nodes of the new session by path (the session was written from this very tree
+ * while mutations were frozen), so node ids and st_ino survive a commit too.
+ *
+ * Where a file's data lives:
+ *   disc_node != NULL, cache_id == 0  unchanged since the disc: read from ext[]
+ *   cache_id != 0                     staged content file in the cache (store.h)
+ * stage_gen counts moves between the two, so that open handles notice them.
+ *
+ * Locking: one mutex per view (v->lock) guards all of it and is taken inside each
+ * call; no call holds it across file data I/O except copy-up and commit (which
+ * freezes mutations on purpose: the session must be a consistent tree).
+ */
+#ifndef DISCFS_FS_VIEW_H
+#define DISCFS_FS_VIEW_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/types.h>
+
+#include "disc.h"
+#include "store.h"
+
+struct dfs_dentry;
+
+struct dfs_inode {
+    uint64_t id;
+    struct stat st;             /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
+    char *link;                 /* symlink target */
+    void *disc_node;            /* the node on the disc (a reference), or NULL */
+    struct dfs_extent *ext;     /* on-disc data of an unchanged file */
+    int n_ext;
+    uint64_t cache_id;          /* staged content, 0 = none */
+    unsigned stage_gen;
+    uint64_t nlookup;           /* references the kernel holds (lookup counts) */
+    unsigned nopen;             /* open handles */
+    /* directories */
+    struct dfs_inode *parent;
+    struct dfs_dentry **ents;   /* in creation order; offsets only grow */
+    size_t n_ents, cap_ents;
+    uint64_t next_off;
+};
+
+struct dfs_dentry {
+    char *name;
+    struct dfs_inode *dir;
+    struct dfs_inode *inode;
+    uint64_t off;               /* readdir offset of the entry after this one */
+    uint64_t hash;
+    struct dfs_dentry *hnext;
+};
+
+struct dfs_view {
+    pthread_mutex_t lock;
+    struct dfs_disc *disc;
+    struct dfs_store *store;
+    struct dfs_inode **inodes;  /* by id */
+    uint64_t n_ids, cap_ids;
+    struct dfs_dentry **buckets;
+    size_t n_buckets, n_dentries;
+    uint64_t ino_base;
+    uint64_t n_live;            /* inodes in the tree */
+    uint64_t staged_blocks;     /* 2 KiB blocks of staged content */
+    int dirty;                  /* something to commit */
+    int readonly;
+};
+
+/* An open file. */
+struct dfs_file {
+    uint64_t id;
+    int fd;                     /* staged content, or -1 */
+    unsigned gen;               /* stage_gen the fd belongs to */
+    int writable;
+};
+
+/* Which fields dfs_view_setattr() changes. */
+enum {
+    DFS_SET_MODE = 1,
+    DFS_SET_UID = 2,
+    DFS_SET_GID = 4,
+    DFS_SET_SIZE = 8,
+    DFS_SET_ATIME = 16,
+    DFS_SET_MTIME = 32,
+    DFS_SET_CTIME = 64,
+};
+
+#define DFS_ROOT_ID 1
+
+/* view.c: the tree */
+int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store *store);
+void dfs_view_close(struct dfs_view *v);
+int dfs_view_lookup(struct dfs_view *v, uint64_t dir, const char *name, struct stat *st);
+void dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n);
+int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st);
+int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int to_set,
+                     struct stat *out);
+/* mkdir, mknod, symlink, create: st_mode says which; LINK for symlinks */
+int dfs_view_make(struct dfs_view *v, uint64_t dir, const char *name, mode_t mode, dev_t rdev,
+                  const char *link, uid_t uid, gid_t gid, struct stat *out);
+int dfs_view_unlink(struct dfs_view *v, uint64_t dir, const char *name);
+int dfs_view_rmdir(struct dfs_view *v, uint64_t dir, const char *name);
+int dfs_view_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t newdir,
+                    const char *newname, unsigned flags);
+int dfs_view_readlink(struct dfs_view *v, uint64_t id, char *buf, size_t size);
+/* Calls FILL for the entries after offset OFF ("." and ".." first) until it
+ * returns non-zero (buffer full).  With PLUS, an entry FILL accepted (returned 0)
+ * counts as a lookup. */
+typedef int (*dfs_fill_fn)(void *ctx, const char *name, const struct stat *st, off_t next);
+int dfs_view_readdir(struct dfs_view *v, uint64_t dir, off_t off, int plus, dfs_fill_fn fill,
+                     void *ctx);
+int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv);
+
+/* file.c: data */
+int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_file **out);
+ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t size, off_t off);
+ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,
+                       off_t off);
+int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync);
+void dfs_view_release(struct dfs_view *v, struct dfs_file *f);
+
+/* commit.c: a new session from the view */
+/* Writes the view as a new session if anything changed; returns 0, 1 when there was
+ * nothing to commit, or -errno (the stage is then kept as it was). */
+int dfs_view_commit(struct dfs_view *v);
+
+/* internal to fs/: view.c helpers used by file.c and commit.c (lock held) */
+struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id);
+struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, const char *name);
+void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st);
+void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
+int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
+int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
+void dfs_view_touch(struct dfs_inode *ino, int mtime);
+
+#endif
