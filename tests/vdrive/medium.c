@@ -19,6 +19,9 @@
  *   type_id R01
  *   revision 1
  *   track 1 0 300 302 closed  (session start written size state)
+ *
+ * The size of a track that is not closed yet is its reservation (RESERVE
+ * TRACK), or 0 for an open-ended track.
  */
 #include "vdrive.h"
 
@@ -384,6 +387,8 @@ int vd_medium_nwa(const struct vd_medium *m, uint32_t *nwa)
         t = &m->track[m->ntracks - 1];
     if (t) {
         *nwa = t->start + t->written;
+        if (t->size > 0 && t->written >= t->size) /* reservation full */
+            return 0;
         return t->state == VD_TRACK_OPEN && *nwa < m->capacity;
     }
     *nwa = m->next_start;
@@ -408,6 +413,12 @@ int vd_medium_close_track(struct vd_medium *m)
         /* TAO: two run-out blocks; the next track has a pre-gap */
         t->size = t->written + VD_CD_RUNOUT;
         m->next_start = t->start + t->size + VD_CD_PREGAP;
+    } else if (t->size > 0) {
+        /* a reserved track keeps its reservation */
+        if (round_up(t->written, m->type->align) > t->size)
+            t->size = round_up(t->written, m->type->align);
+        if (t->start + t->size > m->next_start)
+            m->next_start = t->start + t->size;
     } else {
         t->size = round_up(t->written, m->type->align);
         m->next_start = t->start + t->size;
@@ -474,6 +485,28 @@ int vd_medium_readable(const struct vd_medium *m, uint32_t lba, uint32_t n)
 }
 
 /* READ CAPACITY: the last readable block. */
+/* RESERVE TRACK: the next track gets a fixed size. */
+int vd_medium_reserve(struct vd_medium *m, uint32_t blocks)
+{
+    struct vd_track *t;
+    uint32_t size = round_up(blocks, m->type->align);
+
+    if (m->finalized || vd_medium_open_track(m))
+        return -EBUSY;
+    if (m->ntracks >= VD_MAX_TRACKS)
+        return -EMLINK;
+    if (size == 0 || (uint64_t)m->next_start + size > m->capacity)
+        return -ENOSPC;
+    t = &m->track[m->ntracks++];
+    memset(t, 0, sizeof(*t));
+    t->session = m->sessions + 1;
+    t->start = m->next_start;
+    t->size = size;
+    t->state = VD_TRACK_OPEN;
+    m->next_start += size;
+    return 0;
+}
+
 uint32_t vd_medium_read_capacity(const struct vd_medium *m)
 {
     uint32_t last = 0;

@@ -331,7 +331,9 @@ static int last_track_no(const struct vd_ctx *c)
 
     if (m->type->flags & VD_OVERWRITE)
         return 1;
-    if (vd_medium_open_track((struct vd_medium *)m) || m->finalized)
+    const struct vd_track *t = vd_medium_open_track((struct vd_medium *)m);
+
+    if ((t && t->size == 0) || m->finalized)
         return m->ntracks;
     return m->ntracks + 1;
 }
@@ -544,6 +546,13 @@ static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba,
               nwa);
         return;
     }
+    t = vd_medium_open_track(m);
+    if (t && t->size > 0 && (uint64_t)nwa + n > t->start + t->size) {
+        sense(r, 5, 0x21, 0x02,
+              "write beyond reserved track: %" PRIu32 "+%" PRIu32 " > %" PRIu32,
+              nwa, n, t->start + t->size);
+        return;
+    }
     if ((uint64_t)nwa + n > m->capacity) {
         sense(r, 5, 0x21, 0x00,
               "write beyond capacity: %" PRIu32 "+%" PRIu32 " > %" PRIu32,
@@ -670,6 +679,36 @@ static void cmd_close(struct vd_ctx *c, struct vd_req *r)
     }
     if (done || m->finalized)
         save_medium(c, r);
+}
+
+static void cmd_reserve_track(struct vd_ctx *c, struct vd_req *r)
+{
+    uint32_t blocks = get32(r->cdb + 5);
+    int ret;
+
+    if (!need_medium(c, r))
+        return;
+    if (r->cdb[1] & 1) {
+        sense(r, 5, 0x24, 0, "reservation by address not supported");
+        return;
+    }
+    if (c->m.type->flags & (VD_OVERWRITE | VD_CD)) {
+        sense(r, 5, 0x20, 0, "RESERVE TRACK not supported on this medium");
+        return;
+    }
+    ret = vd_medium_reserve(&c->m, blocks);
+    if (ret == -ENOSPC) {
+        sense(r, 5, 0x21, 0, "reservation of %" PRIu32 " blocks beyond "
+              "capacity", blocks);
+        return;
+    }
+    if (ret < 0) {
+        sense(r, 5, 0x2c, 0, "cannot reserve a track now: %s",
+              strerror(-ret));
+        return;
+    }
+    note(r, "reserved %" PRIu32 " blocks", blocks);
+    save_medium(c, r);
 }
 
 static void cmd_read_buffer_capacity(struct vd_ctx *c, struct vd_req *r)
@@ -1002,11 +1041,18 @@ static void track_info(struct vd_ctx *c, struct vd_req *r, int no)
         }
         switch (t->state) {
         case VD_TRACK_OPEN:
-            vd_medium_nwa(m, &nwa);
-            d[7] |= 0x01;
-            put32(d + 12, nwa);
-            put32(d + 16, m->capacity - nwa);
-            put32(d + 24, m->capacity - t->start);
+            if (vd_medium_nwa(m, &nwa)) {
+                d[7] |= 0x01;
+                put32(d + 12, nwa);
+            }
+            if (t->size > 0) { /* reserved */
+                d[6] |= 0x80;
+                put32(d + 16, t->size - t->written);
+                put32(d + 24, t->size);
+            } else {
+                put32(d + 16, m->capacity - nwa);
+                put32(d + 24, m->capacity - t->start);
+            }
             break;
         case VD_TRACK_DAMAGED:
             d[5] |= 0x20; /* damage, NWA_V stays 0 */
@@ -1538,6 +1584,9 @@ void vd_exec(struct vd_ctx *c, struct vd_req *r)
         break;
     case 0x5b:
         cmd_close(c, r);
+        break;
+    case 0x53:
+        cmd_reserve_track(c, r);
         break;
     case 0x5c:
         cmd_read_buffer_capacity(c, r);

@@ -81,6 +81,7 @@ static int valid_name(const char *name)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!(name[i] == '-' || name[i] == '_' || name[i] == '.' ||
+              name[i] == '+' ||
               (name[i] >= '0' && name[i] <= '9') ||
               (name[i] >= 'a' && name[i] <= 'z') ||
               (name[i] >= 'A' && name[i] <= 'Z')))

@@ -77,7 +77,8 @@ struct vd_track {
     uint32_t session; /* 1-based */
     uint32_t start;
     uint32_t written; /* blocks recorded (readable) */
-    uint32_t size;    /* closed: blocks occupied, incl. run-out/padding */
+    uint32_t size;    /* closed: blocks occupied, incl. run-out/padding;
+                         not closed: the reservation, 0 if open-ended */
     enum vd_track_state state;
 };
 
@@ -134,6 +135,7 @@ int vd_medium_close_session(struct vd_medium *m, int finalize);
 int vd_medium_readable(const struct vd_medium *m, uint32_t lba, uint32_t n);
 uint32_t vd_medium_read_capacity(const struct vd_medium *m);
 void vd_medium_blank(struct vd_medium *m);
+int vd_medium_reserve(struct vd_medium *m, uint32_t blocks);
 int vd_drive_state_load(const char *path, struct vd_drive_state *s,
                         char *err, size_t errlen);
 int vd_drive_state_save(const char *path, const struct vd_drive_state *s);
