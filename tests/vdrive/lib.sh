@@ -74,3 +74,13 @@ log_lines() {
 mkfile() { # mkfile PATH KIB
     head -c "$(($2 * 1024))" /dev/urandom >"$1"
 }
+
+# wait_lines FILE N: wait (up to 20 s) until FILE has N lines
+wait_lines() {
+    i=0
+    while [ ! -f "$1" ] || [ "$(wc -l <"$1")" -lt "$2" ]; do
+        i=$((i + 1))
+        [ $i -lt 400 ] || fail "timeout waiting for line $2 of $1: $(cat "$1")"
+        sleep 0.05
+    done
+}

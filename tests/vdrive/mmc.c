@@ -622,6 +622,14 @@ static void cmd_sync_cache(struct vd_ctx *c, struct vd_req *r)
 {
     if (!need_medium(c, r))
         return;
+    if ((c->m.type->flags & VD_DVD_MINUS) && (c->page05[2] & 0x0f) == 2 &&
+        vd_medium_open_track(&c->m)) {
+        /* DVD-R DAO: the drive closes the only session and the disc */
+        vd_medium_close_session(&c->m, 1);
+        note(r, "DAO: disc finalized");
+        save_medium(c, r);
+        return;
+    }
     if (c->sao_armed) {
         /* SAO: the drive writes lead-in and lead-out by itself now */
         struct vd_track *t = vd_medium_open_track(&c->m);
