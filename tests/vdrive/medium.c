@@ -27,8 +27,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,12 +44,12 @@ static const struct vd_type vd_types[] = {
     {"cdr", 0x09, VD_CD, 359849, 11400, 6900, 1, "", "", 0, "CD-R"},
     {"cdrw", 0x0a, VD_CD | VD_ERASABLE, 359849, 11400, 6900, 1, "", "", 0,
      "CD-RW"},
-    {"dvd-r", 0x11, VD_DVD_MINUS, 2298496, 38112, 6144, 16, "VIRTDVDR0001",
-     "", 0, "DVD-R sequential recording"},
-    {"dvd+r", 0x1b, VD_DVD_PLUS, 2295104, 2048, 2048, 16, "VIRTDVD+", "R01",
-     1, "DVD+R"},
-    {"dvd+rw", 0x1a, VD_DVD_PLUS | VD_OVERWRITE, 2295104, 0, 0, 16,
-     "VIRTDVD+", "W01", 1, "DVD+RW"},
+    {"dvd-r", 0x11, VD_DVD_MINUS, 2298496, 38112, 6144, 16, "VIRTDVDR0001", "",
+     0, "DVD-R sequential recording"},
+    {"dvd+r", 0x1b, VD_DVD_PLUS, 2295104, 2048, 2048, 16, "VIRTDVD+", "R01", 1,
+     "DVD+R"},
+    {"dvd+rw", 0x1a, VD_DVD_PLUS | VD_OVERWRITE, 2295104, 0, 0, 16, "VIRTDVD+",
+     "W01", 1, "DVD+RW"},
     {"bd-r", 0x41, VD_BD, 12219392, 0, 0, 32, "VIRTBD", "R01", 0,
      "BD-R sequential recording"},
     {"bd-re", 0x43, VD_BD | VD_OVERWRITE, 12219392, 0, 0, 32, "VIRTBD", "E01",
@@ -83,8 +83,7 @@ void vd_medium_init(struct vd_medium *m, const struct vd_type *t)
     m->atip_m = 97; /* 97m26s66f: CMC Magnetics in libburn's table */
     m->atip_s = 26;
     m->atip_f = 66;
-    snprintf(m->manufacturer, sizeof(m->manufacturer), "%s",
-             t->manufacturer);
+    snprintf(m->manufacturer, sizeof(m->manufacturer), "%s", t->manufacturer);
     snprintf(m->type_id, sizeof(m->type_id), "%s", t->type_id);
     m->revision = t->revision;
 }
@@ -155,8 +154,8 @@ static int check_header(const char *path, char *text, const char *magic,
     if (got != version) {
         snprintf(want, sizeof(want), "%d", version);
         snprintf(err, errlen,
-                 "'%s' has unknown %s version %d (this vdrive reads %s)",
-                 path, magic, got, want);
+                 "'%s' has unknown %s version %d (this vdrive reads %s)", path,
+                 magic, got, want);
         return -EPROTO;
     }
     *rest = nl ? nl + 1 : text + strlen(text);
@@ -205,15 +204,13 @@ int vd_medium_load(const char *path, struct vd_medium *m, char *err,
             if (m->disc_id_valid)
                 ret = parse_u32(v1, &m->disc_id);
         } else if (strcmp(key, "atip_leadin") == 0) {
-            if (sscanf(v1, "%d:%d:%d", &m->atip_m, &m->atip_s, &m->atip_f) !=
-                3)
+            if (sscanf(v1, "%d:%d:%d", &m->atip_m, &m->atip_s, &m->atip_f) != 3)
                 ret = -EINVAL;
         } else if (strcmp(key, "manufacturer") == 0) {
             vd_copy(m->manufacturer, sizeof(m->manufacturer),
                     strcmp(v1, "-") ? v1 : "");
         } else if (strcmp(key, "type_id") == 0) {
-            vd_copy(m->type_id, sizeof(m->type_id),
-                    strcmp(v1, "-") ? v1 : "");
+            vd_copy(m->type_id, sizeof(m->type_id), strcmp(v1, "-") ? v1 : "");
         } else if (strcmp(key, "track") == 0) {
             struct vd_track *t;
             int s;
@@ -258,8 +255,8 @@ int vd_medium_load(const char *path, struct vd_medium *m, char *err,
             /* anything else: a key from a later minor change, ignored */
         }
         if (ret < 0) {
-            snprintf(err, errlen, "'%s' line %d: bad record '%s'", path,
-                     lineno, line);
+            snprintf(err, errlen, "'%s' line %d: bad record '%s'", path, lineno,
+                     line);
             goto out_free;
         }
     }
@@ -450,9 +447,8 @@ int vd_medium_close_session(struct vd_medium *m, int finalize)
         m->next_start = end;
         return 1;
     }
-    m->next_start =
-        round_up(end + (m->sessions == 1 ? m->gap_first : m->gap_next),
-                 m->type->align);
+    m->next_start = round_up(
+        end + (m->sessions == 1 ? m->gap_first : m->gap_next), m->type->align);
     if (m->next_start >= m->capacity) /* no room for another session */
         m->finalized = 1;
     return 1;
@@ -529,8 +525,8 @@ void vd_medium_blank(struct vd_medium *m)
     m->next_start = 0;
 }
 
-int vd_drive_state_load(const char *path, struct vd_drive_state *s,
-                        char *err, size_t errlen)
+int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err,
+                        size_t errlen)
 {
     char *text, *rest, *line, *save = NULL;
     int ret;
@@ -540,8 +536,8 @@ int vd_drive_state_load(const char *path, struct vd_drive_state *s,
         snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
         return ret;
     }
-    ret = check_header(path, text, VD_DRIVE_MAGIC, VD_DRIVE_VERSION, &rest,
-                       err, errlen);
+    ret = check_header(path, text, VD_DRIVE_MAGIC, VD_DRIVE_VERSION, &rest, err,
+                       errlen);
     if (ret < 0)
         goto out_free;
     memset(s, 0, sizeof(*s));
@@ -569,7 +565,8 @@ int vd_drive_state_save(const char *path, const struct vd_drive_state *s)
     char text[256];
     int len;
 
-    len = snprintf(text, sizeof(text), "%s %d\ngeneration %lu\nmedium %s\n"
+    len = snprintf(text, sizeof(text),
+                   "%s %d\ngeneration %lu\nmedium %s\n"
                    "tray %s\n",
                    VD_DRIVE_MAGIC, VD_DRIVE_VERSION, s->generation,
                    s->medium[0] ? s->medium : "-",
@@ -621,12 +618,10 @@ int vd_faults_save(const char *path, const struct vd_faults *f)
     len = (size_t)snprintf(text, sizeof(text), "%s %d\n", VD_FAULTS_MAGIC,
                            VD_FAULTS_VERSION);
     for (int i = 0; i < f->n; i++)
-        len += (size_t)snprintf(text + len, sizeof(text) - len,
-                                "%s %" PRIu32 "\n",
-                                f->f[i].kind == VD_FAULT_WRITE_ERROR
-                                    ? "write-error"
-                                    : "power-loss",
-                                f->f[i].lba);
+        len += (size_t)snprintf(
+            text + len, sizeof(text) - len, "%s %" PRIu32 "\n",
+            f->f[i].kind == VD_FAULT_WRITE_ERROR ? "write-error" : "power-loss",
+            f->f[i].lba);
     return vd_write_atomic(path, text, len);
 }
 

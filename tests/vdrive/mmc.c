@@ -58,11 +58,11 @@ static void lba_to_msf(int32_t lba, uint8_t *msf)
     msf[2] = (uint8_t)(x % 75);
 }
 
-static void sense(struct vd_req *r, int key, int asc, int ascq,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
 
-static void sense(struct vd_req *r, int key, int asc, int ascq,
-                  const char *fmt, ...)
+static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt,
+                  ...)
 {
     va_list ap;
 
@@ -161,7 +161,7 @@ static int load_medium(struct vd_ctx *c)
     if (stat(c->medium_path, &st) < 0) {
         ret = -errno;
         vd_fmt(c->error, sizeof(c->error), "cannot stat '%s': %s",
-                 c->medium_path, strerror(errno));
+               c->medium_path, strerror(errno));
         return ret;
     }
     ret = vd_medium_load(c->medium_path, &c->m, c->error, sizeof(c->error));
@@ -174,7 +174,7 @@ static int load_medium(struct vd_ctx *c)
     if (c->data_fd < 0) {
         ret = -errno;
         vd_fmt(c->error, sizeof(c->error), "cannot open '%s': %s", data,
-                 strerror(errno));
+               strerror(errno));
         return ret;
     }
     c->medium_ino = st.st_ino;
@@ -200,7 +200,7 @@ int vd_ctx_refresh(struct vd_ctx *c)
     if (stat(path, &st) < 0) {
         ret = -errno;
         vd_fmt(c->error, sizeof(c->error), "cannot stat '%s': %s", path,
-                 strerror(errno));
+               strerror(errno));
         unload(c);
         c->have_drive_state = 0;
         return ret;
@@ -439,8 +439,10 @@ static void cmd_read(struct vd_ctx *c, struct vd_req *r, uint32_t lba,
     if (!need_medium(c, r))
         return;
     if (bytes > r->len || r->dir != VD_DIR_FROM_DEV) {
-        sense(r, 5, 0x24, 0, "transfer length %" PRIu32 " blocks exceeds "
-              "buffer of %" PRIu32 " bytes", n, r->len);
+        sense(r, 5, 0x24, 0,
+              "transfer length %" PRIu32 " blocks exceeds "
+              "buffer of %" PRIu32 " bytes",
+              n, r->len);
         return;
     }
     if (!vd_medium_readable(&c->m, lba, n)) {
@@ -522,7 +524,8 @@ static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba,
         return;
     }
     if (!valid) {
-        sense(r, 5, 0x21, 0x02, "write-once violation: no writable address "
+        sense(r, 5, 0x21, 0x02,
+              "write-once violation: no writable address "
               "(track damaged or medium full)");
         return;
     }
@@ -555,8 +558,8 @@ static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba,
     }
     if ((uint64_t)nwa + n > m->capacity) {
         sense(r, 5, 0x21, 0x00,
-              "write beyond capacity: %" PRIu32 "+%" PRIu32 " > %" PRIu32,
-              nwa, n, m->capacity);
+              "write beyond capacity: %" PRIu32 "+%" PRIu32 " > %" PRIu32, nwa,
+              n, m->capacity);
         return;
     }
     limit = nwa + n;
@@ -706,13 +709,14 @@ static void cmd_reserve_track(struct vd_ctx *c, struct vd_req *r)
     }
     ret = vd_medium_reserve(&c->m, blocks);
     if (ret == -ENOSPC) {
-        sense(r, 5, 0x21, 0, "reservation of %" PRIu32 " blocks beyond "
-              "capacity", blocks);
+        sense(r, 5, 0x21, 0,
+              "reservation of %" PRIu32 " blocks beyond "
+              "capacity",
+              blocks);
         return;
     }
     if (ret < 0) {
-        sense(r, 5, 0x2c, 0, "cannot reserve a track now: %s",
-              strerror(-ret));
+        sense(r, 5, 0x2c, 0, "cannot reserve a track now: %s", strerror(-ret));
         return;
     }
     note(r, "reserved %" PRIu32 " blocks", blocks);
@@ -742,8 +746,8 @@ static size_t feature(uint8_t *p, int code, int current, int len)
 
 static void cmd_get_configuration(struct vd_ctx *c, struct vd_req *r)
 {
-    static const int profiles[] = {0x43, 0x41, 0x40, 0x1b, 0x1a, 0x11,
-                                   0x10, 0x0a, 0x09, 0x08};
+    static const int profiles[] = {0x43, 0x41, 0x40, 0x1b, 0x1a,
+                                   0x11, 0x10, 0x0a, 0x09, 0x08};
     uint8_t d[1024], *p;
     int rt = r->cdb[1] & 3, start = (int)get16(r->cdb + 2);
     int cur = c->have_medium ? c->m.type->profile : 0;
@@ -787,8 +791,8 @@ static void cmd_get_configuration(struct vd_ctx *c, struct vd_req *r)
     feat[nfeat++] = p;
     len += feature(p, 0x0021, (f & (VD_CD | VD_DVD_MINUS)) != 0, 8);
     put16(p + 4, 0x0001 | 0x0100); /* mode 1, ... */
-    p[6] = 0x03;                    /* BUF, ARSV */
-    p[7] = 1;                       /* number of link sizes */
+    p[6] = 0x03;                   /* BUF, ARSV */
+    p[7] = 1;                      /* number of link sizes */
     p[8] = f & VD_DVD_MINUS ? 16 : 7;
     /* 0023h formattable */
     p = d + len;
@@ -918,8 +922,8 @@ static void cmd_mode_select(struct vd_ctx *c, struct vd_req *r)
         int code = r->buf[off] & 0x3f, pl = r->buf[off + 1] + 2;
 
         if (code == 0x05) {
-            size_t n = (size_t)pl < sizeof(c->page05) ? (size_t)pl
-                                                       : sizeof(c->page05);
+            size_t n =
+                (size_t)pl < sizeof(c->page05) ? (size_t)pl : sizeof(c->page05);
             if (off + n > plen)
                 n = plen - off;
             memcpy(c->page05, r->buf + off, n);
@@ -1085,9 +1089,8 @@ static void track_info(struct vd_ctx *c, struct vd_req *r, int no)
             put32(d + 12, nwa);
             put32(d + 16, m->capacity - nwa);
         }
-        put32(d + 24, m->capacity > m->next_start
-                          ? m->capacity - m->next_start
-                          : 0);
+        put32(d + 24,
+              m->capacity > m->next_start ? m->capacity - m->next_start : 0);
         if (dvdr)
             put32(d + 20, 16);
     } else {
@@ -1109,8 +1112,8 @@ static void cmd_track_info(struct vd_ctx *c, struct vd_req *r)
     case 0: /* by LBA */
         for (int i = 0; i < m->ntracks; i++) {
             const struct vd_track *t = &m->track[i];
-            uint32_t end = t->state == VD_TRACK_CLOSED ? t->start + t->size
-                                                       : m->capacity;
+            uint32_t end =
+                t->state == VD_TRACK_CLOSED ? t->start + t->size : m->capacity;
             if (addr >= t->start && addr < end)
                 no = i + 1;
         }
@@ -1118,9 +1121,8 @@ static void cmd_track_info(struct vd_ctx *c, struct vd_req *r)
             no = m->ntracks + 1;
         break;
     case 1: /* by track number; FFh: the invisible/incomplete track */
-        no = addr == 0xff && !(m->type->flags & VD_OVERWRITE)
-                 ? last_track_no(c)
-                 : (int)addr;
+        no = addr == 0xff && !(m->type->flags & VD_OVERWRITE) ? last_track_no(c)
+                                                              : (int)addr;
         break;
     case 2: /* first track of a session */
         for (int i = 0; i < m->ntracks; i++)
@@ -1135,8 +1137,8 @@ static void cmd_track_info(struct vd_ctx *c, struct vd_req *r)
         break;
     }
     if (no < 0) {
-        sense(r, 5, 0x24, 0, "no track at address type %d value %" PRIu32,
-              type, addr);
+        sense(r, 5, 0x24, 0, "no track at address type %d value %" PRIu32, type,
+              addr);
         return;
     }
     track_info(c, r, no);
@@ -1279,9 +1281,9 @@ static void cmd_read_toc(struct vd_ctx *c, struct vd_req *r)
                 } else if (point == 0xa1) {
                     p[8] = (uint8_t)(lt + 1);
                 } else {
-                    lba_to_msf((int32_t)(m->track[lt].start +
-                                         m->track[lt].size),
-                               p + 8);
+                    lba_to_msf(
+                        (int32_t)(m->track[lt].start + m->track[lt].size),
+                        p + 8);
                 }
                 len += 11;
             }
@@ -1361,9 +1363,7 @@ static void cmd_read_disc_structure(struct vd_ctx *c, struct vd_req *r)
             return;
         }
         if (fmt == 0x00) { /* physical format */
-            p[0] = f & VD_DVD_MINUS   ? 0x25
-                   : f & VD_OVERWRITE ? 0x92
-                                      : 0xa1;
+            p[0] = f & VD_DVD_MINUS ? 0x25 : f & VD_OVERWRITE ? 0x92 : 0xa1;
             p[1] = 0x0f;
             p[2] = 0x01;
             p[3] = 0x10;
@@ -1453,7 +1453,7 @@ static void cmd_read_format_capacities(struct vd_ctx *c, struct vd_req *r)
     if (f & (VD_OVERWRITE | VD_BD)) {
         put32(d + 12, m->capacity);
         put32(d + 16, 0);
-        d[16] = (uint8_t)((f & VD_DVD_PLUS ? 0x26
+        d[16] = (uint8_t)((f & VD_DVD_PLUS    ? 0x26
                            : f & VD_OVERWRITE ? 0x31
                                               : 0x32)
                           << 2);
@@ -1474,7 +1474,8 @@ static void cmd_send_cue_sheet(struct vd_ctx *c, struct vd_req *r)
     c->sao_armed = 1;
     c->sao_start = -150;
     r->resid = 0;
-    note(r, "cue sheet of %" PRIu32 " bytes, SAO armed", get32(r->cdb + 5) >> 8);
+    note(r, "cue sheet of %" PRIu32 " bytes, SAO armed",
+         get32(r->cdb + 5) >> 8);
 }
 
 static void cmd_get_performance(struct vd_ctx *c, struct vd_req *r)

@@ -93,7 +93,8 @@ static void shim_init(void)
     shim.enabled = 1;
 }
 
-static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void log_line(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 static void log_line(const char *fmt, ...)
 {
@@ -166,8 +167,8 @@ static int do_sg_io(struct sg_io_hdr *h)
         hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x",
                                i ? " " : "", h->cmdp[i]);
     if (r.check)
-        log_line("%ld %s -> CHECK %X/%02X/%02X%s%s", (long)getpid(), hex,
-                 r.key, r.asc, r.ascq, r.note[0] ? " " : "", r.note);
+        log_line("%ld %s -> CHECK %X/%02X/%02X%s%s", (long)getpid(), hex, r.key,
+                 r.asc, r.ascq, r.note[0] ? " " : "", r.note);
     else
         log_line("%ld %s -> GOOD%s%s", (long)getpid(), hex,
                  r.note[0] ? " " : "", r.note);
@@ -277,8 +278,8 @@ unsigned int sleep(unsigned int seconds)
     struct timespec ts;
 
     pthread_once(&shim.once, shim_init);
-    if (shim.sleep_max_us && (unsigned long)seconds * 1000000 >
-                                 shim.sleep_max_us) {
+    if (shim.sleep_max_us &&
+        (unsigned long)seconds * 1000000 > shim.sleep_max_us) {
         if (shim.real_usleep)
             shim.real_usleep((useconds_t)shim.sleep_max_us);
         return 0;

@@ -41,8 +41,8 @@ static void report(struct burn_drive *d)
     }
     printf("status %d profile 0x%04x sessions %d msc1 %d nwa %d "
            "disc_id %s0x%08x media_id %s\n",
-           (int)st, pno, n, msc1, nwa, (valid & 2) ? "" : "invalid:",
-           disc_id, product ? product : "-");
+           (int)st, pno, n, msc1, nwa, (valid & 2) ? "" : "invalid:", disc_id,
+           product ? product : "-");
     fflush(stdout);
     free(product);
     free(c1);

@@ -25,28 +25,30 @@ struct ctl {
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: vdrive-ctl [-C DIR] COMMAND [ARGS]\n"
-            "  DIR defaults to $VDRIVE_DIR\n"
-            "commands:\n"
-            "  init                      create DIR, its node and an empty drive\n"
-            "  create NAME TYPE [--capacity N] [--gap-first N] [--gap-next N]\n"
-            "         [--disc-id HEX|none] [--atip MM:SS:FF] [--manufacturer S]\n"
-            "         [--type-id S] [--revision N] [--load] [--force]\n"
-            "                            create a blank medium NAME.medium/.data\n"
-            "  load NAME                 put NAME in the drive (swaps), close tray\n"
-            "  eject                     take the medium out of the drive\n"
-            "  tray open|close           open or close the tray, medium stays\n"
-            "  status                    drive and medium summary, key value\n"
-            "  show [NAME]               print a medium state file\n"
-            "  fault write-error|power-loss --lba N|--after N\n"
-            "                            arm a one-shot fault (--after: blocks\n"
-            "                            after the loaded medium's NWA)\n"
-            "  fault clear               disarm all faults\n"
-            "  sg tur|read LBA N|write LBA N\n"
-            "                            send one raw SG_IO command to the node\n"
-            "                            (run under the shim)\n"
-            "  types                     list medium types\n");
+    fprintf(
+        f,
+        "usage: vdrive-ctl [-C DIR] COMMAND [ARGS]\n"
+        "  DIR defaults to $VDRIVE_DIR\n"
+        "commands:\n"
+        "  init                      create DIR, its node and an empty drive\n"
+        "  create NAME TYPE [--capacity N] [--gap-first N] [--gap-next N]\n"
+        "         [--disc-id HEX|none] [--atip MM:SS:FF] [--manufacturer S]\n"
+        "         [--type-id S] [--revision N] [--load] [--force]\n"
+        "                            create a blank medium NAME.medium/.data\n"
+        "  load NAME                 put NAME in the drive (swaps), close "
+        "tray\n"
+        "  eject                     take the medium out of the drive\n"
+        "  tray open|close           open or close the tray, medium stays\n"
+        "  status                    drive and medium summary, key value\n"
+        "  show [NAME]               print a medium state file\n"
+        "  fault write-error|power-loss --lba N|--after N\n"
+        "                            arm a one-shot fault (--after: blocks\n"
+        "                            after the loaded medium's NWA)\n"
+        "  fault clear               disarm all faults\n"
+        "  sg tur|read LBA N|write LBA N\n"
+        "                            send one raw SG_IO command to the node\n"
+        "                            (run under the shim)\n"
+        "  types                     list medium types\n");
 }
 
 static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -66,8 +68,8 @@ static int die(const char *fmt, ...)
 static const char *path(struct ctl *c, const char *name, const char *suffix)
 {
     if (vd_path(c->path, sizeof(c->path), c->dir, name, suffix) < 0) {
-        fprintf(stderr, "vdrive-ctl: path too long: '%s/%s%s'\n", c->dir,
-                name, suffix);
+        fprintf(stderr, "vdrive-ctl: path too long: '%s/%s%s'\n", c->dir, name,
+                suffix);
         exit(2);
     }
     return c->path;
@@ -81,8 +83,7 @@ static int valid_name(const char *name)
         return 0;
     for (size_t i = 0; i < n; i++)
         if (!(name[i] == '-' || name[i] == '_' || name[i] == '.' ||
-              name[i] == '+' ||
-              (name[i] >= '0' && name[i] <= '9') ||
+              name[i] == '+' || (name[i] >= '0' && name[i] <= '9') ||
               (name[i] >= 'a' && name[i] <= 'z') ||
               (name[i] >= 'A' && name[i] <= 'Z')))
             return 0;
@@ -91,8 +92,8 @@ static int valid_name(const char *name)
 
 static int load_drive(struct ctl *c, struct vd_drive_state *s)
 {
-    int ret = vd_drive_state_load(path(c, "drive", ""), s, c->err,
-                                  sizeof(c->err));
+    int ret =
+        vd_drive_state_load(path(c, "drive", ""), s, c->err, sizeof(c->err));
     if (ret == -ENOENT) {
         memset(s, 0, sizeof(*s));
         return 0;
@@ -276,8 +277,8 @@ static int load_loaded(struct ctl *c, struct vd_medium *m, char *name,
     if (!s.medium[0])
         return die("no medium in the drive");
     vd_copy(name, len, s.medium);
-    ret = vd_medium_load(path(c, s.medium, ".medium"), m, c->err,
-                         sizeof(c->err));
+    ret =
+        vd_medium_load(path(c, s.medium, ".medium"), m, c->err, sizeof(c->err));
     if (ret < 0)
         return die("%s", c->err);
     return 0;
@@ -310,9 +311,8 @@ static int cmd_status(struct ctl *c)
     printf("sessions %" PRIu32 "\n", m.sessions);
     printf("open_session %d\n", vd_medium_open_session(&m));
     printf("tracks %d\n", m.ntracks);
-    printf("damaged %d\n", m.ntracks > 0 &&
-                               m.track[m.ntracks - 1].state ==
-                                   VD_TRACK_DAMAGED);
+    printf("damaged %d\n",
+           m.ntracks > 0 && m.track[m.ntracks - 1].state == VD_TRACK_DAMAGED);
     if (valid)
         printf("nwa %" PRIu32 "\n", nwa);
     else
@@ -493,10 +493,10 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "types") == 0) {
         const struct vd_type *t;
         for (int i = 0; (t = vd_type_at(i)); i++)
-            printf("%-7s profile 0x%04x capacity %" PRIu32
-                   " gap_first %" PRIu32 " gap_next %" PRIu32 "  %s\n",
-                   t->name, t->profile, t->capacity, t->gap_first,
-                   t->gap_next, t->desc);
+            printf("%-7s profile 0x%04x capacity %" PRIu32 " gap_first %" PRIu32
+                   " gap_next %" PRIu32 "  %s\n",
+                   t->name, t->profile, t->capacity, t->gap_first, t->gap_next,
+                   t->desc);
         return 0;
     }
     if (!c.dir || !*c.dir)

@@ -54,13 +54,13 @@
 #define VD_OVERWRITE 0x20 /* DVD+RW, BD-RE: random access writes */
 
 struct vd_type {
-    const char *name;     /* "cdr", "cdrw", "dvd-r", ... */
-    int profile;          /* MMC profile number */
+    const char *name; /* "cdr", "cdrw", "dvd-r", ... */
+    int profile;      /* MMC profile number */
     unsigned flags;
-    uint32_t capacity;    /* user blocks (CD: last possible lead-out) */
-    uint32_t gap_first;   /* NWA jump after closing the first session */
-    uint32_t gap_next;    /* ... after closing any later session */
-    uint32_t align;       /* closed tracks end on a multiple of this */
+    uint32_t capacity;        /* user blocks (CD: last possible lead-out) */
+    uint32_t gap_first;       /* NWA jump after closing the first session */
+    uint32_t gap_next;        /* ... after closing any later session */
+    uint32_t align;           /* closed tracks end on a multiple of this */
     const char *manufacturer; /* DVD/BD media id parts */
     const char *type_id;
     int revision;
@@ -136,8 +136,8 @@ int vd_medium_readable(const struct vd_medium *m, uint32_t lba, uint32_t n);
 uint32_t vd_medium_read_capacity(const struct vd_medium *m);
 void vd_medium_blank(struct vd_medium *m);
 int vd_medium_reserve(struct vd_medium *m, uint32_t blocks);
-int vd_drive_state_load(const char *path, struct vd_drive_state *s,
-                        char *err, size_t errlen);
+int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err,
+                        size_t errlen);
 int vd_drive_state_save(const char *path, const struct vd_drive_state *s);
 int vd_faults_load(const char *path, struct vd_faults *f);
 int vd_faults_save(const char *path, const struct vd_faults *f);
@@ -158,13 +158,13 @@ enum vd_dir { VD_DIR_NONE, VD_DIR_TO_DEV, VD_DIR_FROM_DEV };
 struct vd_req {
     const uint8_t *cdb;
     int cdb_len;
-    uint8_t *buf;      /* data transfer buffer */
-    uint32_t len;      /* its length */
+    uint8_t *buf; /* data transfer buffer */
+    uint32_t len; /* its length */
     enum vd_dir dir;
-    uint32_t resid;    /* set by vd_exec: bytes not transferred */
-    int check;         /* set: CHECK CONDITION with sense below */
+    uint32_t resid; /* set by vd_exec: bytes not transferred */
+    int check;      /* set: CHECK CONDITION with sense below */
     uint8_t key, asc, ascq;
-    char note[160];    /* why, for the CDB log */
+    char note[160]; /* why, for the CDB log */
 };
 
 /* The state of one virtual drive as seen by one process. */
