@@ -27,13 +27,13 @@ enum dfs_media_state {
 
 struct dfs_disc_info {
     enum dfs_media_state state;
-    int sessions;            /* ISO sessions on the medium */
-    int emulated;            /* multi-session emulation (image file, overwriteable) */
-    uint32_t msc1;           /* start of the newest session */
-    uint32_t nwa;            /* next writable address */
-    char profile[80];        /* "stdio file", "CD-R", ... */
-    char volid[33];          /* volume id of the newest session */
-    char fingerprint[65];    /* identity of the disc, hex (see DESIGN.md, Identity) */
+    int sessions;         /* ISO sessions on the medium */
+    int emulated;         /* multi-session emulation (image file, overwriteable) */
+    uint32_t msc1;        /* start of the newest session */
+    uint32_t nwa;         /* next writable address */
+    char profile[80];     /* "stdio file", "CD-R", ... */
+    char volid[33];       /* volume id of the newest session */
+    char fingerprint[65]; /* identity of the disc, hex (see DESIGN.md, Identity) */
 };
 
 /* ---- drive.c ---- */
@@ -68,7 +68,7 @@ struct dfs_disc_entry {
     const char *link;       /* symlink target */
     struct dfs_extent *ext; /* file data (malloc'd, the callback may keep it: set *ext to NULL) */
     int n_ext;
-    void *node;             /* opaque on-disc node, valid until dfs_disc_node_put() */
+    void *node; /* opaque on-disc node, valid until dfs_disc_node_put() */
 };
 
 /* Called for every node below (and including) the root, parents before children.
@@ -82,8 +82,8 @@ void dfs_disc_node_put(void *node);
 
 /* Read file data held in EXT at byte offset OFF; returns bytes read or -errno.
  * Safe to call from several threads at once, also while a commit runs. */
-ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext,
-                      void *buf, size_t size, off_t off);
+ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, void *buf,
+                      size_t size, off_t off);
 
 /* ---- session.c ---- */
 
@@ -92,10 +92,10 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
  * new content from a local file (local_path set). */
 struct dfs_commit_node {
     const char *name;
-    struct stat st;          /* type and attributes to record */
-    const char *link;        /* symlinks */
-    void *disc_node;         /* files kept on the disc */
-    const char *local_path;  /* files with staged content */
+    struct stat st;         /* type and attributes to record */
+    const char *link;       /* symlinks */
+    void *disc_node;        /* files kept on the disc */
+    const char *local_path; /* files with staged content */
 };
 
 struct dfs_commit;

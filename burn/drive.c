@@ -40,7 +40,7 @@ void dfs_libs_finish(void)
     isoburn_finish();
 }
 
-static const char *sev_rank[] = {"ALL", "DEBUG", "UPDATE", "NOTE", "HINT", "WARNING",
+static const char *sev_rank[] = {"ALL",   "DEBUG",  "UPDATE",  "NOTE",  "HINT",  "WARNING",
                                  "SORRY", "MISHAP", "FAILURE", "FATAL", "ABORT", NULL};
 
 static int rank(const char *sev)
@@ -144,6 +144,23 @@ static int check_blank_image(struct dfs_disc *d)
     return 0;
 }
 
+/* A written medium must have an ISO 9660 primary volume descriptor where its newest
+ * session starts (audio, UDF-only and garbage have none): refuse it otherwise. */
+static int check_iso(struct dfs_disc *d)
+{
+    unsigned char pvd[2048];
+    int err = dfs_disc_read_blocks(d, d->info.msc1 + 16, pvd, 1);
+
+    if (err || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "'%s' is not an ISO 9660 image (no volume descriptor at block %u); refusing "
+                 "to use it as a disc: name an ISO image or a new file",
+                 d->image_path ? d->image_path : d->adr, d->info.msc1 + 16);
+        return -EMEDIUMTYPE;
+    }
+    return 0;
+}
+
 static void hex(const unsigned char *in, int n, char *out)
 {
     for (int i = 0; i < n; i++)
@@ -168,10 +185,9 @@ static int make_fingerprint(struct dfs_disc *d)
         char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL;
         char pvd[2048];
 
-        if (!d->image_path &&
-            burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0) {
-            snprintf(head, sizeof(head), "%s|%s|%s|", product ? product : "",
-                     c1 ? c1 : "", c2 ? c2 : "");
+        if (!d->image_path && burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0) {
+            snprintf(head, sizeof(head), "%s|%s|%s|", product ? product : "", c1 ? c1 : "",
+                     c2 ? c2 : "");
             iso_md5_compute(ctx, head, strlen(head));
         }
         free(product);
@@ -291,6 +307,13 @@ int dfs_disc_load(struct dfs_disc *d)
         goto out_release;
     }
     read_toc(d);
+    if (d->info.state != DFS_MEDIA_BLANK) {
+        err = check_iso(d);
+        if (err) {
+            fprintf(stderr, "discfs: %s\n", d->last_error);
+            goto out_release;
+        }
+    }
 
     if (isoburn_ropt_new(&ro, 0) <= 0) {
         err = dfs_lib_error(d, -ENOMEM, what);
@@ -299,8 +322,7 @@ int dfs_disc_load(struct dfs_disc *d)
     /* AAIP (xattr, ACL) and the MD5 array are loaded; the session tag check is left
      * to verification (it reads the tree twice). */
     isoburn_ropt_set_extensions(ro, isoburn_ropt_noiso1999 | isoburn_ropt_nomd5tag |
-                                        isoburn_ropt_map_stripped |
-                                        isoburn_ropt_joliet_stripped);
+                                        isoburn_ropt_map_stripped | isoburn_ropt_joliet_stripped);
     isoburn_ropt_set_default_perms(ro, 0, 0, 0444);
     ret = isoburn_read_image(d->drive, ro, &d->image);
     isoburn_ropt_destroy(&ro, 0);
@@ -416,8 +438,8 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
         if (d->image_fd < 0)
             return -EIO;
         while (got < want) {
-            ssize_t n = pread(d->image_fd, (char *)buf + got, want - got,
-                              (off_t)lba * 2048 + (off_t)got);
+            ssize_t n =
+                pread(d->image_fd, (char *)buf + got, want - got, (off_t)lba * 2048 + (off_t)got);
             if (n < 0) {
                 if (errno == EINTR)
                     continue;
@@ -436,8 +458,7 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
         int ret;
 
         pthread_mutex_lock(&d->read_lock);
-        ret = burn_read_data(d->drive, (off_t)lba * 2048, buf, (off_t)count * 2048, &done,
-                             2);
+        ret = burn_read_data(d->drive, (off_t)lba * 2048, buf, (off_t)count * 2048, &done, 2);
         pthread_mutex_unlock(&d->read_lock);
         if (ret <= 0)
             return dfs_lib_error(d, -EIO, "cannot read from the disc");

@@ -81,8 +81,7 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
     return 0;
 }
 
-static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *ctx,
-                    void *cookie)
+static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *ctx, void *cookie)
 {
     IsoDirIter *it;
     IsoNode *child;
@@ -131,8 +130,8 @@ int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root
 
 /* Bytes from the disc at byte position POS of a file stored in EXT, at most WANT,
  * never crossing an extent; returns bytes read, 0 past the end, or -errno. */
-static ssize_t read_some(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext,
-                         char *buf, size_t want, uint64_t pos)
+static ssize_t read_some(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, char *buf,
+                         size_t want, uint64_t pos)
 {
     uint64_t base = 0;
     int i;
@@ -177,8 +176,7 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
     size_t done = 0;
 
     while (done < size) {
-        ssize_t n = read_some(d, ext, n_ext, (char *)buf + done, size - done,
-                              (uint64_t)off + done);
+        ssize_t n = read_some(d, ext, n_ext, (char *)buf + done, size - done, (uint64_t)off + done);
         if (n < 0)
             return done ? (ssize_t)done : n;
         if (n == 0)

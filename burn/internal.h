@@ -13,15 +13,15 @@
 #include "disc.h"
 
 struct dfs_disc {
-    char *adr;                  /* libburn address: "stdio:/abs/path" or a drive path */
-    char *image_path;           /* image files: the file itself, else NULL */
-    int image_fd;               /* image files: O_RDONLY fd for data reads, -1 if absent */
+    char *adr;        /* libburn address: "stdio:/abs/path" or a drive path */
+    char *image_path; /* image files: the file itself, else NULL */
+    int image_fd;     /* image files: O_RDONLY fd for data reads, -1 if absent */
     struct burn_drive_info *dinfo;
     struct burn_drive *drive;
-    IsoImage *image;            /* newest session, attached to the drive; own reference */
-    pthread_mutex_t read_lock;  /* serializes burn_read_data() on real drives */
+    IsoImage *image;           /* newest session, attached to the drive; own reference */
+    pthread_mutex_t read_lock; /* serializes burn_read_data() on real drives */
     struct dfs_disc_info info;
-    uint64_t free_blocks;       /* drives: free blocks at the last load */
+    uint64_t free_blocks; /* drives: free blocks at the last load */
     char last_error[8192];
 };
 

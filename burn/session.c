@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CD_MIN_TRACK 300  /* libburn pads CD tracks to 300 blocks */
-#define EMUL_ALIGN 32     /* libisoburn's session alignment on emulated media */
+#define CD_MIN_TRACK 300 /* libburn pads CD tracks to 300 blocks */
+#define EMUL_ALIGN 32    /* libisoburn's session alignment on emulated media */
 
 struct dfs_commit {
     struct dfs_disc *d;
@@ -99,10 +99,10 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st)
 static int iso_err(struct dfs_disc *d, int ret, const char *name)
 {
     char what[512];
-    int err = ret == (int)ISO_OUT_OF_MEM ? -ENOMEM
+    int err = ret == (int)ISO_OUT_OF_MEM             ? -ENOMEM
               : ret == (int)ISO_NODE_NAME_NOT_UNIQUE ? -EEXIST
-              : ret == (int)ISO_FILE_DOESNT_EXIST ? -ENOENT
-                                                   : -EIO;
+              : ret == (int)ISO_FILE_DOESNT_EXIST    ? -ENOENT
+                                                     : -EIO;
     snprintf(what, sizeof(what), "cannot put '%s' into the new session", name);
     return dfs_lib_error(d, err, what);
 }
@@ -156,8 +156,7 @@ static struct isoburn_imgen_opts *gen_opts(void)
     isoburn_igopt_set_extensions(o, isoburn_igopt_rockridge | isoburn_igopt_joliet |
                                         isoburn_igopt_aaip | isoburn_igopt_hardlinks |
                                         isoburn_igopt_session_md5 | isoburn_igopt_file_md5);
-    isoburn_igopt_set_relaxed(o, isoburn_igopt_allow_deep_paths |
-                                     isoburn_igopt_allow_longer_paths |
+    isoburn_igopt_set_relaxed(o, isoburn_igopt_allow_deep_paths | isoburn_igopt_allow_longer_paths |
                                      isoburn_igopt_always_gmt | isoburn_igopt_dir_rec_mtime);
     return o;
 }
@@ -240,8 +239,8 @@ int dfs_commit_write(struct dfs_commit *c)
     space = isoburn_disc_available_space(d->drive, bo) / 2048;
     if (space < sectors + pad) {
         snprintf(d->last_error, sizeof(d->last_error),
-                 "%s: the session needs %d blocks, the disc has %lld free", what,
-                 sectors + pad, (long long)space);
+                 "%s: the session needs %d blocks, the disc has %lld free", what, sectors + pad,
+                 (long long)space);
         fprintf(stderr, "discfs: %s\n", d->last_error);
         err = -ENOSPC;
         goto out_cancel;

@@ -18,8 +18,8 @@
 #include <sys/types.h>
 
 struct dfs_store {
-    char *dir;     /* ROOT/<key> */
-    int data_fd;   /* ROOT/<key>/data, O_DIRECTORY */
+    char *dir;   /* ROOT/<key> */
+    int data_fd; /* ROOT/<key>/data, O_DIRECTORY */
     uint64_t next_id;
 };
 

@@ -65,8 +65,7 @@ static int reattach(void *ctx, void *parent, struct dfs_disc_entry *e, void **ch
     } else {
         ino = dfs_view_child(v, parent, e->name);
         if (!ino) {
-            fprintf(stderr, "discfs: the new session has '%s', which the view lacks\n",
-                    e->name);
+            fprintf(stderr, "discfs: the new session has '%s', which the view lacks\n", e->name);
             *child_cookie = &missing;
             return 0;
         }

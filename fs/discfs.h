@@ -15,11 +15,11 @@
 struct dfs_options {
     char *device;
     char *mountpoint;
-    char *cache;        /* cache root */
-    int debug;          /* -o debug: trace every op as op(args) = result */
+    char *cache; /* cache root */
+    int debug;   /* -o debug: trace every op as op(args) = result */
     int foreground;
     int single_thread;
-    int writeback;      /* kernel writeback cache */
+    int writeback; /* kernel writeback cache */
 };
 
 struct dfs_mount {
@@ -27,7 +27,7 @@ struct dfs_mount {
     struct dfs_disc *disc;
     struct dfs_store store;
     struct dfs_view *view;
-    int commit_failed;  /* the last commit's error, reported at exit */
+    int commit_failed; /* the last commit's error, reported at exit */
 };
 
 /* ops.c: mount MOUNTPOINT with the FUSE arguments in ARGS and serve until unmounted.

@@ -31,8 +31,8 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
         }
     }
     while (done < ino->st.st_size) {
-        size_t want = ino->st.st_size - done < COPY_CHUNK ? (size_t)(ino->st.st_size - done)
-                                                          : COPY_CHUNK;
+        size_t want =
+            ino->st.st_size - done < COPY_CHUNK ? (size_t)(ino->st.st_size - done) : COPY_CHUNK;
         ssize_t n = dfs_disc_read(v->disc, ino->ext, ino->n_ext, buf, want, done);
         if (n <= 0) {
             err = n < 0 ? (int)n : -EIO;

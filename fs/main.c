@@ -15,7 +15,10 @@
 
 enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG_FUSE, KEY_SINGLE };
 
-#define OPT(t, p) {t, offsetof(struct dfs_options, p), 1}
+#define OPT(t, p)                                                                                  \
+    {                                                                                              \
+        t, offsetof(struct dfs_options, p), 1                                                      \
+    }
 static const struct fuse_opt dfs_opts[] = {
     {"cache=%s", offsetof(struct dfs_options, cache), 0},
     OPT("debug", debug),
@@ -197,8 +200,7 @@ int main(int argc, char *argv[])
     info = dfs_disc_get_info(m.disc);
     err = dfs_store_open(&m.store, m.opt.cache, info->fingerprint);
     if (err) {
-        fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache,
-                strerror(-err));
+        fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache, strerror(-err));
         goto out_disc;
     }
     leftovers = dfs_store_count(&m.store);
@@ -214,11 +216,10 @@ int main(int argc, char *argv[])
         goto out_store;
     }
     if (info->state == DFS_MEDIA_CLOSED)
-        fprintf(stderr, "discfs: '%s' is closed (finalized): mounted read-only\n",
-                m.opt.device);
+        fprintf(stderr, "discfs: '%s' is closed (finalized): mounted read-only\n", m.opt.device);
     fsname = escape_fsname(m.opt.device);
-    if (!fsname || add_opt(&args, "-ofsname=%s", fsname) || add_opt(&args, "-o%s", "subtype=discfs") ||
-        add_opt(&args, "-o%s", "default_permissions") ||
+    if (!fsname || add_opt(&args, "-ofsname=%s", fsname) ||
+        add_opt(&args, "-o%s", "subtype=discfs") || add_opt(&args, "-o%s", "default_permissions") ||
         (info->state == DFS_MEDIA_CLOSED && add_opt(&args, "-o%s", "ro"))) {
         fprintf(stderr, "discfs: out of memory\n");
         goto out_view;

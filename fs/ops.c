@@ -18,10 +18,10 @@ static struct dfs_mount *mnt(fuse_req_t req)
     return fuse_req_userdata(req);
 }
 
-#define TRACE(req, fmt, ...)                                                                   \
-    do {                                                                                       \
-        if (mnt(req)->opt.debug)                                                               \
-            fprintf(stderr, "discfs: " fmt "\n", __VA_ARGS__);                                 \
+#define TRACE(req, fmt, ...)                                                                       \
+    do {                                                                                           \
+        if (mnt(req)->opt.debug)                                                                   \
+            fprintf(stderr, "discfs: " fmt "\n", __VA_ARGS__);                                     \
     } while (0)
 
 static const double ENTRY_TIMEOUT = 1.0;
@@ -145,12 +145,10 @@ static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 
     if (!S_ISLNK(mode))
         mode = (mode & S_IFMT) | (mode & 07777 & ~ctx->umask);
-    return dfs_view_make(mnt(req)->view, parent, name, mode, rdev, link, ctx->uid, ctx->gid,
-                         st);
+    return dfs_view_make(mnt(req)->view, parent, name, mode, rdev, link, ctx->uid, ctx->gid, st);
 }
 
-static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
-                     dev_t rdev)
+static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode, dev_t rdev)
 {
     struct stat st;
     int err = make(req, parent, name, mode, rdev, NULL, &st);
@@ -205,8 +203,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
-    TRACE(req, "link(%lu, %lu, '%s') = %d", (unsigned long)ino, (unsigned long)newparent,
-          newname, -EPERM);
+    TRACE(req, "link(%lu, %lu, '%s') = %d", (unsigned long)ino, (unsigned long)newparent, newname,
+          -EPERM);
     fuse_reply_err(req, EPERM); /* hard links: not yet (POSIX: EPERM if unsupported) */
 }
 
@@ -248,8 +246,8 @@ static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_
     uint64_t id = st.st_dev;
 
     if (!err) {
-        err = dfs_view_open_file(mnt(req)->view, id, open_flags(mnt(req), fi->flags) & ~O_TRUNC,
-                                 &f);
+        err =
+            dfs_view_open_file(mnt(req)->view, id, open_flags(mnt(req), fi->flags) & ~O_TRUNC, &f);
         if (err)
             dfs_view_forget(mnt(req)->view, id, 1);
     }
@@ -294,8 +292,8 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-    ssize_t n = dfs_view_write(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, buf, size,
-                               off);
+    ssize_t n =
+        dfs_view_write(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
 
     TRACE(req, "write(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
     if (n < 0)
@@ -370,8 +368,8 @@ static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, i
         return;
     }
     err = dfs_view_readdir(mnt(req)->view, ino, off, plus, fill, &b);
-    TRACE(req, "readdir%s(%lu, %lld) = %d", plus ? "plus" : "", (unsigned long)ino,
-          (long long)off, err);
+    TRACE(req, "readdir%s(%lu, %lld) = %d", plus ? "plus" : "", (unsigned long)ino, (long long)off,
+          err);
     if (err)
         fuse_reply_err(req, -err);
     else
@@ -408,9 +406,8 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
         m->commit_failed = err;
         if (err)
             fprintf(stderr, "discfs: commit to '%s' failed: %s; the changes stay staged in '%s'\n",
-                    m->opt.device, dfs_disc_last_error(m->disc)[0]
-                                       ? dfs_disc_last_error(m->disc)
-                                       : strerror(-err),
+                    m->opt.device,
+                    dfs_disc_last_error(m->disc)[0] ? dfs_disc_last_error(m->disc) : strerror(-err),
                     m->store.dir);
     }
     TRACE(req, "fsyncdir(%lu) = %d", (unsigned long)ino, err);

@@ -94,8 +94,7 @@ static int hash_grow(struct dfs_view *v)
     return 0;
 }
 
-static struct dfs_dentry *dentry_find(struct dfs_view *v, struct dfs_inode *dir,
-                                      const char *name)
+static struct dfs_dentry *dentry_find(struct dfs_view *v, struct dfs_inode *dir, const char *name)
 {
     uint64_t h = name_hash(dir->id, name);
 
@@ -362,8 +361,8 @@ static int get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir)
     return 0;
 }
 
-static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir,
-                                   const char *name, struct dfs_inode **ino)
+static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir, const char *name,
+                                   struct dfs_inode **ino)
 {
     if (strcmp(name, ".") == 0) {
         *ino = dir;
@@ -538,8 +537,8 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
         err = -EEXIST;
         goto out;
     }
-    if (!S_ISREG(mode) && !S_ISDIR(mode) && !S_ISLNK(mode) && !S_ISCHR(mode) &&
-        !S_ISBLK(mode) && !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
+    if (!S_ISREG(mode) && !S_ISDIR(mode) && !S_ISLNK(mode) && !S_ISCHR(mode) && !S_ISBLK(mode) &&
+        !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
         err = -EINVAL;
         goto out;
     }

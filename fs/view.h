@@ -46,18 +46,18 @@ struct dfs_dentry;
 
 struct dfs_inode {
     uint64_t id;
-    struct stat st;             /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
-    char *link;                 /* symlink target */
-    void *disc_node;            /* the node on the disc (a reference), or NULL */
-    struct dfs_extent *ext;     /* on-disc data of an unchanged file */
+    struct stat st;         /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
+    char *link;             /* symlink target */
+    void *disc_node;        /* the node on the disc (a reference), or NULL */
+    struct dfs_extent *ext; /* on-disc data of an unchanged file */
     int n_ext;
-    uint64_t cache_id;          /* staged content, 0 = none */
+    uint64_t cache_id; /* staged content, 0 = none */
     unsigned stage_gen;
-    uint64_t nlookup;           /* references the kernel holds (lookup counts) */
-    unsigned nopen;             /* open handles */
+    uint64_t nlookup; /* references the kernel holds (lookup counts) */
+    unsigned nopen;   /* open handles */
     /* directories */
     struct dfs_inode *parent;
-    struct dfs_dentry **ents;   /* in creation order; offsets only grow */
+    struct dfs_dentry **ents; /* in creation order; offsets only grow */
     size_t n_ents, cap_ents;
     uint64_t next_off;
 };
@@ -66,7 +66,7 @@ struct dfs_dentry {
     char *name;
     struct dfs_inode *dir;
     struct dfs_inode *inode;
-    uint64_t off;               /* readdir offset of the entry after this one */
+    uint64_t off; /* readdir offset of the entry after this one */
     uint64_t hash;
     struct dfs_dentry *hnext;
 };
@@ -75,22 +75,22 @@ struct dfs_view {
     pthread_mutex_t lock;
     struct dfs_disc *disc;
     struct dfs_store *store;
-    struct dfs_inode **inodes;  /* by id */
+    struct dfs_inode **inodes; /* by id */
     uint64_t n_ids, cap_ids;
     struct dfs_dentry **buckets;
     size_t n_buckets, n_dentries;
     uint64_t ino_base;
-    uint64_t n_live;            /* inodes in the tree */
-    uint64_t staged_blocks;     /* 2 KiB blocks of staged content */
-    int dirty;                  /* something to commit */
+    uint64_t n_live;        /* inodes in the tree */
+    uint64_t staged_blocks; /* 2 KiB blocks of staged content */
+    int dirty;              /* something to commit */
     int readonly;
 };
 
 /* An open file. */
 struct dfs_file {
     uint64_t id;
-    int fd;                     /* staged content, or -1 */
-    unsigned gen;               /* stage_gen the fd belongs to */
+    int fd;       /* staged content, or -1 */
+    unsigned gen; /* stage_gen the fd belongs to */
     int writable;
 };
 
