@@ -42,18 +42,13 @@
  */
 static const struct vd_type vd_types[] = {
     {"cdr", 0x09, VD_CD, 359849, 11400, 6900, 1, "", "", 0, "CD-R"},
-    {"cdrw", 0x0a, VD_CD | VD_ERASABLE, 359849, 11400, 6900, 1, "", "", 0,
-     "CD-RW"},
-    {"dvd-r", 0x11, VD_DVD_MINUS, 2298496, 38112, 6144, 16, "VIRTDVDR0001", "",
-     0, "DVD-R sequential recording"},
-    {"dvd+r", 0x1b, VD_DVD_PLUS, 2295104, 2048, 2048, 16, "VIRTDVD+", "R01", 1,
-     "DVD+R"},
-    {"dvd+rw", 0x1a, VD_DVD_PLUS | VD_OVERWRITE, 2295104, 0, 0, 16, "VIRTDVD+",
-     "W01", 1, "DVD+RW"},
-    {"bd-r", 0x41, VD_BD, 12219392, 0, 0, 32, "VIRTBD", "R01", 0,
-     "BD-R sequential recording"},
-    {"bd-re", 0x43, VD_BD | VD_OVERWRITE, 12219392, 0, 0, 32, "VIRTBD", "E01",
-     0, "BD-RE"},
+    {"cdrw", 0x0a, VD_CD | VD_ERASABLE, 359849, 11400, 6900, 1, "", "", 0, "CD-RW"},
+    {"dvd-r", 0x11, VD_DVD_MINUS, 2298496, 38112, 6144, 16, "VIRTDVDR0001", "", 0,
+     "DVD-R sequential recording"},
+    {"dvd+r", 0x1b, VD_DVD_PLUS, 2295104, 2048, 2048, 16, "VIRTDVD+", "R01", 1, "DVD+R"},
+    {"dvd+rw", 0x1a, VD_DVD_PLUS | VD_OVERWRITE, 2295104, 0, 0, 16, "VIRTDVD+", "W01", 1, "DVD+RW"},
+    {"bd-r", 0x41, VD_BD, 12219392, 0, 0, 32, "VIRTBD", "R01", 0, "BD-R sequential recording"},
+    {"bd-re", 0x43, VD_BD | VD_OVERWRITE, 12219392, 0, 0, 32, "VIRTBD", "E01", 0, "BD-RE"},
 };
 
 #define VD_NTYPES (sizeof(vd_types) / sizeof(vd_types[0]))
@@ -136,8 +131,8 @@ static int read_text(const char *path, char **text)
 }
 
 /* Check "MAGIC VERSION" on the first line; returns the rest of the text. */
-static int check_header(const char *path, char *text, const char *magic,
-                        int version, char **rest, char *err, size_t errlen)
+static int check_header(const char *path, char *text, const char *magic, int version, char **rest,
+                        char *err, size_t errlen)
 {
     char *nl = strchr(text, '\n');
     char want[64];
@@ -145,25 +140,22 @@ static int check_header(const char *path, char *text, const char *magic,
 
     if (nl)
         *nl = 0;
-    if (strncmp(text, magic, strlen(magic)) != 0 ||
-        text[strlen(magic)] != ' ') {
+    if (strncmp(text, magic, strlen(magic)) != 0 || text[strlen(magic)] != ' ') {
         snprintf(err, errlen, "'%s' is not a %s file", path, magic);
         return -EINVAL;
     }
     got = atoi(text + strlen(magic) + 1);
     if (got != version) {
         snprintf(want, sizeof(want), "%d", version);
-        snprintf(err, errlen,
-                 "'%s' has unknown %s version %d (this vdrive reads %s)", path,
-                 magic, got, want);
+        snprintf(err, errlen, "'%s' has unknown %s version %d (this vdrive reads %s)", path, magic,
+                 got, want);
         return -EPROTO;
     }
     *rest = nl ? nl + 1 : text + strlen(text);
     return 0;
 }
 
-int vd_medium_load(const char *path, struct vd_medium *m, char *err,
-                   size_t errlen)
+int vd_medium_load(const char *path, struct vd_medium *m, char *err, size_t errlen)
 {
     char *text, *rest, *line, *save = NULL;
     int ret, lineno = 1;
@@ -173,29 +165,25 @@ int vd_medium_load(const char *path, struct vd_medium *m, char *err,
         snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
         return ret;
     }
-    ret = check_header(path, text, VD_MEDIUM_MAGIC, VD_MEDIUM_VERSION, &rest,
-                       err, errlen);
+    ret = check_header(path, text, VD_MEDIUM_MAGIC, VD_MEDIUM_VERSION, &rest, err, errlen);
     if (ret < 0)
         goto out_free;
 
     memset(m, 0, sizeof(*m));
-    for (line = strtok_r(rest, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(rest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char key[32], v1[64], v2[64], v3[64], v4[64], v5[64];
         int n;
         uint32_t x = 0;
 
         lineno++;
-        n = sscanf(line, "%31s %63s %63s %63s %63s %63s", key, v1, v2, v3, v4,
-                   v5);
+        n = sscanf(line, "%31s %63s %63s %63s %63s %63s", key, v1, v2, v3, v4, v5);
         if (n < 2)
             continue;
         ret = 0;
         if (strcmp(key, "type") == 0) {
             m->type = vd_type_find(v1);
             if (!m->type) {
-                snprintf(err, errlen, "'%s': unknown medium type '%s'", path,
-                         v1);
+                snprintf(err, errlen, "'%s': unknown medium type '%s'", path, v1);
                 ret = -EINVAL;
                 goto out_free;
             }
@@ -207,8 +195,7 @@ int vd_medium_load(const char *path, struct vd_medium *m, char *err,
             if (sscanf(v1, "%d:%d:%d", &m->atip_m, &m->atip_s, &m->atip_f) != 3)
                 ret = -EINVAL;
         } else if (strcmp(key, "manufacturer") == 0) {
-            vd_copy(m->manufacturer, sizeof(m->manufacturer),
-                    strcmp(v1, "-") ? v1 : "");
+            vd_copy(m->manufacturer, sizeof(m->manufacturer), strcmp(v1, "-") ? v1 : "");
         } else if (strcmp(key, "type_id") == 0) {
             vd_copy(m->type_id, sizeof(m->type_id), strcmp(v1, "-") ? v1 : "");
         } else if (strcmp(key, "track") == 0) {
@@ -244,8 +231,7 @@ int vd_medium_load(const char *path, struct vd_medium *m, char *err,
                 dst = &m->sessions;
             if (dst) {
                 ret = parse_u32(v1, dst);
-            } else if (strcmp(key, "finalized") == 0 ||
-                       strcmp(key, "revision") == 0) {
+            } else if (strcmp(key, "finalized") == 0 || strcmp(key, "revision") == 0) {
                 ret = parse_u32(v1, &x);
                 if (key[0] == 'f')
                     m->finalized = !!x;
@@ -255,8 +241,7 @@ int vd_medium_load(const char *path, struct vd_medium *m, char *err,
             /* anything else: a key from a later minor change, ignored */
         }
         if (ret < 0) {
-            snprintf(err, errlen, "'%s' line %d: bad record '%s'", path, lineno,
-                     line);
+            snprintf(err, errlen, "'%s' line %d: bad record '%s'", path, lineno, line);
             goto out_free;
         }
     }
@@ -326,9 +311,8 @@ int vd_medium_save(const char *path, const struct vd_medium *m)
     OUT("revision %d\n", m->revision);
     for (int i = 0; i < m->ntracks; i++) {
         const struct vd_track *t = &m->track[i];
-        OUT("track %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32 " %s\n",
-            t->session, t->start, t->written, t->size,
-            track_state_names[t->state]);
+        OUT("track %" PRIu32 " %" PRIu32 " %" PRIu32 " %" PRIu32 " %s\n", t->session, t->start,
+            t->written, t->size, track_state_names[t->state]);
     }
 #undef OUT
     ret = vd_write_atomic(path, text, len);
@@ -447,8 +431,7 @@ int vd_medium_close_session(struct vd_medium *m, int finalize)
         m->next_start = end;
         return 1;
     }
-    m->next_start = round_up(
-        end + (m->sessions == 1 ? m->gap_first : m->gap_next), m->type->align);
+    m->next_start = round_up(end + (m->sessions == 1 ? m->gap_first : m->gap_next), m->type->align);
     if (m->next_start >= m->capacity) /* no room for another session */
         m->finalized = 1;
     return 1;
@@ -525,8 +508,7 @@ void vd_medium_blank(struct vd_medium *m)
     m->next_start = 0;
 }
 
-int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err,
-                        size_t errlen)
+int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err, size_t errlen)
 {
     char *text, *rest, *line, *save = NULL;
     int ret;
@@ -536,13 +518,11 @@ int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err,
         snprintf(err, errlen, "cannot read '%s': %s", path, strerror(-ret));
         return ret;
     }
-    ret = check_header(path, text, VD_DRIVE_MAGIC, VD_DRIVE_VERSION, &rest, err,
-                       errlen);
+    ret = check_header(path, text, VD_DRIVE_MAGIC, VD_DRIVE_VERSION, &rest, err, errlen);
     if (ret < 0)
         goto out_free;
     memset(s, 0, sizeof(*s));
-    for (line = strtok_r(rest, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(rest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char key[32], v[VD_NAME_MAX];
 
         if (sscanf(line, "%31s %63s", key, v) != 2)
@@ -550,8 +530,7 @@ int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err,
         if (strcmp(key, "generation") == 0)
             s->generation = strtoul(v, NULL, 10);
         else if (strcmp(key, "medium") == 0)
-            snprintf(s->medium, sizeof(s->medium), "%s",
-                     strcmp(v, "-") ? v : "");
+            snprintf(s->medium, sizeof(s->medium), "%s", strcmp(v, "-") ? v : "");
         else if (strcmp(key, "tray") == 0)
             s->tray_open = strcmp(v, "open") == 0;
     }
@@ -568,8 +547,7 @@ int vd_drive_state_save(const char *path, const struct vd_drive_state *s)
     len = snprintf(text, sizeof(text),
                    "%s %d\ngeneration %lu\nmedium %s\n"
                    "tray %s\n",
-                   VD_DRIVE_MAGIC, VD_DRIVE_VERSION, s->generation,
-                   s->medium[0] ? s->medium : "-",
+                   VD_DRIVE_MAGIC, VD_DRIVE_VERSION, s->generation, s->medium[0] ? s->medium : "-",
                    s->tray_open ? "open" : "closed");
     return vd_write_atomic(path, text, (size_t)len);
 }
@@ -585,17 +563,14 @@ int vd_faults_load(const char *path, struct vd_faults *f)
         return 0;
     if (ret < 0)
         return ret;
-    ret = check_header(path, text, VD_FAULTS_MAGIC, VD_FAULTS_VERSION, &rest,
-                       err, sizeof(err));
+    ret = check_header(path, text, VD_FAULTS_MAGIC, VD_FAULTS_VERSION, &rest, err, sizeof(err));
     if (ret < 0)
         goto out_free;
-    for (line = strtok_r(rest, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
+    for (line = strtok_r(rest, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char key[32];
         uint32_t lba;
 
-        if (sscanf(line, "%31s %" SCNu32, key, &lba) != 2 ||
-            f->n >= VD_MAX_FAULTS)
+        if (sscanf(line, "%31s %" SCNu32, key, &lba) != 2 || f->n >= VD_MAX_FAULTS)
             continue;
         if (strcmp(key, "write-error") == 0)
             f->f[f->n].kind = VD_FAULT_WRITE_ERROR;
@@ -615,18 +590,15 @@ int vd_faults_save(const char *path, const struct vd_faults *f)
     char text[64 + VD_MAX_FAULTS * 40];
     size_t len;
 
-    len = (size_t)snprintf(text, sizeof(text), "%s %d\n", VD_FAULTS_MAGIC,
-                           VD_FAULTS_VERSION);
+    len = (size_t)snprintf(text, sizeof(text), "%s %d\n", VD_FAULTS_MAGIC, VD_FAULTS_VERSION);
     for (int i = 0; i < f->n; i++)
-        len += (size_t)snprintf(
-            text + len, sizeof(text) - len, "%s %" PRIu32 "\n",
-            f->f[i].kind == VD_FAULT_WRITE_ERROR ? "write-error" : "power-loss",
-            f->f[i].lba);
+        len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %" PRIu32 "\n",
+                                f->f[i].kind == VD_FAULT_WRITE_ERROR ? "write-error" : "power-loss",
+                                f->f[i].lba);
     return vd_write_atomic(path, text, len);
 }
 
-int vd_path(char *buf, size_t len, const char *dir, const char *name,
-            const char *suffix)
+int vd_path(char *buf, size_t len, const char *dir, const char *name, const char *suffix)
 {
     int n = snprintf(buf, len, "%s/%s%s", dir, name, suffix);
 

@@ -44,8 +44,7 @@ static uint32_t get16(const uint8_t *p)
 
 static uint32_t get32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
-           p[3];
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 /* LBA to MSF as CD addresses it (lead-in LBAs are negative). */
@@ -58,11 +57,10 @@ static void lba_to_msf(int32_t lba, uint8_t *msf)
     msf[2] = (uint8_t)(x % 75);
 }
 
-static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
+static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt,
-                  ...)
+static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt, ...)
 {
     va_list ap;
 
@@ -78,8 +76,7 @@ static void sense(struct vd_req *r, int key, int asc, int ascq, const char *fmt,
     }
 }
 
-static void note(struct vd_req *r, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+static void note(struct vd_req *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void note(struct vd_req *r, const char *fmt, ...)
 {
@@ -91,8 +88,7 @@ static void note(struct vd_req *r, const char *fmt, ...)
 }
 
 /* Copy a built reply into the data buffer, truncated to the allocation. */
-static void reply(struct vd_req *r, const uint8_t *data, uint32_t len,
-                  uint32_t alloc)
+static void reply(struct vd_req *r, const uint8_t *data, uint32_t len, uint32_t alloc)
 {
     uint32_t n = len;
 
@@ -128,8 +124,7 @@ void vd_ctx_fini(struct vd_ctx *c)
     c->data_fd = -1;
 }
 
-static int same_stat(const struct stat *st, ino_t ino,
-                     const struct timespec *mt)
+static int same_stat(const struct stat *st, ino_t ino, const struct timespec *mt)
 {
     return st->st_ino == ino && st->st_mtim.tv_sec == mt->tv_sec &&
            st->st_mtim.tv_nsec == mt->tv_nsec;
@@ -154,14 +149,12 @@ static int load_medium(struct vd_ctx *c)
     unload(c);
     if (!c->drive.medium[0] || c->drive.tray_open)
         return 0;
-    ret = vd_path(c->medium_path, sizeof(c->medium_path), c->dir,
-                  c->drive.medium, ".medium");
+    ret = vd_path(c->medium_path, sizeof(c->medium_path), c->dir, c->drive.medium, ".medium");
     if (ret < 0)
         return ret;
     if (stat(c->medium_path, &st) < 0) {
         ret = -errno;
-        vd_fmt(c->error, sizeof(c->error), "cannot stat '%s': %s",
-               c->medium_path, strerror(errno));
+        vd_fmt(c->error, sizeof(c->error), "cannot stat '%s': %s", c->medium_path, strerror(errno));
         return ret;
     }
     ret = vd_medium_load(c->medium_path, &c->m, c->error, sizeof(c->error));
@@ -173,8 +166,7 @@ static int load_medium(struct vd_ctx *c)
     c->data_fd = open(data, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (c->data_fd < 0) {
         ret = -errno;
-        vd_fmt(c->error, sizeof(c->error), "cannot open '%s': %s", data,
-               strerror(errno));
+        vd_fmt(c->error, sizeof(c->error), "cannot open '%s': %s", data, strerror(errno));
         return ret;
     }
     c->medium_ino = st.st_ino;
@@ -199,14 +191,12 @@ int vd_ctx_refresh(struct vd_ctx *c)
         return ret;
     if (stat(path, &st) < 0) {
         ret = -errno;
-        vd_fmt(c->error, sizeof(c->error), "cannot stat '%s': %s", path,
-               strerror(errno));
+        vd_fmt(c->error, sizeof(c->error), "cannot stat '%s': %s", path, strerror(errno));
         unload(c);
         c->have_drive_state = 0;
         return ret;
     }
-    if (!c->have_drive_state ||
-        !same_stat(&st, c->drive_ino, &c->drive_mtime)) {
+    if (!c->have_drive_state || !same_stat(&st, c->drive_ino, &c->drive_mtime)) {
         struct vd_drive_state s;
         int first = !c->have_drive_state;
 
@@ -247,8 +237,7 @@ static int save_medium(struct vd_ctx *c, struct vd_req *r)
     int ret = vd_medium_save(c->medium_path, &c->m);
 
     if (ret < 0) {
-        sense(r, 4, 0x44, 0, "cannot save '%s': %s", c->medium_path,
-              strerror(-ret));
+        sense(r, 4, 0x44, 0, "cannot save '%s': %s", c->medium_path, strerror(-ret));
         return ret;
     }
     if (stat(c->medium_path, &st) == 0) {
@@ -308,8 +297,7 @@ static int need_medium(struct vd_ctx *c, struct vd_req *r)
     if (c->drive.tray_open)
         sense(r, 2, 0x3a, 0x02, "medium not present, tray open");
     else
-        sense(r, 2, 0x3a, 0x00, "medium not present%s%s",
-              c->error[0] ? ": " : "", c->error);
+        sense(r, 2, 0x3a, 0x00, "medium not present%s%s", c->error[0] ? ": " : "", c->error);
     return 0;
 }
 
@@ -430,8 +418,7 @@ static void cmd_read_capacity(struct vd_ctx *c, struct vd_req *r)
     reply(r, d, sizeof(d), sizeof(d));
 }
 
-static void cmd_read(struct vd_ctx *c, struct vd_req *r, uint32_t lba,
-                     uint32_t n)
+static void cmd_read(struct vd_ctx *c, struct vd_req *r, uint32_t lba, uint32_t n)
 {
     uint64_t bytes = (uint64_t)n * VD_BLOCK;
     ssize_t got;
@@ -446,8 +433,7 @@ static void cmd_read(struct vd_ctx *c, struct vd_req *r, uint32_t lba,
         return;
     }
     if (!vd_medium_readable(&c->m, lba, n)) {
-        sense(r, 5, 0x21, 0, "read of unrecorded blocks %" PRIu32 "+%" PRIu32,
-              lba, n);
+        sense(r, 5, 0x21, 0, "read of unrecorded blocks %" PRIu32 "+%" PRIu32, lba, n);
         return;
     }
     got = pread(c->data_fd, r->buf, (size_t)bytes, (off_t)lba * VD_BLOCK);
@@ -460,8 +446,7 @@ static void cmd_read(struct vd_ctx *c, struct vd_req *r, uint32_t lba,
     r->resid = r->len - (uint32_t)bytes;
 }
 
-static int store(struct vd_ctx *c, struct vd_req *r, int64_t lba,
-                 const uint8_t *data, uint32_t n)
+static int store(struct vd_ctx *c, struct vd_req *r, int64_t lba, const uint8_t *data, uint32_t n)
 {
     size_t bytes = (size_t)n * VD_BLOCK;
     ssize_t done;
@@ -495,8 +480,7 @@ static void power_loss(struct vd_ctx *c)
     _exit(137);
 }
 
-static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba,
-                      uint32_t n)
+static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba, uint32_t n)
 {
     struct vd_medium *m = &c->m;
     struct vd_track *t;
@@ -532,8 +516,7 @@ static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba,
     if (c->sao_armed && m->ntracks == 0 && lba < 0 && lba >= c->sao_start) {
         /* SAO on blank CD: the pre-gap of track 1 comes first */
         if (lba != c->sao_start) {
-            sense(r, 5, 0x21, 0x02,
-                  "write-once violation: lba %" PRId64 " != %" PRId32, lba,
+            sense(r, 5, 0x21, 0x02, "write-once violation: lba %" PRId64 " != %" PRId32, lba,
                   c->sao_start);
             return;
         }
@@ -544,22 +527,18 @@ static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba,
         r->buf += (size_t)(-lba) * VD_BLOCK;
         lba = 0;
     } else if (lba != (int64_t)nwa) {
-        sense(r, 5, 0x21, 0x02,
-              "write-once violation: lba %" PRId64 " != nwa %" PRIu32, lba,
-              nwa);
+        sense(r, 5, 0x21, 0x02, "write-once violation: lba %" PRId64 " != nwa %" PRIu32, lba, nwa);
         return;
     }
     t = vd_medium_open_track(m);
     if (t && t->size > 0 && (uint64_t)nwa + n > t->start + t->size) {
-        sense(r, 5, 0x21, 0x02,
-              "write beyond reserved track: %" PRIu32 "+%" PRIu32 " > %" PRIu32,
+        sense(r, 5, 0x21, 0x02, "write beyond reserved track: %" PRIu32 "+%" PRIu32 " > %" PRIu32,
               nwa, n, t->start + t->size);
         return;
     }
     if ((uint64_t)nwa + n > m->capacity) {
-        sense(r, 5, 0x21, 0x00,
-              "write beyond capacity: %" PRIu32 "+%" PRIu32 " > %" PRIu32, nwa,
-              n, m->capacity);
+        sense(r, 5, 0x21, 0x00, "write beyond capacity: %" PRIu32 "+%" PRIu32 " > %" PRIu32, nwa, n,
+              m->capacity);
         return;
     }
     limit = nwa + n;
@@ -746,8 +725,7 @@ static size_t feature(uint8_t *p, int code, int current, int len)
 
 static void cmd_get_configuration(struct vd_ctx *c, struct vd_req *r)
 {
-    static const int profiles[] = {0x43, 0x41, 0x40, 0x1b, 0x1a,
-                                   0x11, 0x10, 0x0a, 0x09, 0x08};
+    static const int profiles[] = {0x43, 0x41, 0x40, 0x1b, 0x1a, 0x11, 0x10, 0x0a, 0x09, 0x08};
     uint8_t d[1024], *p;
     int rt = r->cdb[1] & 3, start = (int)get16(r->cdb + 2);
     int cur = c->have_medium ? c->m.type->profile : 0;
@@ -848,8 +826,7 @@ static void cmd_get_configuration(struct vd_ctx *c, struct vd_req *r)
             int code = (int)get16(feat[i]);
             size_t fl = 4 + feat[i][3];
 
-            if (code < start || (rt == 2 && code != start) ||
-                (rt == 1 && !(feat[i][2] & 1)))
+            if (code < start || (rt == 2 && code != start) || (rt == 1 && !(feat[i][2] & 1)))
                 continue;
             memcpy(out + olen, feat[i], fl);
             olen += fl;
@@ -922,15 +899,13 @@ static void cmd_mode_select(struct vd_ctx *c, struct vd_req *r)
         int code = r->buf[off] & 0x3f, pl = r->buf[off + 1] + 2;
 
         if (code == 0x05) {
-            size_t n =
-                (size_t)pl < sizeof(c->page05) ? (size_t)pl : sizeof(c->page05);
+            size_t n = (size_t)pl < sizeof(c->page05) ? (size_t)pl : sizeof(c->page05);
             if (off + n > plen)
                 n = plen - off;
             memcpy(c->page05, r->buf + off, n);
             c->page05[0] = 0x05;
-            note(r, "page 05: write type %d, multi %d, test write %d",
-                 c->page05[2] & 0x0f, c->page05[3] >> 6,
-                 !!(c->page05[2] & 0x10));
+            note(r, "page 05: write type %d, multi %d, test write %d", c->page05[2] & 0x0f,
+                 c->page05[3] >> 6, !!(c->page05[2] & 0x10));
         }
         off += (uint32_t)pl;
     }
@@ -985,8 +960,8 @@ static void cmd_disc_info(struct vd_ctx *c, struct vd_req *r)
         }
     }
     put16(d, 32);
-    d[2] = (uint8_t)((f & VD_ERASABLE ? 0x10 : 0) | state << 2 |
-                     ((f & VD_OVERWRITE) ? 2 : (int)st));
+    d[2] =
+        (uint8_t)((f & VD_ERASABLE ? 0x10 : 0) | state << 2 | ((f & VD_OVERWRITE) ? 2 : (int)st));
     d[3] = 1;
     d[4] = (uint8_t)sessions;
     d[9] = (uint8_t)(sessions >> 8);
@@ -1007,8 +982,7 @@ static void cmd_disc_info(struct vd_ctx *c, struct vd_req *r)
             d[19] = (uint8_t)m->atip_f;
             lba_to_msf((int32_t)m->capacity, d + 21);
         } else if (st == VD_APPENDABLE) {
-            lba_to_msf((int32_t)m->next_start - VD_CD_LEADIN - VD_CD_PREGAP,
-                       msf);
+            lba_to_msf((int32_t)m->next_start - VD_CD_LEADIN - VD_CD_PREGAP, msf);
             memcpy(d + 17, msf, 3);
             lba_to_msf((int32_t)m->capacity, d + 21);
         } else {
@@ -1089,8 +1063,7 @@ static void track_info(struct vd_ctx *c, struct vd_req *r, int no)
             put32(d + 12, nwa);
             put32(d + 16, m->capacity - nwa);
         }
-        put32(d + 24,
-              m->capacity > m->next_start ? m->capacity - m->next_start : 0);
+        put32(d + 24, m->capacity > m->next_start ? m->capacity - m->next_start : 0);
         if (dvdr)
             put32(d + 20, 16);
     } else {
@@ -1112,8 +1085,7 @@ static void cmd_track_info(struct vd_ctx *c, struct vd_req *r)
     case 0: /* by LBA */
         for (int i = 0; i < m->ntracks; i++) {
             const struct vd_track *t = &m->track[i];
-            uint32_t end =
-                t->state == VD_TRACK_CLOSED ? t->start + t->size : m->capacity;
+            uint32_t end = t->state == VD_TRACK_CLOSED ? t->start + t->size : m->capacity;
             if (addr >= t->start && addr < end)
                 no = i + 1;
         }
@@ -1121,8 +1093,7 @@ static void cmd_track_info(struct vd_ctx *c, struct vd_req *r)
             no = m->ntracks + 1;
         break;
     case 1: /* by track number; FFh: the invisible/incomplete track */
-        no = addr == 0xff && !(m->type->flags & VD_OVERWRITE) ? last_track_no(c)
-                                                              : (int)addr;
+        no = addr == 0xff && !(m->type->flags & VD_OVERWRITE) ? last_track_no(c) : (int)addr;
         break;
     case 2: /* first track of a session */
         for (int i = 0; i < m->ntracks; i++)
@@ -1137,8 +1108,7 @@ static void cmd_track_info(struct vd_ctx *c, struct vd_req *r)
         break;
     }
     if (no < 0) {
-        sense(r, 5, 0x24, 0, "no track at address type %d value %" PRIu32, type,
-              addr);
+        sense(r, 5, 0x24, 0, "no track at address type %d value %" PRIu32, type, addr);
         return;
     }
     track_info(c, r, no);
@@ -1171,8 +1141,7 @@ static void cmd_read_toc(struct vd_ctx *c, struct vd_req *r)
         fmt = r->cdb[9] >> 6;
     memset(d, 0, sizeof(d));
     for (int i = 0; i < m->ntracks; i++)
-        if (m->track[i].session <= m->sessions &&
-            m->track[i].state == VD_TRACK_CLOSED)
+        if (m->track[i].session <= m->sessions && m->track[i].state == VD_TRACK_CLOSED)
             closed = i + 1;
     if (fmt == 4) { /* ATIP */
         if (!(f & VD_CD)) {
@@ -1281,9 +1250,7 @@ static void cmd_read_toc(struct vd_ctx *c, struct vd_req *r)
                 } else if (point == 0xa1) {
                     p[8] = (uint8_t)(lt + 1);
                 } else {
-                    lba_to_msf(
-                        (int32_t)(m->track[lt].start + m->track[lt].size),
-                        p + 8);
+                    lba_to_msf((int32_t)(m->track[lt].start + m->track[lt].size), p + 8);
                 }
                 len += 11;
             }
@@ -1411,8 +1378,7 @@ static void cmd_blank(struct vd_ctx *c, struct vd_req *r)
     }
     vd_medium_blank(&c->m);
     if (ftruncate(c->data_fd, 0) < 0) {
-        sense(r, 3, 0x0c, 0, "cannot truncate medium data: %s",
-              strerror(errno));
+        sense(r, 3, 0x0c, 0, "cannot truncate medium data: %s", strerror(errno));
         return;
     }
     note(r, "blanked (type %d)", r->cdb[1] & 7);
@@ -1453,10 +1419,7 @@ static void cmd_read_format_capacities(struct vd_ctx *c, struct vd_req *r)
     if (f & (VD_OVERWRITE | VD_BD)) {
         put32(d + 12, m->capacity);
         put32(d + 16, 0);
-        d[16] = (uint8_t)((f & VD_DVD_PLUS    ? 0x26
-                           : f & VD_OVERWRITE ? 0x31
-                                              : 0x32)
-                          << 2);
+        d[16] = (uint8_t)((f & VD_DVD_PLUS ? 0x26 : f & VD_OVERWRITE ? 0x31 : 0x32) << 2);
         len += 8;
     }
     d[3] = (uint8_t)(len - 4);
@@ -1474,8 +1437,7 @@ static void cmd_send_cue_sheet(struct vd_ctx *c, struct vd_req *r)
     c->sao_armed = 1;
     c->sao_start = -150;
     r->resid = 0;
-    note(r, "cue sheet of %" PRIu32 " bytes, SAO armed",
-         get32(r->cdb + 5) >> 8);
+    note(r, "cue sheet of %" PRIu32 " bytes, SAO armed", get32(r->cdb + 5) >> 8);
 }
 
 static void cmd_get_performance(struct vd_ctx *c, struct vd_req *r)

@@ -84,17 +84,14 @@ static void shim_init(void)
         log = path;
     }
     if (*log) {
-        shim.log_fd =
-            open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+        shim.log_fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
         if (shim.log_fd < 0)
-            fprintf(stderr, "vdrive: cannot open '%s': %s\n", log,
-                    strerror(errno));
+            fprintf(stderr, "vdrive: cannot open '%s': %s\n", log, strerror(errno));
     }
     shim.enabled = 1;
 }
 
-static void log_line(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
+static void log_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 static void log_line(const char *fmt, ...)
 {
@@ -135,8 +132,7 @@ static int do_sg_io(struct sg_io_hdr *h)
     char hex[3 * 16 + 1];
     size_t hl = 0;
 
-    if (h->interface_id != 'S' || h->iovec_count != 0 || h->cmd_len < 6 ||
-        h->cmd_len > 16) {
+    if (h->interface_id != 'S' || h->iovec_count != 0 || h->cmd_len < 6 || h->cmd_len > 16) {
         errno = EINVAL;
         return -1;
     }
@@ -164,14 +160,12 @@ static int do_sg_io(struct sg_io_hdr *h)
     vd_ctx_refresh(c);
     vd_exec(c, &r);
     for (int i = 0; i < h->cmd_len; i++)
-        hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x",
-                               i ? " " : "", h->cmdp[i]);
+        hl += (size_t)snprintf(hex + hl, sizeof(hex) - hl, "%s%02x", i ? " " : "", h->cmdp[i]);
     if (r.check)
-        log_line("%ld %s -> CHECK %X/%02X/%02X%s%s", (long)getpid(), hex, r.key,
-                 r.asc, r.ascq, r.note[0] ? " " : "", r.note);
-    else
-        log_line("%ld %s -> GOOD%s%s", (long)getpid(), hex,
+        log_line("%ld %s -> CHECK %X/%02X/%02X%s%s", (long)getpid(), hex, r.key, r.asc, r.ascq,
                  r.note[0] ? " " : "", r.note);
+    else
+        log_line("%ld %s -> GOOD%s%s", (long)getpid(), hex, r.note[0] ? " " : "", r.note);
     pthread_mutex_unlock(&shim.lock);
 
     h->host_status = 0;
@@ -278,8 +272,7 @@ unsigned int sleep(unsigned int seconds)
     struct timespec ts;
 
     pthread_once(&shim.once, shim_init);
-    if (shim.sleep_max_us &&
-        (unsigned long)seconds * 1000000 > shim.sleep_max_us) {
+    if (shim.sleep_max_us && (unsigned long)seconds * 1000000 > shim.sleep_max_us) {
         if (shim.real_usleep)
             shim.real_usleep((useconds_t)shim.sleep_max_us);
         return 0;

@@ -25,30 +25,28 @@ struct ctl {
 
 static void usage(FILE *f)
 {
-    fprintf(
-        f,
-        "usage: vdrive-ctl [-C DIR] COMMAND [ARGS]\n"
-        "  DIR defaults to $VDRIVE_DIR\n"
-        "commands:\n"
-        "  init                      create DIR, its node and an empty drive\n"
-        "  create NAME TYPE [--capacity N] [--gap-first N] [--gap-next N]\n"
-        "         [--disc-id HEX|none] [--atip MM:SS:FF] [--manufacturer S]\n"
-        "         [--type-id S] [--revision N] [--load] [--force]\n"
-        "                            create a blank medium NAME.medium/.data\n"
-        "  load NAME                 put NAME in the drive (swaps), close "
-        "tray\n"
-        "  eject                     take the medium out of the drive\n"
-        "  tray open|close           open or close the tray, medium stays\n"
-        "  status                    drive and medium summary, key value\n"
-        "  show [NAME]               print a medium state file\n"
-        "  fault write-error|power-loss --lba N|--after N\n"
-        "                            arm a one-shot fault (--after: blocks\n"
-        "                            after the loaded medium's NWA)\n"
-        "  fault clear               disarm all faults\n"
-        "  sg tur|read LBA N|write LBA N\n"
-        "                            send one raw SG_IO command to the node\n"
-        "                            (run under the shim)\n"
-        "  types                     list medium types\n");
+    fprintf(f, "usage: vdrive-ctl [-C DIR] COMMAND [ARGS]\n"
+               "  DIR defaults to $VDRIVE_DIR\n"
+               "commands:\n"
+               "  init                      create DIR, its node and an empty drive\n"
+               "  create NAME TYPE [--capacity N] [--gap-first N] [--gap-next N]\n"
+               "         [--disc-id HEX|none] [--atip MM:SS:FF] [--manufacturer S]\n"
+               "         [--type-id S] [--revision N] [--load] [--force]\n"
+               "                            create a blank medium NAME.medium/.data\n"
+               "  load NAME                 put NAME in the drive (swaps), close "
+               "tray\n"
+               "  eject                     take the medium out of the drive\n"
+               "  tray open|close           open or close the tray, medium stays\n"
+               "  status                    drive and medium summary, key value\n"
+               "  show [NAME]               print a medium state file\n"
+               "  fault write-error|power-loss --lba N|--after N\n"
+               "                            arm a one-shot fault (--after: blocks\n"
+               "                            after the loaded medium's NWA)\n"
+               "  fault clear               disarm all faults\n"
+               "  sg tur|read LBA N|write LBA N\n"
+               "                            send one raw SG_IO command to the node\n"
+               "                            (run under the shim)\n"
+               "  types                     list medium types\n");
 }
 
 static int die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -68,8 +66,7 @@ static int die(const char *fmt, ...)
 static const char *path(struct ctl *c, const char *name, const char *suffix)
 {
     if (vd_path(c->path, sizeof(c->path), c->dir, name, suffix) < 0) {
-        fprintf(stderr, "vdrive-ctl: path too long: '%s/%s%s'\n", c->dir, name,
-                suffix);
+        fprintf(stderr, "vdrive-ctl: path too long: '%s/%s%s'\n", c->dir, name, suffix);
         exit(2);
     }
     return c->path;
@@ -82,9 +79,8 @@ static int valid_name(const char *name)
     if (n == 0 || n >= VD_NAME_MAX || name[0] == '.')
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (!(name[i] == '-' || name[i] == '_' || name[i] == '.' ||
-              name[i] == '+' || (name[i] >= '0' && name[i] <= '9') ||
-              (name[i] >= 'a' && name[i] <= 'z') ||
+        if (!(name[i] == '-' || name[i] == '_' || name[i] == '.' || name[i] == '+' ||
+              (name[i] >= '0' && name[i] <= '9') || (name[i] >= 'a' && name[i] <= 'z') ||
               (name[i] >= 'A' && name[i] <= 'Z')))
             return 0;
     return 1;
@@ -92,8 +88,7 @@ static int valid_name(const char *name)
 
 static int load_drive(struct ctl *c, struct vd_drive_state *s)
 {
-    int ret =
-        vd_drive_state_load(path(c, "drive", ""), s, c->err, sizeof(c->err));
+    int ret = vd_drive_state_load(path(c, "drive", ""), s, c->err, sizeof(c->err));
     if (ret == -ENOENT) {
         memset(s, 0, sizeof(*s));
         return 0;
@@ -176,8 +171,7 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
         return die("invalid medium name '%s'", name);
     t = vd_type_find(argv[2]);
     if (!t)
-        return die("unknown medium type '%s' (see 'vdrive-ctl types')",
-                   argv[2]);
+        return die("unknown medium type '%s' (see 'vdrive-ctl types')", argv[2]);
     vd_medium_init(&m, t);
     for (int i = 3; i < argc; i++) {
         const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -224,8 +218,7 @@ static int cmd_create(struct ctl *c, int argc, char **argv)
         return ret;
     if (!force && stat(path(c, name, ".medium"), &st) == 0)
         return die("medium '%s' exists (use --force)", c->path);
-    fd = open(path(c, name, ".data"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-              0644);
+    fd = open(path(c, name, ".data"), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
         return die("cannot create '%s': %s", c->path, strerror(errno));
     close(fd);
@@ -266,8 +259,7 @@ static int cmd_tray(struct ctl *c, int argc, char **argv)
     return save_drive(c, &s);
 }
 
-static int load_loaded(struct ctl *c, struct vd_medium *m, char *name,
-                       size_t len)
+static int load_loaded(struct ctl *c, struct vd_medium *m, char *name, size_t len)
 {
     struct vd_drive_state s;
     int ret = load_drive(c, &s);
@@ -277,8 +269,7 @@ static int load_loaded(struct ctl *c, struct vd_medium *m, char *name,
     if (!s.medium[0])
         return die("no medium in the drive");
     vd_copy(name, len, s.medium);
-    ret =
-        vd_medium_load(path(c, s.medium, ".medium"), m, c->err, sizeof(c->err));
+    ret = vd_medium_load(path(c, s.medium, ".medium"), m, c->err, sizeof(c->err));
     if (ret < 0)
         return die("%s", c->err);
     return 0;
@@ -299,8 +290,7 @@ static int cmd_status(struct ctl *c)
     printf("medium %s\n", s.medium[0] ? s.medium : "-");
     if (!s.medium[0])
         return 0;
-    ret = vd_medium_load(path(c, s.medium, ".medium"), &m, c->err,
-                         sizeof(c->err));
+    ret = vd_medium_load(path(c, s.medium, ".medium"), &m, c->err, sizeof(c->err));
     if (ret < 0)
         return die("%s", c->err);
     valid = vd_medium_nwa(&m, &nwa);
@@ -311,8 +301,7 @@ static int cmd_status(struct ctl *c)
     printf("sessions %" PRIu32 "\n", m.sessions);
     printf("open_session %d\n", vd_medium_open_session(&m));
     printf("tracks %d\n", m.ntracks);
-    printf("damaged %d\n",
-           m.ntracks > 0 && m.track[m.ntracks - 1].state == VD_TRACK_DAMAGED);
+    printf("damaged %d\n", m.ntracks > 0 && m.track[m.ntracks - 1].state == VD_TRACK_DAMAGED);
     if (valid)
         printf("nwa %" PRIu32 "\n", nwa);
     else
@@ -412,8 +401,7 @@ static int cmd_sg(struct ctl *c, int argc, char **argv)
     if (argc < 2)
         return die("sg: tur|read|write expected");
     if (strcmp(argv[1], "tur") != 0) {
-        if (argc != 4 || get_u32(argv[2], &lba) < 0 ||
-            get_u32(argv[3], &n) < 0 || n > 0xffff)
+        if (argc != 4 || get_u32(argv[2], &lba) < 0 || get_u32(argv[3], &n) < 0 || n > 0xffff)
             return die("sg %s: LBA COUNT expected", argv[1]);
     }
     memset(&h, 0, sizeof(h));
@@ -458,8 +446,7 @@ static int cmd_sg(struct ctl *c, int argc, char **argv)
     close(fd);
     free(buf);
     if (ret < 0)
-        return die("SG_IO on '%s' failed: %s (is libvdrive.so preloaded?)",
-                   node, strerror(errno));
+        return die("SG_IO on '%s' failed: %s (is libvdrive.so preloaded?)", node, strerror(errno));
     if (h.sb_len_wr > 0) {
         printf("CHECK %X/%02X/%02X\n", sb[2] & 0x0f, sb[12], sb[13]);
         return 1;
@@ -495,8 +482,7 @@ int main(int argc, char **argv)
         for (int i = 0; (t = vd_type_at(i)); i++)
             printf("%-7s profile 0x%04x capacity %" PRIu32 " gap_first %" PRIu32
                    " gap_next %" PRIu32 "  %s\n",
-                   t->name, t->profile, t->capacity, t->gap_first, t->gap_next,
-                   t->desc);
+                   t->name, t->profile, t->capacity, t->gap_first, t->gap_next, t->desc);
         return 0;
     }
     if (!c.dir || !*c.dir)

@@ -122,8 +122,7 @@ struct vd_faults {
 const struct vd_type *vd_type_find(const char *name);
 const struct vd_type *vd_type_at(int i);
 void vd_medium_init(struct vd_medium *m, const struct vd_type *t);
-int vd_medium_load(const char *path, struct vd_medium *m, char *err,
-                   size_t errlen);
+int vd_medium_load(const char *path, struct vd_medium *m, char *err, size_t errlen);
 int vd_medium_save(const char *path, const struct vd_medium *m);
 enum vd_status vd_medium_status(const struct vd_medium *m);
 const char *vd_status_name(enum vd_status s);
@@ -136,16 +135,13 @@ int vd_medium_readable(const struct vd_medium *m, uint32_t lba, uint32_t n);
 uint32_t vd_medium_read_capacity(const struct vd_medium *m);
 void vd_medium_blank(struct vd_medium *m);
 int vd_medium_reserve(struct vd_medium *m, uint32_t blocks);
-int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err,
-                        size_t errlen);
+int vd_drive_state_load(const char *path, struct vd_drive_state *s, char *err, size_t errlen);
 int vd_drive_state_save(const char *path, const struct vd_drive_state *s);
 int vd_faults_load(const char *path, struct vd_faults *f);
 int vd_faults_save(const char *path, const struct vd_faults *f);
-int vd_path(char *buf, size_t len, const char *dir, const char *name,
-            const char *suffix);
+int vd_path(char *buf, size_t len, const char *dir, const char *name, const char *suffix);
 int vd_write_atomic(const char *path, const char *text, size_t len);
-void vd_fmt(char *buf, size_t len, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void vd_fmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void vd_copy(char *dst, size_t len, const char *src);
 
 /* mmc.c */
