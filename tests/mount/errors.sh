@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Bad input: clear messages, a proper exit status, and nothing overwritten.
+. "$(dirname "$0")/lib.sh"
+
+# a file that is not an ISO image is refused and left as it was
+head -c 100000 /dev/urandom >"$T/garbage"
+cp "$T/garbage" "$T/garbage.orig"
+if "$DISCFS" "$T/garbage" "$MNT" -f -o cache="$CACHE" >"$LOG" 2>&1; then
+    fail "discfs mounted a file of random bytes"
+fi
+grep -q "'$T/garbage' is not an ISO 9660 image" "$LOG" || fail "no clear message for a non-ISO file"
+cmp "$T/garbage" "$T/garbage.orig" || fail "the non-ISO file was changed"
+! mountpoint -q "$MNT" || fail "mounted anyway"
+ok "a non-ISO file is refused, untouched, with a message that names it"
+
+# a missing directory for the image
+if "$DISCFS" "$T/no/such/dir/x.iso" "$MNT" -f -o cache="$CACHE" >"$LOG" 2>&1; then
+    fail "discfs mounted an image in a missing directory"
+fi
+grep -q "no/such/dir/x.iso" "$LOG" || fail "the message does not name the image"
+ok "an image in a missing directory is refused with a message that names it"
+
+# a missing mount point
+if "$DISCFS" "$T/x.iso" "$T/nomnt" >"$LOG" 2>&1; then fail "mounted on a missing mount point"; fi
+grep -q "nomnt" "$LOG" || fail "the message does not name the mount point"
+ok "a missing mount point is refused with a message that names it"
+
+# errno of common mistakes inside the mount
+mount_disc "$T/x.iso"
+mkdir "$MNT/d"; echo x >"$MNT/d/f"
+python3 - "$MNT" <<'PY' || fail "an operation returned the wrong errno"
+import errno, os, sys
+m = sys.argv[1]
+def expect(e, f, *a):
+    try:
+        f(*a)
+    except OSError as x:
+        if x.errno != e:
+            sys.exit(f"{f.__name__}{a}: errno {x.errno}, expected {e}")
+        return
+    sys.exit(f"{f.__name__}{a}: succeeded, expected errno {e}")
+expect(errno.ENOENT, os.stat, m + "/nope")
+expect(errno.EEXIST, os.mkdir, m + "/d")
+expect(errno.ENOTEMPTY, os.rmdir, m + "/d")
+expect(errno.ENOTDIR, os.rmdir, m + "/d/f")
+expect(errno.EISDIR, os.unlink, m + "/d")
+expect(errno.ENOTDIR, os.mkdir, m + "/d/f/x")
+expect(errno.ENAMETOOLONG, os.mkdir, m + "/" + "n" * 256)
+expect(errno.EINVAL, os.rename, m + "/d", m + "/d/inside")
+expect(errno.EEXIST, os.open, m + "/d/f", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+PY
+ok "ENOENT, EEXIST, ENOTEMPTY, ENOTDIR, EISDIR, ENAMETOOLONG, EINVAL as a filesystem gives them"
+unmount_disc

@@ -1,0 +1,321 @@
+/* tests/unit/test_view.c - the merged view without a mount: names, errnos, readdir
+ * offsets, data, and a commit round trip through the real libraries onto an image */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "view.h"
+
+struct fixture {
+    char dir[64];
+    struct dfs_store store;
+    struct dfs_disc *disc;
+    struct dfs_view *v;
+};
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    char root[128];
+
+    strcpy(f->dir, "/tmp/discfs-view.XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    snprintf(root, sizeof(root), "%s/cache", f->dir);
+    assert_int_equal(dfs_store_open(&f->store, root, "k"), 0);
+    assert_int_equal(dfs_view_open(&f->v, NULL, &f->store), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+    char cmd[128];
+
+    dfs_view_close(f->v);
+    dfs_disc_close(f->disc);
+    dfs_store_close(&f->store);
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f);
+    return 0;
+}
+
+/* id of a new object */
+static uint64_t make(struct dfs_view *v, uint64_t dir, const char *name, mode_t mode)
+{
+    struct stat st;
+    assert_int_equal(
+        dfs_view_make(v, dir, name, mode, 0, S_ISLNK(mode) ? "target" : NULL, 0, 0, &st), 0);
+    return st.st_dev;
+}
+
+static void test_errnos(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct stat st;
+    char longname[300];
+    uint64_t d = make(v, DFS_ROOT_ID, "d", S_IFDIR | 0755);
+    uint64_t f = make(v, d, "f", S_IFREG | 0644);
+    struct {
+        const char *what;
+        int got, want;
+    } cases[] = {
+        {"lookup missing", dfs_view_lookup(v, DFS_ROOT_ID, "nope", &st), -ENOENT},
+        {"mkdir existing", dfs_view_make(v, DFS_ROOT_ID, "d", S_IFDIR | 0755, 0, NULL, 0, 0, &st),
+         -EEXIST},
+        {"rmdir non-empty", dfs_view_rmdir(v, DFS_ROOT_ID, "d"), -ENOTEMPTY},
+        {"rmdir a file", dfs_view_rmdir(v, d, "f"), -ENOTDIR},
+        {"unlink a dir", dfs_view_unlink(v, DFS_ROOT_ID, "d"), -EISDIR},
+        {"unlink missing", dfs_view_unlink(v, d, "nope"), -ENOENT},
+        {"make in a file", dfs_view_make(v, f, "x", S_IFREG | 0644, 0, NULL, 0, 0, &st), -ENOTDIR},
+        {"rename into itself", dfs_view_rename(v, DFS_ROOT_ID, "d", d, "in", 0), -EINVAL},
+        {"rename missing", dfs_view_rename(v, DFS_ROOT_ID, "nope", d, "x", 0), -ENOENT},
+        {"readlink of a file", dfs_view_readlink(v, f, longname, sizeof(longname)), -EINVAL},
+        {"stale id", dfs_view_getattr(v, 999999, &st), -ESTALE},
+    };
+    memset(longname, 'n', 256);
+    longname[256] = '\0';
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        if (cases[i].got != cases[i].want)
+            fail_msg("%s: %d, expected %d", cases[i].what, cases[i].got, cases[i].want);
+    }
+    assert_int_equal(dfs_view_make(v, DFS_ROOT_ID, longname, S_IFREG | 0644, 0, NULL, 0, 0, &st),
+                     -ENAMETOOLONG);
+    /* a directory over a file and a file over a directory */
+    make(v, DFS_ROOT_ID, "e", S_IFDIR | 0755);
+    make(v, DFS_ROOT_ID, "g", S_IFREG | 0644);
+    assert_int_equal(dfs_view_rename(v, DFS_ROOT_ID, "e", DFS_ROOT_ID, "g", 0), -ENOTDIR);
+    assert_int_equal(dfs_view_rename(v, DFS_ROOT_ID, "g", DFS_ROOT_ID, "e", 0), -EISDIR);
+    assert_int_equal(dfs_view_rename(v, DFS_ROOT_ID, "g", DFS_ROOT_ID, "d", 1 /* NOREPLACE */),
+                     -EEXIST);
+}
+
+static void test_rename_and_links(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct stat st;
+    uint64_t a = make(v, DFS_ROOT_ID, "a", S_IFDIR | 0755);
+    uint64_t b = make(v, DFS_ROOT_ID, "b", S_IFDIR | 0755);
+    uint64_t sub = make(v, a, "sub", S_IFDIR | 0700);
+    uint64_t f = make(v, a, "f", S_IFREG | 0600);
+    uint64_t victim = make(v, b, "g", S_IFREG | 0600);
+
+    assert_int_equal(dfs_view_getattr(v, DFS_ROOT_ID, &st), 0);
+    assert_int_equal(st.st_nlink, 4); /* ., .., a, b */
+    assert_int_equal(dfs_view_getattr(v, a, &st), 0);
+    assert_int_equal(st.st_nlink, 3);
+    /* a directory moves with its subtree; link counts follow */
+    assert_int_equal(dfs_view_rename(v, a, "sub", b, "moved", 0), 0);
+    assert_int_equal(dfs_view_getattr(v, a, &st), 0);
+    assert_int_equal(st.st_nlink, 2);
+    assert_int_equal(dfs_view_getattr(v, b, &st), 0);
+    assert_int_equal(st.st_nlink, 3);
+    assert_int_equal(dfs_view_lookup(v, b, "moved", &st), 0);
+    assert_int_equal(st.st_dev, sub);
+    assert_int_equal(dfs_view_lookup(v, sub, "..", &st), 0);
+    assert_int_equal(st.st_dev, b);
+    /* a file onto an existing name: the old one goes, the inode stays the same */
+    assert_int_equal(dfs_view_rename(v, a, "f", b, "g", 0), 0);
+    assert_int_equal(dfs_view_lookup(v, b, "g", &st), 0);
+    assert_int_equal(st.st_dev, f);
+    assert_int_equal(st.st_nlink, 1);
+    assert_int_equal(dfs_view_lookup(v, a, "f", &st), -ENOENT);
+    /* the replaced file is still known to the kernel (one lookup): not freed yet */
+    assert_int_equal(dfs_view_getattr(v, victim, &st), 0);
+    assert_int_equal(st.st_nlink, 0);
+    dfs_view_forget(v, victim, 1);
+    assert_int_equal(dfs_view_getattr(v, victim, &st), -ESTALE);
+    /* exchange */
+    assert_int_equal(dfs_view_rename(v, b, "g", b, "moved", 2 /* EXCHANGE */), 0);
+    assert_int_equal(dfs_view_lookup(v, b, "g", &st), 0);
+    assert_int_equal(st.st_dev, sub);
+    assert_int_equal(dfs_view_lookup(v, sub, "..", &st), 0);
+    assert_int_equal(st.st_dev, b);
+}
+
+struct names {
+    char seen[16][32];
+    off_t off[16];
+    int n, limit;
+};
+
+static int collect(void *ctx, const char *name, const struct stat *st, off_t next)
+{
+    struct names *n = ctx;
+    (void)st;
+    if (n->n == n->limit)
+        return 1;
+    snprintf(n->seen[n->n], sizeof(n->seen[0]), "%s", name);
+    n->off[n->n++] = next;
+    return 0;
+}
+
+static void test_readdir_offsets_stable(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct names n = {.limit = 4};
+    char name[8];
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(name, sizeof(name), "f%d", i);
+        make(v, DFS_ROOT_ID, name, S_IFREG | 0644);
+    }
+    assert_int_equal(dfs_view_readdir(v, DFS_ROOT_ID, 0, 0, collect, &n), 0);
+    assert_int_equal(n.n, 4);
+    assert_string_equal(n.seen[0], ".");
+    assert_string_equal(n.seen[1], "..");
+    assert_string_equal(n.seen[2], "f0");
+    assert_string_equal(n.seen[3], "f1");
+    /* entries before and after the position change: the rest still comes once */
+    assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, "f0"), 0);
+    assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, "f2"), 0);
+    make(v, DFS_ROOT_ID, "new", S_IFREG | 0644);
+    {
+        struct names rest = {.limit = 16};
+        assert_int_equal(dfs_view_readdir(v, DFS_ROOT_ID, n.off[3], 0, collect, &rest), 0);
+        assert_int_equal(rest.n, 4);
+        assert_string_equal(rest.seen[0], "f3");
+        assert_string_equal(rest.seen[1], "f4");
+        assert_string_equal(rest.seen[2], "f5");
+        assert_string_equal(rest.seen[3], "new");
+    }
+}
+
+static void test_data_and_truncate(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct dfs_file *fh;
+    struct stat in = {0}, st;
+    char buf[32];
+    uint64_t f = make(v, DFS_ROOT_ID, "data", S_IFREG | 0644);
+
+    assert_int_equal(dfs_view_open_file(v, f, O_RDWR, &fh), 0);
+    assert_int_equal(dfs_view_write(v, fh, "hello world", 11, 0), 11);
+    assert_int_equal(dfs_view_write(v, fh, "X", 1, 20), 1); /* a hole */
+    assert_int_equal(dfs_view_getattr(v, f, &st), 0);
+    assert_int_equal(st.st_size, 21);
+    memset(buf, 'z', sizeof(buf));
+    assert_int_equal(dfs_view_read(v, fh, buf, sizeof(buf), 6), 15);
+    assert_memory_equal(buf, "world\0\0\0\0\0\0\0\0\0X", 15);
+    in.st_size = 5;
+    assert_int_equal(dfs_view_setattr(v, f, &in, DFS_SET_SIZE, &st), 0);
+    assert_int_equal(st.st_size, 5);
+    assert_int_equal(dfs_view_read(v, fh, buf, sizeof(buf), 0), 5);
+    assert_int_equal(dfs_view_read(v, fh, buf, sizeof(buf), 100), 0);
+    dfs_view_release(v, fh);
+    /* read-only handles cannot write */
+    assert_int_equal(dfs_view_open_file(v, f, O_RDONLY, &fh), 0);
+    assert_int_equal(dfs_view_write(v, fh, "x", 1, 0), -EBADF);
+    dfs_view_release(v, fh);
+    /* O_TRUNC */
+    assert_int_equal(dfs_view_open_file(v, f, O_WRONLY | O_TRUNC, &fh), 0);
+    dfs_view_release(v, fh);
+    assert_int_equal(dfs_view_getattr(v, f, &st), 0);
+    assert_int_equal(st.st_size, 0);
+}
+
+static void test_unlinked_open_file_lives_on(void **state)
+{
+    struct fixture *fx = *state;
+    struct dfs_view *v = fx->v;
+    struct dfs_file *fh;
+    char buf[8];
+    uint64_t f = make(v, DFS_ROOT_ID, "tmp", S_IFREG | 0600);
+
+    assert_int_equal(dfs_view_open_file(v, f, O_RDWR, &fh), 0);
+    assert_int_equal(dfs_view_write(v, fh, "abc", 3, 0), 3);
+    assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, "tmp"), 0);
+    dfs_view_forget(v, f, 1);
+    assert_int_equal(dfs_view_read(v, fh, buf, sizeof(buf), 0), 3);
+    assert_int_equal(dfs_store_count(&fx->store), 1);
+    dfs_view_release(v, fh); /* the last reference: its content file goes */
+    assert_int_equal(dfs_store_count(&fx->store), 0);
+}
+
+/* A real round trip: a blank image, a commit, a fresh view of the new session. */
+static void test_commit_round_trip(void **state)
+{
+    struct fixture *fx = *state;
+    struct dfs_view *v;
+    struct dfs_file *fh;
+    struct stat st;
+    char img[128], buf[16];
+    uint64_t d, f;
+
+    snprintf(img, sizeof(img), "%s/disc.iso", fx->dir);
+    assert_int_equal(dfs_libs_init(), 0);
+    assert_int_equal(dfs_disc_open(img, &fx->disc), 0);
+    assert_int_equal(dfs_disc_get_info(fx->disc)->state, DFS_MEDIA_BLANK);
+    dfs_view_close(fx->v);
+    assert_int_equal(dfs_view_open(&fx->v, fx->disc, &fx->store), 0);
+    v = fx->v;
+    assert_int_equal(dfs_view_commit(v), 1); /* nothing to commit */
+    d = make(v, DFS_ROOT_ID, "dir", S_IFDIR | 0750);
+    f = make(v, d, "file", S_IFREG | 0640);
+    make(v, DFS_ROOT_ID, "link", S_IFLNK | 0777);
+    assert_int_equal(dfs_view_open_file(v, f, O_WRONLY, &fh), 0);
+    assert_int_equal(dfs_view_write(v, fh, "on the disc", 11, 0), 11);
+    dfs_view_release(v, fh);
+    assert_int_equal(dfs_store_count(&fx->store), 1);
+
+    assert_int_equal(dfs_view_commit(v), 0);
+    assert_int_equal(dfs_disc_get_info(fx->disc)->state, DFS_MEDIA_APPENDABLE);
+    assert_int_equal(dfs_disc_get_info(fx->disc)->sessions, 1);
+    assert_int_equal(dfs_store_count(&fx->store), 0); /* the stage is emptied */
+    /* the same inode, now read from the disc */
+    assert_int_equal(dfs_view_open_file(v, f, O_RDONLY, &fh), 0);
+    assert_int_equal(dfs_view_read(v, fh, buf, sizeof(buf), 0), 11);
+    assert_memory_equal(buf, "on the disc", 11);
+    dfs_view_release(v, fh);
+    assert_int_equal(dfs_view_commit(v), 1);
+
+    /* a new view of the disc, as after a remount */
+    dfs_view_close(fx->v);
+    assert_int_equal(dfs_view_open(&fx->v, fx->disc, &fx->store), 0);
+    v = fx->v;
+    assert_int_equal(dfs_view_lookup(v, DFS_ROOT_ID, "dir", &st), 0);
+    assert_int_equal(st.st_mode, S_IFDIR | 0750);
+    d = st.st_dev;
+    assert_int_equal(dfs_view_lookup(v, d, "file", &st), 0);
+    assert_int_equal(st.st_mode, S_IFREG | 0640);
+    assert_int_equal(st.st_size, 11);
+    assert_int_equal(
+        dfs_view_readlink(v, ((void)dfs_view_lookup(v, DFS_ROOT_ID, "link", &st), st.st_dev), buf,
+                          sizeof(buf)),
+        0);
+    assert_string_equal(buf, "target");
+    /* a copy-up of an on-disc file leaves the disc as it is until the next commit */
+    f = ((void)dfs_view_lookup(v, d, "file", &st), st.st_dev);
+    assert_int_equal(dfs_view_open_file(v, f, O_RDWR, &fh), 0);
+    assert_int_equal(dfs_view_write(v, fh, "ON", 2, 0), 2);
+    assert_int_equal(dfs_view_read(v, fh, buf, sizeof(buf), 0), 11);
+    assert_memory_equal(buf, "ON the disc", 11);
+    dfs_view_release(v, fh);
+    assert_int_equal(dfs_disc_get_info(fx->disc)->sessions, 1);
+    assert_int_equal(dfs_view_commit(v), 0);
+    assert_int_equal(dfs_disc_get_info(fx->disc)->sessions, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_errnos, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rename_and_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readdir_offsets_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_data_and_truncate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unlinked_open_file_lives_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commit_round_trip, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
