@@ -179,7 +179,9 @@ static int make_fingerprint(struct dfs_disc *d)
     if (iso_md5_start(&ctx) < 0)
         return -ENOMEM;
     if (d->info.state == DFS_MEDIA_BLANK) {
-        snprintf(head, sizeof(head), "blank");
+        /* an image file is also known by its path: two new image files are two
+         * discs, while any blank disc in a drive is as good as another */
+        snprintf(head, sizeof(head), "blank|%s", d->image_path ? d->image_path : "");
         iso_md5_compute(ctx, head, strlen(head));
     } else {
         char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL;

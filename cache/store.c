@@ -199,3 +199,40 @@ int dfs_store_sync_dir(const struct dfs_store *s)
 {
     return fsync(s->data_fd) < 0 ? -errno : 0;
 }
+
+long dfs_store_list(const struct dfs_store *s, uint64_t **ids)
+{
+    DIR *d = fdopendir(dup(s->data_fd));
+    struct dirent *de;
+    long n = 0, cap = 0;
+
+    *ids = NULL;
+    if (!d)
+        return -errno;
+    rewinddir(d);
+    while ((de = readdir(d))) {
+        char *end;
+        uint64_t id = strtoull(de->d_name, &end, 16);
+        if (*end != '\0' || end == de->d_name)
+            continue;
+        if (n == cap) {
+            uint64_t *m = realloc(*ids, (size_t)(cap = cap ? 2 * cap : 64) * sizeof(*m));
+            if (!m) {
+                closedir(d);
+                free(*ids);
+                *ids = NULL;
+                return -ENOMEM;
+            }
+            *ids = m;
+        }
+        (*ids)[n++] = id;
+    }
+    closedir(d);
+    return n;
+}
+
+void dfs_store_reserve(struct dfs_store *s, uint64_t id)
+{
+    if (id >= s->next_id)
+        s->next_id = id + 1;
+}

@@ -40,6 +40,10 @@ int dfs_store_path(const struct dfs_store *s, uint64_t id, char *buf, size_t len
 int dfs_store_remove(const struct dfs_store *s, uint64_t id);
 /* Number of content files present (for tests and the inspector). */
 long dfs_store_count(const struct dfs_store *s);
+/* Ids of the content files present: a malloc'd array in *ids (free it), count returned. */
+long dfs_store_list(const struct dfs_store *s, uint64_t **ids);
+/* Never hand out ID or a smaller one again (ids named by a journal). */
+void dfs_store_reserve(struct dfs_store *s, uint64_t id);
 /* fsync one content file's directory entry (after create) */
 int dfs_store_sync_dir(const struct dfs_store *s);
 

@@ -6,11 +6,17 @@
  * the new session's nodes and their content files removed from the stage.  On any
  * failure the stage is left exactly as it was and the next commit starts over.
  */
+#define _GNU_SOURCE
 #include "view.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <unistd.h>
+
+#include "journal.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *dir, void *handle)
 {
@@ -91,6 +97,62 @@ static int reattach(void *ctx, void *parent, struct dfs_disc_entry *e, void **ch
     return 0;
 }
 
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) < 0 ? -1 : 0;
+}
+
+/* The disc has a new fingerprint now: continue in a new, empty stage under it and
+ * remove the old one.  A crash in between leaves the old stage behind, and it is
+ * never replayed: its fingerprint is no longer the disc's (journal.h). */
+static int rekey(struct dfs_view *v)
+{
+    const char *fp = dfs_disc_get_info(v->disc)->fingerprint;
+    struct dfs_store ns;
+    struct dfs_journal *nj = NULL;
+    char *root, *old, *slash;
+    long n;
+    int err;
+
+    if (!v->journal)
+        return 0;
+    root = strdup(v->store->dir);
+    old = strdup(v->store->dir);
+    if (!root || !old) {
+        err = -ENOMEM;
+        goto out;
+    }
+    slash = strrchr(root, '/');
+    if (slash)
+        *slash = '\0';
+    err = dfs_store_open(&ns, root, fp);
+    if (err)
+        goto out;
+    err = dfs_journal_open(&nj, ns.dir, fp, NULL);
+    n = err ? err : dfs_journal_replay(nj, NULL, NULL, NULL);
+    if (n != 0) { /* a brand-new stage has no records */
+        err = n < 0 ? (int)n : -EEXIST;
+        fprintf(stderr, "discfs: cannot start the stage '%s' for the new session: %s\n", ns.dir,
+                dfs_journal_error(nj)[0] ? dfs_journal_error(nj) : strerror(-err));
+        dfs_journal_close(nj);
+        dfs_store_close(&ns);
+        goto out;
+    }
+    dfs_journal_close(v->journal);
+    dfs_store_close(v->store);
+    *v->store = ns;
+    v->journal = nj;
+    if (nftw(old, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
+        fprintf(stderr, "discfs: cannot remove the old stage '%s': %s\n", old, strerror(errno));
+out:
+    free(root);
+    free(old);
+    return err;
+}
+
 int dfs_view_commit(struct dfs_view *v)
 {
     struct dfs_commit *c = NULL;
@@ -119,8 +181,8 @@ int dfs_view_commit(struct dfs_view *v)
     err = dfs_disc_walk(v->disc, reattach, v, NULL);
     if (err)
         goto out;
-    dfs_store_sync_dir(v->store);
     v->dirty = 0;
+    err = rekey(v);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;

@@ -27,7 +27,8 @@ struct dfs_mount {
     struct dfs_disc *disc;
     struct dfs_store store;
     struct dfs_view *view;
-    int commit_failed; /* the last commit's error, reported at exit */
+    struct dfs_journal *journal; /* until the view takes it over */
+    int commit_failed;           /* the last commit's error, reported at exit */
 };
 
 /* ops.c: mount MOUNTPOINT with the FUSE arguments in ARGS and serve until unmounted.

@@ -20,6 +20,9 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
     off_t done = 0;
     int fd, err = 0;
 
+    err = dfs_view_log_ok(v);
+    if (err)
+        return err;
     fd = dfs_store_create(v->store, &id);
     if (fd < 0)
         return fd;
@@ -62,7 +65,7 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
         ino->st.st_size = 0;
         dfs_view_set_staged_size(v, ino, size);
     }
-    return 0;
+    return dfs_view_log_stage(v, ino);
 
 out_remove:
     free(buf);
@@ -134,6 +137,7 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
                 ino->ext = NULL;
                 ino->n_ext = 0;
                 ino->st.st_size = 0;
+                err = dfs_view_log_stage(v, ino);
             }
         }
         if (err)
@@ -141,6 +145,9 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
         dfs_view_set_staged_size(v, ino, 0);
         dfs_view_touch(ino, 1);
         v->dirty = 1;
+        err = dfs_view_log_setattr(v, ino, DFS_SET_SIZE | DFS_SET_MTIME);
+        if (err)
+            goto out;
     }
     if (wr && !ino->cache_id) {
         err = dfs_view_copy_up(v, ino);
@@ -248,6 +255,7 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
             dfs_view_set_staged_size(v, ino, off + n);
         dfs_view_touch(ino, 1);
         v->dirty = 1;
+        f->wrote = 1;
     }
     pthread_mutex_unlock(&v->lock);
     return n;
@@ -272,8 +280,15 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
 {
     struct dfs_inode *ino;
 
+    /* a closed file survives a crash (journal.h): its content is synced, and its
+     * size and mtime are recorded */
+    if (f->wrote && f->fd >= 0 && fsync(f->fd) < 0)
+        fprintf(stderr, "discfs: cannot sync a staged file of inode %llu: %s\n",
+                (unsigned long long)f->id, strerror(errno));
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, f->id);
+    if (ino && f->wrote && ino->st.st_nlink > 0 && ino->cache_id)
+        dfs_view_log_setattr(v, ino, DFS_SET_SIZE | DFS_SET_MTIME);
     if (ino && ino->nopen > 0) {
         ino->nopen--;
         /* may free an unlinked inode whose last handle this was */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "discfs.h"
+#include "journal.h"
 
 enum { KEY_HELP, KEY_VERSION, KEY_FOREGROUND, KEY_DEBUG_FUSE, KEY_SINGLE };
 
@@ -155,7 +156,7 @@ int main(int argc, char *argv[])
     struct dfs_mount m;
     const struct dfs_disc_info *info;
     char *fsname = NULL;
-    long leftovers;
+    long replayed;
     int err, status = 1;
 
     if (argc == 3 && strcmp(argv[1], "commit") == 0)
@@ -203,18 +204,32 @@ int main(int argc, char *argv[])
         fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache, strerror(-err));
         goto out_disc;
     }
-    leftovers = dfs_store_count(&m.store);
-    if (leftovers > 0)
-        fprintf(stderr,
-                "discfs: the stage '%s' holds %ld content files of an earlier mount that "
-                "ended without a commit; they are kept there untouched\n",
-                m.store.dir, leftovers);
+    err = dfs_journal_open(&m.journal, m.store.dir, info->fingerprint, NULL);
+    if (err) {
+        fprintf(stderr, "discfs: cannot mount '%s': %s\n", m.opt.device,
+                dfs_journal_error(m.journal)[0] ? dfs_journal_error(m.journal) : strerror(-err));
+        goto out_store;
+    }
     err = dfs_view_open(&m.view, m.disc, &m.store);
     if (err) {
         fprintf(stderr, "discfs: cannot build the view of '%s': %s\n", m.opt.device,
                 strerror(-err));
         goto out_store;
     }
+    replayed = dfs_view_replay(m.view, m.journal);
+    m.journal = NULL; /* the view owns it now */
+    if (replayed < 0) {
+        fprintf(stderr,
+                "discfs: cannot mount '%s': the pending changes in '%s' do not apply to it "
+                "(%s); they are kept there untouched\n",
+                m.opt.device, m.store.dir, strerror((int)-replayed));
+        goto out_view;
+    }
+    if (replayed > 0)
+        fprintf(stderr,
+                "discfs: %ld pending changes of an earlier mount were found in '%s' "
+                "and are back in the mount; they are written at the next commit\n",
+                replayed, m.store.dir);
     if (info->state == DFS_MEDIA_CLOSED)
         fprintf(stderr, "discfs: '%s' is closed (finalized): mounted read-only\n", m.opt.device);
     fsname = escape_fsname(m.opt.device);
@@ -239,8 +254,11 @@ int main(int argc, char *argv[])
     }
     status = 0;
 out_view:
+    if (m.view)
+        dfs_journal_close(m.view->journal);
     dfs_view_close(m.view);
 out_store:
+    dfs_journal_close(m.journal);
     dfs_store_close(&m.store);
 out_disc:
     dfs_disc_close(m.disc);

@@ -34,14 +34,21 @@ static struct dfs_inode *inode_new(struct dfs_view *v, mode_t mode)
 {
     struct dfs_inode *ino;
 
-    if (v->n_ids >= v->cap_ids) {
+    /* a replayed inode gets the id it had (ids only grow, gaps stay empty) */
+    uint64_t want = v->replaying && v->replay_id ? v->replay_id : v->n_ids;
+
+    if (want < v->n_ids)
+        return NULL;
+    while (want >= v->cap_ids) {
         uint64_t cap = v->cap_ids ? 2 * v->cap_ids : 1024;
         struct dfs_inode **n = realloc(v->inodes, cap * sizeof(*n));
         if (!n)
             return NULL;
+        memset(n + v->cap_ids, 0, (cap - v->cap_ids) * sizeof(*n));
         v->inodes = n;
         v->cap_ids = cap;
     }
+    v->n_ids = want;
     ino = calloc(1, sizeof(*ino));
     if (!ino)
         return NULL;
@@ -63,7 +70,9 @@ static void inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
         return;
     if (ino->cache_id) {
         dfs_view_set_staged_size(v, ino, 0);
-        dfs_store_remove(v->store, ino->cache_id);
+        /* a replay never removes content: the sweep after it does (replay.c) */
+        if (!v->replaying)
+            dfs_store_remove(v->store, ino->cache_id);
     }
     dfs_disc_node_put(ino->disc_node);
     v->inodes[ino->id] = NULL;
@@ -442,7 +451,7 @@ int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st)
 
 static int writable(struct dfs_view *v)
 {
-    return v->readonly ? -EROFS : 0;
+    return v->readonly ? -EROFS : dfs_view_log_ok(v);
 }
 
 int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int to_set,
@@ -465,10 +474,10 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
             err = -EINVAL;
             goto out;
         }
-        err = dfs_view_check_space(v, ino, in->st_size);
-        if (!err && !ino->cache_id)
+        err = v->replaying ? 0 : dfs_view_check_space(v, ino, in->st_size);
+        if (!err && !ino->cache_id && !v->replaying)
             err = dfs_view_copy_up(v, ino);
-        if (!err) {
+        if (!err && !v->replaying) { /* replay: the content file already has its size */
             int fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
             if (fd < 0)
                 err = fd;
@@ -512,6 +521,7 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
         if (to_set & DFS_SET_CTIME)
             ino->st.st_ctim = in->st_ctim;
         v->dirty = 1;
+        err = dfs_view_log_setattr(v, ino, to_set);
     }
     dfs_view_stat(v, ino, out);
 out:
@@ -566,7 +576,9 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
         }
         ino->st.st_size = (off_t)strlen(link);
     }
-    if (S_ISREG(mode)) {
+    if (S_ISREG(mode) && v->replaying) {
+        ino->cache_id = v->replay_cache_id; /* its content file is in the stage */
+    } else if (S_ISREG(mode)) {
         int fd = dfs_store_create(v->store, &ino->cache_id);
         if (fd < 0) {
             err = fd;
@@ -578,6 +590,11 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     err = dentry_add(v, dir, name, ino);
     if (err)
         goto out_free;
+    err = dfs_view_log_make(v, dir_id, name, ino);
+    if (err) {
+        dentry_remove(v, dentry_find(v, dir, name));
+        goto out_free;
+    }
     dfs_view_touch(dir, 1);
     ino->nlookup++;
     v->dirty = 1;
@@ -645,6 +662,9 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
         err = -ENOTEMPTY;
         goto out;
     }
+    err = dfs_view_log_remove(v, dir_id, name, want_dir);
+    if (err)
+        goto out;
     dentry_remove(v, e);
     drop_link(v, ino);
     dfs_view_touch(dir, 1);
@@ -729,11 +749,28 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
         err = -EINVAL;
         goto out;
     }
-    if (flags & RENAME_EXCHANGE) {
-        if (S_ISDIR(victim->st.st_mode) && is_ancestor(victim, dir)) {
-            err = -EINVAL;
+    if ((flags & RENAME_EXCHANGE) && S_ISDIR(victim->st.st_mode) && is_ancestor(victim, dir)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (victim && !(flags & RENAME_EXCHANGE)) {
+        if (S_ISDIR(ino->st.st_mode) && !S_ISDIR(victim->st.st_mode)) {
+            err = -ENOTDIR;
             goto out;
         }
+        if (!S_ISDIR(ino->st.st_mode) && S_ISDIR(victim->st.st_mode)) {
+            err = -EISDIR;
+            goto out;
+        }
+        if (S_ISDIR(victim->st.st_mode) && victim->n_ents) {
+            err = -ENOTEMPTY;
+            goto out;
+        }
+    }
+    err = dfs_view_log_rename(v, dir_id, name, newdir_id, newname, flags);
+    if (err)
+        goto out;
+    if (flags & RENAME_EXCHANGE) {
         /* swap the inodes behind the two names */
         e->inode = victim;
         te->inode = ino;
@@ -751,20 +788,6 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
         if (S_ISDIR(victim->st.st_mode))
             victim->parent = dir;
         goto done;
-    }
-    if (victim) {
-        if (S_ISDIR(ino->st.st_mode) && !S_ISDIR(victim->st.st_mode)) {
-            err = -ENOTDIR;
-            goto out;
-        }
-        if (!S_ISDIR(ino->st.st_mode) && S_ISDIR(victim->st.st_mode)) {
-            err = -EISDIR;
-            goto out;
-        }
-        if (S_ISDIR(victim->st.st_mode) && victim->n_ents) {
-            err = -ENOTEMPTY;
-            goto out;
-        }
     }
     dentry_remove(v, e);
     if (victim) {

@@ -84,6 +84,11 @@ struct dfs_view {
     uint64_t staged_blocks; /* 2 KiB blocks of staged content */
     int dirty;              /* something to commit */
     int readonly;
+    struct dfs_journal *journal; /* the stage's transaction log (replay.c), or NULL */
+    int replaying;               /* applying the journal: do not record again */
+    int journal_broken;          /* the journal cannot be written: refuse changes */
+    uint64_t replay_id;          /* replay of a MAKE: the id and content file it had */
+    uint64_t replay_cache_id;
 };
 
 /* An open file. */
@@ -92,6 +97,7 @@ struct dfs_file {
     int fd;       /* staged content, or -1 */
     unsigned gen; /* stage_gen the fd belongs to */
     int writable;
+    int wrote; /* recorded (size, mtime) at release */
 };
 
 /* Which fields dfs_view_setattr() changes. */
@@ -139,6 +145,12 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
 int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync);
 void dfs_view_release(struct dfs_view *v, struct dfs_file *f);
 
+/* replay.c: the stage journal */
+struct dfs_journal;
+/* Apply the journal's records to a view fresh from the disc, then record every
+ * further change in it.  Returns the number of records replayed or -errno. */
+long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j);
+
 /* commit.c: a new session from the view */
 /* Writes the view as a new session if anything changed; returns 0, 1 when there was
  * nothing to commit, or -errno (the stage is then kept as it was). */
@@ -152,5 +164,14 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
 void dfs_view_touch(struct dfs_inode *ino, int mtime);
+/* replay.c: records of changes (lock held); 0 or -errno (the change must then fail) */
+int dfs_view_log_ok(struct dfs_view *v);
+int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
+                      const struct dfs_inode *ino);
+int dfs_view_log_remove(struct dfs_view *v, uint64_t dir, const char *name, int is_dir);
+int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t newdir,
+                        const char *newname, unsigned flags);
+int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to_set);
+int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino);
 
 #endif

@@ -50,4 +50,11 @@ expect(errno.EINVAL, os.rename, m + "/d", m + "/d/inside")
 expect(errno.EEXIST, os.open, m + "/d/f", os.O_CREAT | os.O_EXCL | os.O_WRONLY)
 PY
 ok "ENOENT, EEXIST, ENOTEMPTY, ENOTDIR, EISDIR, ENAMETOOLONG, EINVAL as a filesystem gives them"
+# the same disc mounted twice would share one stage: the second mount is refused
+mkdir -p "$T/mnt2"
+if "$DISCFS" "$T/x.iso" "$T/mnt2" -f -o cache="$CACHE" >"$T/log2" 2>&1; then
+    fusermount3 -u "$T/mnt2"; fail "the same disc was mounted twice"
+fi
+grep -q "in use by another discfs mount (pid $PID)" "$T/log2" || { cat "$T/log2" >&2; fail "no clear message for a second mount"; }
+ok "a second mount of the same disc is refused, naming the pid of the first"
 unmount_disc

@@ -1,0 +1,394 @@
+/* cache/journal.c - the stage's transaction log (see journal.h) */
+#define _GNU_SOURCE
+#include "journal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define HDR_MAGIC "DFSJOURN"
+#define HDR_SIZE 64
+#define REC_MAGIC 0x52534644u
+#define REC_HDR 20 /* magic, version, type, length, sequence */
+#define MAX_PAYLOAD (1u << 20)
+
+struct dfs_journal {
+    char *dir;
+    int fd;       /* the journal, O_RDWR | O_APPEND */
+    int lock_fd;  /* STAGE/lock, flock'ed */
+    uint64_t seq; /* sequence number of the next record */
+    off_t end;    /* end of the last intact record */
+    int replayed;
+    char error[512];
+};
+
+uint32_t dfs_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+    const unsigned char *p = buf;
+
+    crc = ~crc;
+    while (len--) {
+        crc ^= *p++;
+        for (int k = 0; k < 8; k++)
+            crc = (crc >> 1) ^ (0x82F63B78u & (0u - (crc & 1)));
+    }
+    return ~crc;
+}
+
+static void put16(unsigned char *p, uint16_t v)
+{
+    p[0] = v & 0xff;
+    p[1] = v >> 8;
+}
+
+static void put32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static void put64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (v >> (8 * i)) & 0xff;
+}
+
+static uint16_t get16(const unsigned char *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static uint32_t get32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint64_t get64(const unsigned char *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static int full_read(int fd, void *buf, size_t len, off_t off)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        ssize_t n = pread(fd, (char *)buf + got, len - got, off + (off_t)got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    return (int)got;
+}
+
+static int full_write(int fd, const void *buf, size_t len)
+{
+    size_t done = 0;
+
+    while (done < len) {
+        ssize_t n = write(fd, (const char *)buf + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -errno;
+        done += (size_t)n;
+    }
+    return 0;
+}
+
+/* A new, empty journal for FINGERPRINT: complete before it carries the name. */
+static int create_journal(struct dfs_journal *j, const char *fingerprint)
+{
+    unsigned char hdr[HDR_SIZE] = {0};
+    char tmp[4096], path[4096];
+    int fd, err;
+
+    memcpy(hdr, HDR_MAGIC, 8);
+    put32(hdr + 8, DFS_JOURNAL_VERSION);
+    put32(hdr + 12, HDR_SIZE);
+    snprintf((char *)hdr + 16, 33, "%s", fingerprint);
+    put32(hdr + 60, dfs_crc32c(0, hdr, 60));
+    snprintf(tmp, sizeof(tmp), "%s/journal.new", j->dir);
+    snprintf(path, sizeof(path), "%s/journal", j->dir);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -errno;
+    err = full_write(fd, hdr, sizeof(hdr));
+    if (!err && fsync(fd) < 0)
+        err = -errno;
+    close(fd);
+    if (!err && rename(tmp, path) < 0)
+        err = -errno;
+    if (!err) {
+        int dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    return err;
+}
+
+/* Check the header; returns 0, 1 when the journal belongs to another base, or -errno. */
+static int check_header(struct dfs_journal *j, const char *fingerprint)
+{
+    unsigned char hdr[HDR_SIZE];
+    int n = full_read(j->fd, hdr, sizeof(hdr), 0);
+
+    if (n < 0)
+        return n;
+    if (n < HDR_SIZE || memcmp(hdr, HDR_MAGIC, 8) != 0 ||
+        get32(hdr + 60) != dfs_crc32c(0, hdr, 60)) {
+        snprintf(j->error, sizeof(j->error),
+                 "'%s/journal' is not a discfs journal (bad header): move it away to mount",
+                 j->dir);
+        return -EBADMSG;
+    }
+    if (get32(hdr + 8) != DFS_JOURNAL_VERSION || get32(hdr + 12) != HDR_SIZE) {
+        snprintf(j->error, sizeof(j->error),
+                 "'%s/journal' has version %u, this discfs reads version %u: use a discfs "
+                 "that knows it to commit the pending changes",
+                 j->dir, get32(hdr + 8), DFS_JOURNAL_VERSION);
+        return -EPROTONOSUPPORT;
+    }
+    hdr[16 + 32] = '\0';
+    return strcmp((char *)hdr + 16, fingerprint) == 0 ? 0 : 1;
+}
+
+int dfs_journal_open(struct dfs_journal **out, const char *stage_dir, const char *fingerprint,
+                     pid_t *holder)
+{
+    struct dfs_journal *j = calloc(1, sizeof(*j));
+    char path[4096];
+    int err;
+
+    *out = j;
+    if (!j)
+        return -ENOMEM;
+    j->fd = j->lock_fd = -1;
+    j->dir = strdup(stage_dir);
+    if (!j->dir)
+        return -ENOMEM;
+    snprintf(path, sizeof(path), "%s/lock", stage_dir);
+    j->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (j->lock_fd < 0)
+        return -errno;
+    if (flock(j->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        char buf[32] = "";
+        err = errno == EWOULDBLOCK ? -EBUSY : -errno;
+        if (pread(j->lock_fd, buf, sizeof(buf) - 1, 0) > 0 && holder)
+            *holder = (pid_t)atoi(buf);
+        buf[strcspn(buf, "\n")] = '\0';
+        snprintf(j->error, sizeof(j->error),
+                 "the stage '%s' is in use by another discfs mount%s%s%s: unmount that one first",
+                 stage_dir, buf[0] ? " (pid " : "", buf, buf[0] ? ")" : "");
+        close(j->lock_fd);
+        j->lock_fd = -1;
+        return err;
+    }
+    {
+        char pid[32];
+        int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+        /* the pid is a courtesy for the message above: failure does not matter */
+        if (ftruncate(j->lock_fd, 0) == 0) {
+            ssize_t w = pwrite(j->lock_fd, pid, (size_t)n, 0);
+            (void)w;
+        }
+    }
+    snprintf(path, sizeof(path), "%s/journal", stage_dir);
+    j->fd = open(path, O_RDWR | O_CLOEXEC);
+    if (j->fd < 0 && errno != ENOENT)
+        return -errno;
+    if (j->fd >= 0) {
+        err = check_header(j, fingerprint);
+        if (err < 0)
+            return err;
+        if (err == 1) {
+            /* another base: keep it aside, never replay it */
+            char stale[4096];
+            for (int i = 1;; i++) {
+                snprintf(stale, sizeof(stale), "%s/journal.stale-%d", stage_dir, i);
+                if (access(stale, F_OK) != 0)
+                    break;
+            }
+            if (rename(path, stale) < 0)
+                return -errno;
+            fprintf(stderr,
+                    "discfs: the journal in '%s' belongs to another state of the disc; it is "
+                    "kept as '%s' and not replayed\n",
+                    stage_dir, stale);
+            close(j->fd);
+            j->fd = -1;
+        }
+    }
+    if (j->fd < 0) {
+        err = create_journal(j, fingerprint);
+        if (err)
+            return err;
+        j->fd = open(path, O_RDWR | O_CLOEXEC);
+        if (j->fd < 0)
+            return -errno;
+    }
+    j->end = HDR_SIZE;
+    return 0;
+}
+
+void dfs_journal_close(struct dfs_journal *j)
+{
+    if (!j)
+        return;
+    if (j->fd >= 0)
+        close(j->fd);
+    if (j->lock_fd >= 0)
+        close(j->lock_fd); /* releases the flock */
+    free(j->dir);
+    free(j);
+}
+
+long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int *torn)
+{
+    unsigned char hdr[REC_HDR], crcbuf[4];
+    unsigned char *payload = NULL;
+    off_t off = HDR_SIZE;
+    long count = 0;
+    int err = 0;
+    struct stat st;
+
+    if (torn)
+        *torn = 0;
+    if (fstat(j->fd, &st) < 0)
+        return -errno;
+    for (;;) {
+        uint32_t len;
+        int n = full_read(j->fd, hdr, REC_HDR, off);
+
+        if (n < 0) {
+            err = n;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (n < REC_HDR || get32(hdr) != REC_MAGIC)
+            goto torn_tail;
+        if (get16(hdr + 4) != DFS_JOURNAL_VERSION) {
+            snprintf(j->error, sizeof(j->error),
+                     "'%s/journal' holds a record of version %u, this discfs reads version %u: "
+                     "use a discfs that knows it",
+                     j->dir, get16(hdr + 4), DFS_JOURNAL_VERSION);
+            err = -EPROTONOSUPPORT;
+            break;
+        }
+        len = get32(hdr + 8);
+        if (len > MAX_PAYLOAD || off + REC_HDR + (off_t)len + 4 > st.st_size)
+            goto torn_tail;
+        free(payload);
+        payload = malloc(len ? len : 1);
+        if (!payload) {
+            err = -ENOMEM;
+            break;
+        }
+        if (full_read(j->fd, payload, len, off + REC_HDR) != (int)len ||
+            full_read(j->fd, crcbuf, 4, off + REC_HDR + len) != 4)
+            goto torn_tail;
+        if (get32(crcbuf) != dfs_crc32c(dfs_crc32c(0, hdr, REC_HDR), payload, len))
+            goto torn_tail;
+        if (get64(hdr + 12) != j->seq)
+            goto torn_tail; /* a record from an earlier life of the file */
+        err = fn ? fn(ctx, get16(hdr + 6), payload, len) : -EEXIST;
+        if (err)
+            break;
+        j->seq++;
+        count++;
+        off += REC_HDR + (off_t)len + 4;
+    }
+    goto out;
+
+torn_tail:
+    /* a write that never completed: cut it off, keep everything before it */
+    if (torn)
+        *torn = 1;
+    if (ftruncate(j->fd, off) < 0 || fdatasync(j->fd) < 0)
+        err = -errno;
+out:
+    free(payload);
+    j->end = off;
+    j->replayed = 1;
+    return err ? err : count;
+}
+
+int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload, uint32_t len)
+{
+    unsigned char hdr[REC_HDR], crc[4];
+    int err;
+
+    if (!j->replayed)
+        return -EINVAL; /* appending before replay would bury the old records */
+    if (len > MAX_PAYLOAD)
+        return -E2BIG;
+    put32(hdr, REC_MAGIC);
+    put16(hdr + 4, DFS_JOURNAL_VERSION);
+    put16(hdr + 6, type);
+    put32(hdr + 8, len);
+    put64(hdr + 12, j->seq);
+    put32(crc, dfs_crc32c(dfs_crc32c(0, hdr, REC_HDR), payload, len));
+    {
+        unsigned char stack[4096], *buf = stack;
+        size_t total = REC_HDR + len + 4;
+        if (total > sizeof(stack)) {
+            buf = malloc(total);
+            if (!buf)
+                return -ENOMEM;
+        }
+        memcpy(buf, hdr, REC_HDR);
+        if (len)
+            memcpy(buf + REC_HDR, payload, len);
+        memcpy(buf + REC_HDR + len, crc, 4);
+        /* one pwrite at the end of the intact records: a torn write is caught by
+         * the checksum and overwritten by the next append */
+        err = 0;
+        {
+            size_t done = 0;
+            while (done < total) {
+                ssize_t n = pwrite(j->fd, buf + done, total - done, j->end + (off_t)done);
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n < 0) {
+                    err = -errno;
+                    break;
+                }
+                done += (size_t)n;
+            }
+        }
+        if (buf != stack)
+            free(buf);
+        if (!err && fdatasync(j->fd) < 0)
+            err = -errno;
+        if (err) {
+            snprintf(j->error, sizeof(j->error), "cannot write to '%s/journal': %s", j->dir,
+                     strerror(-err));
+            return err;
+        }
+        j->end += (off_t)total;
+    }
+    j->seq++;
+    return 0;
+}
+
+uint64_t dfs_journal_count(const struct dfs_journal *j)
+{
+    return j->seq;
+}
+
+const char *dfs_journal_error(const struct dfs_journal *j)
+{
+    return j ? j->error : "";
+}

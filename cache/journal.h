@@ -1,0 +1,70 @@
+/* cache/journal.h - the stage's transaction log
+ *
+ * One file, STAGE/journal, that records every metadata change of the merged view
+ * since the disc's newest session, so that a daemon killed with SIGKILL, or a
+ * machine that loses power, finds the stage again on the next mount of the same
+ * disc and replays it exactly.  The journal knows nothing of what the records
+ * mean (fs/replay.c does); it keeps them whole, in order, and honest.
+ *
+ * On-disk format (all integers little-endian):
+ *   header (64 bytes)   "DFSJOURN", u32 version (1), u32 header size (64),
+ *                       char base[33]: the fingerprint of the disc the records apply
+ *                       to (hex, NUL-terminated), padding, u32 crc32c of bytes 0..59
+ *   record              u32 magic 0x52534644 ("DFSR"), u16 version (1), u16 type,
+ *                       u32 payload length, u64 sequence number, payload,
+ *                       u32 crc32c of the record header and payload
+ * An unknown header or record version is refused with a clear message, never
+ * guessed.  A record that is cut short or whose checksum fails ends the journal:
+ * it is the torn tail of a write that never completed, and it is cut off on open
+ * (the records before it are kept).
+ *
+ * Calling sequence:
+ *   dfs_journal_open(&j, stage_dir, fingerprint)   take the stage lock, read the header
+ *   dfs_journal_replay(j, fn, ctx)                 every intact record, in order
+ *   dfs_journal_append(j, type, payload, len)      after replay; durable on return
+ *   dfs_journal_close(j)                           release the lock
+ *
+ * Guarantees: dfs_journal_append() returns only after the record is written and
+ * fdatasync'd, so a change acknowledged to the kernel survives SIGKILL and a power
+ * cut.  A new journal is created complete (header written and synced under a
+ * temporary name, then renamed into place).  After a commit the mount opens a new
+ * stage under the new fingerprint and removes the old one (fs/commit.c); a crash in
+ * between leaves the old stage behind, which is never replayed because its
+ * fingerprint is no longer the disc's.  A journal whose base is not the disc's current
+ * fingerprint is never replayed (it belongs to a session that was already written,
+ * or to another disc): it is kept aside as journal.stale-N and reported.
+ *
+ * Locking: the stage directory is locked with flock(STAGE/lock) for as long as the
+ * journal is open; a second mount of the same disc gets -EBUSY and the pid of the
+ * holder in *holder.
+ */
+#ifndef DISCFS_CACHE_JOURNAL_H
+#define DISCFS_CACHE_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define DFS_JOURNAL_VERSION 1
+
+struct dfs_journal;
+
+int dfs_journal_open(struct dfs_journal **out, const char *stage_dir, const char *fingerprint,
+                     pid_t *holder);
+void dfs_journal_close(struct dfs_journal *j);
+
+/* Called for each intact record; a non-zero return stops the replay with it. */
+typedef int (*dfs_journal_fn)(void *ctx, uint16_t type, const void *payload, uint32_t len);
+/* Returns the number of records replayed, or -errno. *torn is set when a torn
+ * tail was cut off. */
+long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int *torn);
+
+int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload, uint32_t len);
+/* Records in the journal now. */
+uint64_t dfs_journal_count(const struct dfs_journal *j);
+/* The message behind the last failure, or "". */
+const char *dfs_journal_error(const struct dfs_journal *j);
+
+uint32_t dfs_crc32c(uint32_t crc, const void *buf, size_t len);
+
+#endif

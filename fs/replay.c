@@ -1,0 +1,405 @@
+/* fs/replay.c - the view's changes as journal records, and their replay
+ *
+ * Every change of the view that a commit would have to write is recorded in the
+ * stage journal (cache/journal.h) before the operation is acknowledged.  The
+ * records name inodes by view id: ids of on-disc inodes come from the walk of the
+ * newest session, which is the same on every mount of the same disc, and new
+ * inodes record the id they got, so that the replay recreates them under the same
+ * ids and the later records find them.
+ *
+ * File content is not journalled: it lives in the content files of the stage.  A
+ * staged file's size is therefore its content file's size after the replay; the
+ * records only say which content file belongs to which inode (MAKE, STAGE).
+ * What a replay restores: every acknowledged change (each record is fdatasync'd
+ * before the reply), the content of every file that was fsync'd or closed (the
+ * content file is fsync'd on release).  Not restored exactly: the mtime/ctime that
+ * a directory got from a change of its entries (the replay time instead), and
+ * writes into a file that was neither fsync'd nor closed before the crash.
+ */
+#define _GNU_SOURCE
+#include "view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+enum {
+    REC_MAKE = 1,
+    REC_UNLINK = 2,
+    REC_RMDIR = 3,
+    REC_RENAME = 4,
+    REC_SETATTR = 5,
+    REC_STAGE = 6,
+};
+
+struct buf {
+    unsigned char data[2 * 4096 + 256];
+    size_t len;
+    int overflow;
+};
+
+static void put(struct buf *b, const void *p, size_t n)
+{
+    if (b->len + n > sizeof(b->data)) {
+        b->overflow = 1;
+        return;
+    }
+    memcpy(b->data + b->len, p, n);
+    b->len += n;
+}
+
+static void put_u64(struct buf *b, uint64_t v)
+{
+    unsigned char p[8];
+    for (int i = 0; i < 8; i++)
+        p[i] = (v >> (8 * i)) & 0xff;
+    put(b, p, 8);
+}
+
+static void put_str(struct buf *b, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    put_u64(b, n);
+    put(b, s ? s : "", n);
+}
+
+static void put_time(struct buf *b, const struct timespec *ts)
+{
+    put_u64(b, (uint64_t)ts->tv_sec);
+    put_u64(b, (uint64_t)ts->tv_nsec);
+}
+
+struct rd {
+    const unsigned char *p;
+    size_t len, off;
+    int bad;
+};
+
+static uint64_t get_u64(struct rd *r)
+{
+    uint64_t v = 0;
+    if (r->off + 8 > r->len) {
+        r->bad = 1;
+        return 0;
+    }
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)r->p[r->off + i] << (8 * i);
+    r->off += 8;
+    return v;
+}
+
+/* a string of the record, copied into OUT (NUL-terminated) */
+static void get_str(struct rd *r, char *out, size_t size)
+{
+    uint64_t n = get_u64(r);
+    if (r->bad || n >= size || r->off + n > r->len) {
+        r->bad = 1;
+        out[0] = '\0';
+        return;
+    }
+    memcpy(out, r->p + r->off, n);
+    out[n] = '\0';
+    r->off += n;
+}
+
+static void get_time(struct rd *r, struct timespec *ts)
+{
+    ts->tv_sec = (time_t)get_u64(r);
+    ts->tv_nsec = (long)get_u64(r);
+}
+
+/* Append B as a record of TYPE (v->lock held).  A journal that cannot be written
+ * stops all further changes: acknowledging them could lose them. */
+static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
+{
+    int err;
+
+    if (!v->journal || v->replaying)
+        return 0;
+    if (v->journal_broken)
+        return -EIO;
+    err = b->overflow ? -ENAMETOOLONG : dfs_journal_append(v->journal, type, b->data, (uint32_t)b->len);
+    if (err && !b->overflow) {
+        v->journal_broken = 1;
+        fprintf(stderr,
+                "discfs: %s; from now on changes are refused so that none is lost: commit "
+                "with `sync MOUNTPOINT` or free space in the cache\n",
+                dfs_journal_error(v->journal));
+    }
+    return err;
+}
+
+int dfs_view_log_ok(struct dfs_view *v)
+{
+    return v->journal_broken && !v->replaying ? -EIO : 0;
+}
+
+int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
+                      const struct dfs_inode *ino)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, dir);
+    put_u64(&b, ino->id);
+    put_u64(&b, ino->st.st_mode);
+    put_u64(&b, ino->st.st_rdev);
+    put_u64(&b, ino->st.st_uid);
+    put_u64(&b, ino->st.st_gid);
+    put_time(&b, &ino->st.st_mtim);
+    put_u64(&b, ino->cache_id);
+    put_str(&b, name);
+    put_str(&b, ino->link);
+    return emit(v, REC_MAKE, &b);
+}
+
+int dfs_view_log_remove(struct dfs_view *v, uint64_t dir, const char *name, int is_dir)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, dir);
+    put_str(&b, name);
+    return emit(v, is_dir ? REC_RMDIR : REC_UNLINK, &b);
+}
+
+int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t newdir,
+                        const char *newname, unsigned flags)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, dir);
+    put_str(&b, name);
+    put_u64(&b, newdir);
+    put_str(&b, newname);
+    put_u64(&b, flags);
+    return emit(v, REC_RENAME, &b);
+}
+
+int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to_set)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, ino->id);
+    put_u64(&b, (uint64_t)to_set);
+    put_u64(&b, ino->st.st_mode);
+    put_u64(&b, ino->st.st_uid);
+    put_u64(&b, ino->st.st_gid);
+    put_u64(&b, (uint64_t)ino->st.st_size);
+    put_time(&b, &ino->st.st_atim);
+    put_time(&b, &ino->st.st_mtim);
+    put_time(&b, &ino->st.st_ctim);
+    return emit(v, REC_SETATTR, &b);
+}
+
+int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, ino->id);
+    put_u64(&b, ino->cache_id);
+    return emit(v, REC_STAGE, &b);
+}
+
+/* ---- replay ---- */
+
+/* Replace an inode's on-disc data by the content file ID. */
+static void attach_content(struct dfs_view *v, struct dfs_inode *ino, uint64_t id)
+{
+    dfs_disc_node_put(ino->disc_node);
+    ino->disc_node = NULL;
+    free(ino->ext);
+    ino->ext = NULL;
+    ino->n_ext = 0;
+    ino->cache_id = id;
+    ino->stage_gen++;
+    (void)v;
+}
+
+static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t len)
+{
+    struct dfs_view *v = ctx;
+    struct rd r = {.p = payload, .len = len};
+    char name[4096], name2[4096];
+    struct stat st;
+    int err = 0;
+
+    switch (type) {
+    case REC_MAKE: {
+        uint64_t dir = get_u64(&r), id = get_u64(&r);
+        mode_t mode = (mode_t)get_u64(&r);
+        dev_t rdev = (dev_t)get_u64(&r);
+        uid_t uid = (uid_t)get_u64(&r);
+        gid_t gid = (gid_t)get_u64(&r);
+        struct timespec mt;
+        uint64_t cache;
+
+        get_time(&r, &mt);
+        cache = get_u64(&r);
+        get_str(&r, name, sizeof(name));
+        get_str(&r, name2, sizeof(name2));
+        if (r.bad)
+            break;
+        v->replay_id = id;
+        v->replay_cache_id = cache;
+        dfs_store_reserve(v->store, cache);
+        err = dfs_view_make(v, dir, name, mode, rdev, name2, uid, gid, &st);
+        if (!err) {
+            struct dfs_inode *ino = dfs_view_inode(v, id);
+            ino->nlookup--; /* nobody looked it up in this life */
+            ino->st.st_mtim = ino->st.st_atim = ino->st.st_ctim = mt;
+        }
+        break;
+    }
+    case REC_UNLINK:
+    case REC_RMDIR: {
+        uint64_t dir = get_u64(&r);
+        get_str(&r, name, sizeof(name));
+        if (r.bad)
+            break;
+        err = type == REC_UNLINK ? dfs_view_unlink(v, dir, name) : dfs_view_rmdir(v, dir, name);
+        break;
+    }
+    case REC_RENAME: {
+        uint64_t dir = get_u64(&r), newdir;
+        unsigned flags;
+        get_str(&r, name, sizeof(name));
+        newdir = get_u64(&r);
+        get_str(&r, name2, sizeof(name2));
+        flags = (unsigned)get_u64(&r);
+        if (r.bad)
+            break;
+        err = dfs_view_rename(v, dir, name, newdir, name2, flags);
+        break;
+    }
+    case REC_SETATTR: {
+        uint64_t id = get_u64(&r);
+        int to_set = (int)get_u64(&r);
+        struct stat in = {0};
+
+        in.st_mode = (mode_t)get_u64(&r);
+        in.st_uid = (uid_t)get_u64(&r);
+        in.st_gid = (gid_t)get_u64(&r);
+        in.st_size = (off_t)get_u64(&r);
+        get_time(&r, &in.st_atim);
+        get_time(&r, &in.st_mtim);
+        get_time(&r, &in.st_ctim);
+        if (r.bad)
+            break;
+        err = dfs_view_setattr(v, id, &in, to_set | DFS_SET_CTIME, &st);
+        break;
+    }
+    case REC_STAGE: {
+        uint64_t id = get_u64(&r), cache = get_u64(&r);
+        struct dfs_inode *ino;
+        if (r.bad)
+            break;
+        dfs_store_reserve(v->store, cache);
+        pthread_mutex_lock(&v->lock);
+        ino = dfs_view_inode(v, id);
+        if (ino && S_ISREG(ino->st.st_mode))
+            attach_content(v, ino, cache);
+        else
+            err = -ESTALE;
+        pthread_mutex_unlock(&v->lock);
+        break;
+    }
+    default:
+        fprintf(stderr, "discfs: the journal holds a record of unknown type %u\n", type);
+        return -EPROTONOSUPPORT;
+    }
+    if (r.bad) {
+        fprintf(stderr, "discfs: a journal record of type %u is malformed\n", type);
+        return -EBADMSG;
+    }
+    if (err)
+        fprintf(stderr, "discfs: a journal record of type %u does not apply to the disc: %s\n",
+                type, strerror(-err));
+    return err;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Remove content files that no inode refers to after the replay: those of files
+ * whose deletion was acknowledged, and those of files whose creation never was
+ * (lock held). */
+static void sweep(struct dfs_view *v)
+{
+    uint64_t *ids, *used;
+    long n = dfs_store_list(v->store, &ids), n_used = 0;
+
+    if (n <= 0)
+        return;
+    used = calloc((size_t)v->n_ids + 1, sizeof(*used));
+    if (!used) {
+        free(ids);
+        return;
+    }
+    for (uint64_t i = 1; i < v->n_ids; i++)
+        if (v->inodes[i] && v->inodes[i]->cache_id)
+            used[n_used++] = v->inodes[i]->cache_id;
+    qsort(used, (size_t)n_used, sizeof(*used), cmp_u64);
+    for (long i = 0; i < n; i++)
+        if (!bsearch(&ids[i], used, (size_t)n_used, sizeof(*used), cmp_u64))
+            dfs_store_remove(v->store, ids[i]);
+    free(used);
+    free(ids);
+}
+
+long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
+{
+    long n;
+    int torn = 0;
+
+    v->replaying = 1;
+    n = dfs_journal_replay(j, replay_one, v, &torn);
+    v->replaying = 0;
+    v->journal = j;
+    if (n < 0)
+        return n;
+    if (torn)
+        fprintf(stderr, "discfs: the last record of the journal in '%s' was incomplete (a crash "
+                        "while it was written): it was dropped, the %ld before it are kept\n",
+                v->store->dir, n);
+    /* the truth about staged content is the content files themselves */
+    pthread_mutex_lock(&v->lock);
+    for (uint64_t i = 1; i < v->n_ids; i++) {
+        struct dfs_inode *ino = v->inodes[i];
+        struct stat st;
+        int fd;
+
+        if (!ino || !ino->cache_id)
+            continue;
+        fd = dfs_store_open_file(v->store, ino->cache_id, O_RDONLY);
+        if (fd < 0) {
+            uint64_t id;
+            fprintf(stderr,
+                    "discfs: the content of inode %llu was lost in a crash before it was "
+                    "synced; it is empty now\n",
+                    (unsigned long long)ino->id);
+            fd = dfs_store_create(v->store, &id);
+            if (fd < 0) {
+                pthread_mutex_unlock(&v->lock);
+                return fd;
+            }
+            ino->cache_id = id;
+        }
+        if (fstat(fd, &st) == 0) {
+            ino->st.st_size = 0;
+            dfs_view_set_staged_size(v, ino, st.st_size);
+        }
+        close(fd);
+    }
+    if (n > 0)
+        v->dirty = 1;
+    sweep(v);
+    pthread_mutex_unlock(&v->lock);
+    return n;
+}
