@@ -61,6 +61,17 @@ struct dfs_extent {
     uint64_t size; /* bytes */
 };
 
+/* An extended attribute as Linux shows it; ACLs are system.posix_acl_access and
+ * system.posix_acl_default in their binary form (xattr.c). */
+struct dfs_xattr {
+    char *name;
+    char *value;
+    size_t size;
+};
+void dfs_xattrs_free(struct dfs_xattr *x, size_t n);
+/* Is VALUE a well-formed binary POSIX ACL? */
+int dfs_acl_valid(const void *value, size_t size);
+
 /* One node of the imported tree, as handed to a walk callback. */
 struct dfs_disc_entry {
     const char *name;       /* NULL for the root */
@@ -68,7 +79,9 @@ struct dfs_disc_entry {
     const char *link;       /* symlink target */
     struct dfs_extent *ext; /* file data (malloc'd, the callback may keep it: set *ext to NULL) */
     int n_ext;
-    void *node; /* opaque on-disc node, valid until dfs_disc_node_put() */
+    void *node;               /* opaque on-disc node, valid until dfs_disc_node_put() */
+    struct dfs_xattr *xattrs; /* malloc'd, the callback may keep them: set to NULL */
+    size_t n_xattrs;
 };
 
 /* Called for every node below (and including) the root, parents before children.
@@ -92,17 +105,21 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
  * new content from a local file (local_path set). */
 struct dfs_commit_node {
     const char *name;
-    struct stat st;         /* type and attributes to record */
-    const char *link;       /* symlinks */
-    void *disc_node;        /* files kept on the disc */
-    const char *local_path; /* files with staged content */
+    struct stat st;                 /* type and attributes to record */
+    const char *link;               /* symlinks */
+    void *disc_node;                /* files kept on the disc */
+    const char *local_path;         /* files with staged content */
+    int another_name;               /* a further hard link to disc_node, already placed */
+    const struct dfs_xattr *xattrs; /* all of them, ACLs included */
+    size_t n_xattrs;
 };
 
 struct dfs_commit;
 
 int dfs_commit_begin(struct dfs_disc *d, struct dfs_commit **out);
 /* Set the root directory's attributes. */
-int dfs_commit_root(struct dfs_commit *c, const struct stat *st);
+int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct dfs_xattr *x,
+                    size_t n);
 /* Add N under PARENT (NULL = root); *handle is the new directory for its children. */
 int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_node *n,
                    void **handle);

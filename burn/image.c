@@ -51,6 +51,14 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
     e->st.st_atim.tv_sec = iso_node_get_atime(node);
     e->st.st_ctim.tv_sec = iso_node_get_ctime(node);
     e->st.st_nlink = 1;
+    {
+        long ns;
+        int err = dfs_node_get_xattrs(node, &e->xattrs, &e->n_xattrs, &ns);
+        if (err)
+            return err;
+        if (ns >= 0)
+            e->st.st_mtim.tv_nsec = ns;
+    }
     switch (iso_node_get_type(node)) {
     case LIBISO_DIR:
         e->st.st_mode = S_IFDIR | (e->st.st_mode & 07777);
@@ -95,6 +103,8 @@ static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *
 
         err = fill_entry(child, &e);
         if (err == 1) {
+            dfs_xattrs_free(e.xattrs, e.n_xattrs);
+            free(e.ext);
             err = 0;
             continue;
         }
@@ -103,6 +113,7 @@ static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *
         e.name = iso_node_get_name(child);
         err = fn(ctx, cookie, &e, &child_cookie);
         free(e.ext);
+        dfs_xattrs_free(e.xattrs, e.n_xattrs);
         if (!err && iso_node_get_type(child) == LIBISO_DIR)
             err = walk_dir(d, (IsoDir *)child, fn, ctx, child_cookie);
     }
@@ -123,6 +134,7 @@ int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root
     e.name = NULL;
     err = fn(ctx, NULL, &e, &cookie);
     free(e.ext);
+    dfs_xattrs_free(e.xattrs, e.n_xattrs);
     if (err)
         return err;
     return walk_dir(d, root, fn, ctx, cookie);

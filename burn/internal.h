@@ -36,4 +36,11 @@ void dfs_disc_unload(struct dfs_disc *d);
 /* Read whole 2048-byte blocks from the medium. */
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
 
+/* xattr.c */
+/* The node's attributes and ACLs as Linux xattrs, and the nanoseconds of its mtime
+ * (-1 if not recorded). */
+int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n, long *mtime_ns);
+/* Make the node's attributes exactly X (ACLs included) and record MTIME_NS. */
+int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long mtime_ns);
+
 #endif

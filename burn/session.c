@@ -90,9 +90,14 @@ static void set_attrs(IsoNode *n, const struct stat *st)
     iso_node_set_ctime(n, st->st_ctim.tv_sec);
 }
 
-int dfs_commit_root(struct dfs_commit *c, const struct stat *st)
+int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct dfs_xattr *x,
+                    size_t n)
 {
-    set_attrs((IsoNode *)iso_image_get_root(c->d->image), st);
+    IsoNode *root = (IsoNode *)iso_image_get_root(c->d->image);
+
+    if (dfs_node_set_xattrs(root, x, n, st->st_mtim.tv_nsec) < 0)
+        return -ENOMEM;
+    set_attrs(root, st);
     return 0;
 }
 
@@ -115,7 +120,11 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
     IsoNode *node = NULL;
     int ret;
 
-    if (n->disc_node) {
+    if (n->disc_node && n->another_name) {
+        /* a further hard link: a clone shares the stream, so libisofs records the
+         * same data and the same inode number (hardlinks extension) */
+        ret = iso_image_tree_clone(img, n->disc_node, dir, (char *)n->name, &node, 0);
+    } else if (n->disc_node) {
         node = n->disc_node;
         if (iso_node_get_parent(node))
             iso_node_take(node);
@@ -140,6 +149,9 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
     }
     if (ret < 0)
         return iso_err(c->d, ret, n->name);
+    /* attributes and ACLs first: libisofs may touch the permission bits there */
+    if (dfs_node_set_xattrs(node, n->xattrs, n->n_xattrs, n->st.st_mtim.tv_nsec) < 0)
+        return iso_err(c->d, ISO_OUT_OF_MEM, n->name);
     set_attrs(node, &n->st);
     if (handle)
         *handle = iso_node_get_type(node) == LIBISO_DIR ? (void *)node : NULL;

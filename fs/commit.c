@@ -30,6 +30,8 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
             .name = e->name,
             .st = ino->st,
             .link = ino->link,
+            .xattrs = ino->xattrs,
+            .n_xattrs = ino->n_xattrs,
         };
         void *sub = NULL;
 
@@ -41,7 +43,9 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
                 n.local_path = path;
             } else {
                 n.disc_node = ino->disc_node;
+                n.another_name = ino->commit_mark == v->commit_gen;
             }
+            ino->commit_mark = v->commit_gen;
         }
         err = dfs_commit_add(c, handle, &n, &sub);
         if (err)
@@ -167,10 +171,12 @@ int dfs_view_commit(struct dfs_view *v)
         err = -EROFS;
         goto out;
     }
+    v->commit_gen++;
     err = dfs_commit_begin(v->disc, &c);
     if (err)
         goto out;
-    err = dfs_commit_root(c, &v->inodes[DFS_ROOT_ID]->st);
+    err = dfs_commit_root(c, &v->inodes[DFS_ROOT_ID]->st, v->inodes[DFS_ROOT_ID]->xattrs,
+                          v->inodes[DFS_ROOT_ID]->n_xattrs);
     if (!err)
         err = add_dir(v, c, v->inodes[DFS_ROOT_ID], NULL);
     if (!err)

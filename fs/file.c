@@ -103,6 +103,7 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
     f->fd = -1;
     f->id = id;
     f->writable = wr;
+    f->append = wr && (flags & O_APPEND);
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, id);
     if (!ino)
@@ -235,6 +236,8 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
     err = ino ? 0 : -ESTALE;
     if (!err && v->readonly)
         err = -EROFS;
+    if (!err && f->append)
+        off = ino->st.st_size;
     if (!err && off + (off_t)size > ino->st.st_size)
         err = dfs_view_check_space(v, ino, off + (off_t)size);
     if (!err && !ino->cache_id)
@@ -259,6 +262,37 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
     }
     pthread_mutex_unlock(&v->lock);
     return n;
+}
+
+int dfs_view_fallocate(struct dfs_view *v, struct dfs_file *f, off_t off, off_t len)
+{
+    struct dfs_inode *ino;
+    int err;
+
+    if (off < 0 || len <= 0)
+        return -EINVAL;
+    if (!f->writable)
+        return -EBADF;
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, f->id);
+    err = ino ? dfs_view_writable(v) : -ESTALE;
+    if (!err && off + len > ino->st.st_size)
+        err = dfs_view_check_space(v, ino, off + len);
+    if (!err && !ino->cache_id)
+        err = dfs_view_copy_up(v, ino);
+    if (!err)
+        err = refresh_fd(v, ino, f);
+    if (!err && off + len > ino->st.st_size) {
+        err = -posix_fallocate(f->fd, off, len);
+        if (!err) {
+            dfs_view_set_staged_size(v, ino, off + len);
+            dfs_view_touch(ino, 1);
+            v->dirty = 1;
+            f->wrote = 1;
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    return err;
 }
 
 int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync)

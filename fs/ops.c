@@ -48,6 +48,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 {
     struct dfs_mount *m = userdata;
 
+    /* the kernel enforces ACLs kept in system.posix_acl_* and leaves the umask to
+     * us (fs/ops.c make(), fs/xattr.c inheritance) */
+    if (conn->capable & FUSE_CAP_POSIX_ACL)
+        conn->want |= FUSE_CAP_POSIX_ACL;
     if (m->opt.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
         conn->want |= FUSE_CAP_WRITEBACK_CACHE;
     else
@@ -143,7 +147,9 @@ static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 {
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
-    if (!S_ISLNK(mode))
+    /* POSIX ACLs: the umask applies only where no default ACL is inherited */
+    if (!S_ISLNK(mode) &&
+        dfs_view_getxattr(mnt(req)->view, parent, "system.posix_acl_default", NULL, 0) <= 0)
         mode = (mode & S_IFMT) | (mode & 07777 & ~ctx->umask);
     return dfs_view_make(mnt(req)->view, parent, name, mode, rdev, link, ctx->uid, ctx->gid, st);
 }
@@ -203,9 +209,12 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
+    struct stat st;
+    int err = dfs_view_link(mnt(req)->view, ino, newparent, newname, &st);
+
     TRACE(req, "link(%lu, %lu, '%s') = %d", (unsigned long)ino, (unsigned long)newparent, newname,
-          -EPERM);
-    fuse_reply_err(req, EPERM); /* hard links: not yet (POSIX: EPERM if unsupported) */
+          err);
+    reply_entry(req, err, &st);
 }
 
 static int open_flags(struct dfs_mount *m, int flags)
@@ -325,6 +334,18 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
     fuse_reply_err(req, -err);
 }
 
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
+                         struct fuse_file_info *fi)
+{
+    int err =
+        mode ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
+             : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off, len);
+
+    TRACE(req, "fallocate(%lu, %d, %lld, %lld) = %d", (unsigned long)ino, mode, (long long)off,
+          (long long)len, err);
+    fuse_reply_err(req, -err);
+}
+
 struct dirbuf {
     fuse_req_t req;
     char *buf;
@@ -426,32 +447,53 @@ static void op_statfs(fuse_req_t req, fuse_ino_t ino)
         fuse_reply_statfs(req, &sv);
 }
 
+static void reply_xattr(fuse_req_t req, ssize_t n, const char *buf, size_t size)
+{
+    if (n < 0)
+        fuse_reply_err(req, (int)-n);
+    else if (size == 0)
+        fuse_reply_xattr(req, (size_t)n);
+    else
+        fuse_reply_buf(req, buf, (size_t)n);
+}
+
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
-    (void)ino;
-    (void)name;
-    (void)size;
-    fuse_reply_err(req, ENODATA);
+    char stack[4096], *buf = size <= sizeof(stack) ? stack : malloc(size);
+    ssize_t n = buf ? dfs_view_getxattr(mnt(req)->view, ino, name, buf, size) : -ENOMEM;
+
+    TRACE(req, "getxattr(%lu, '%s', %zu) = %zd", (unsigned long)ino, name, size, n);
+    reply_xattr(req, n, buf, size);
+    if (buf != stack)
+        free(buf);
 }
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-    (void)ino;
-    if (size == 0)
-        fuse_reply_xattr(req, 0);
-    else
-        fuse_reply_buf(req, NULL, 0);
+    char stack[4096], *buf = size <= sizeof(stack) ? stack : malloc(size);
+    ssize_t n = buf ? dfs_view_listxattr(mnt(req)->view, ino, buf, size) : -ENOMEM;
+
+    TRACE(req, "listxattr(%lu, %zu) = %zd", (unsigned long)ino, size, n);
+    reply_xattr(req, n, buf, size);
+    if (buf != stack)
+        free(buf);
 }
 
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    (void)ino;
-    (void)name;
-    (void)value;
-    (void)size;
-    (void)flags;
-    fuse_reply_err(req, ENOTSUP); /* xattrs: not yet */
+    int err = dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
+
+    TRACE(req, "setxattr(%lu, '%s', %zu, %d) = %d", (unsigned long)ino, name, size, flags, err);
+    fuse_reply_err(req, -err);
+}
+
+static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
+{
+    int err = dfs_view_removexattr(mnt(req)->view, ino, name);
+
+    TRACE(req, "removexattr(%lu, '%s') = %d", (unsigned long)ino, name, err);
+    fuse_reply_err(req, -err);
 }
 
 static const struct fuse_lowlevel_ops dfs_ops = {
@@ -476,6 +518,7 @@ static const struct fuse_lowlevel_ops dfs_ops = {
     .flush = op_flush,
     .release = op_release,
     .fsync = op_fsync,
+    .fallocate = op_fallocate,
     .readdir = op_readdir,
     .readdirplus = op_readdirplus,
     .fsyncdir = op_fsyncdir,
@@ -483,6 +526,7 @@ static const struct fuse_lowlevel_ops dfs_ops = {
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
     .setxattr = op_setxattr,
+    .removexattr = op_removexattr,
 };
 
 int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)

@@ -35,10 +35,12 @@ enum {
     REC_RENAME = 4,
     REC_SETATTR = 5,
     REC_STAGE = 6,
+    REC_LINK = 7,
+    REC_XATTR = 8,
 };
 
 struct buf {
-    unsigned char data[2 * 4096 + 256];
+    unsigned char data[65536 + 2 * 4096 + 256];
     size_t len;
     int overflow;
 };
@@ -123,7 +125,8 @@ static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
         return 0;
     if (v->journal_broken)
         return -EIO;
-    err = b->overflow ? -ENAMETOOLONG : dfs_journal_append(v->journal, type, b->data, (uint32_t)b->len);
+    err = b->overflow ? -ENAMETOOLONG
+                      : dfs_journal_append(v->journal, type, b->data, (uint32_t)b->len);
     if (err && !b->overflow) {
         v->journal_broken = 1;
         fprintf(stderr,
@@ -202,6 +205,29 @@ int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino)
     put_u64(&b, ino->id);
     put_u64(&b, ino->cache_id);
     return emit(v, REC_STAGE, &b);
+}
+
+int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, id);
+    put_u64(&b, newdir);
+    put_str(&b, newname);
+    return emit(v, REC_LINK, &b);
+}
+
+int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
+                       size_t size, int remove)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, id);
+    put_u64(&b, (uint64_t)remove);
+    put_str(&b, name);
+    put_u64(&b, size);
+    put(&b, value, size);
+    return emit(v, REC_XATTR, &b);
 }
 
 /* ---- replay ---- */
@@ -307,6 +333,26 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
         pthread_mutex_unlock(&v->lock);
         break;
     }
+    case REC_LINK: {
+        uint64_t id = get_u64(&r), newdir = get_u64(&r);
+        get_str(&r, name, sizeof(name));
+        if (r.bad)
+            break;
+        err = dfs_view_link(v, id, newdir, name, &st);
+        break;
+    }
+    case REC_XATTR: {
+        uint64_t id = get_u64(&r), remove = get_u64(&r), size;
+        get_str(&r, name, sizeof(name));
+        size = get_u64(&r);
+        if (r.bad || r.off + size > r.len) {
+            r.bad = 1;
+            break;
+        }
+        err = remove ? dfs_view_removexattr(v, id, name)
+                     : dfs_view_setxattr(v, id, name, r.p + r.off, (size_t)size, 0);
+        break;
+    }
     default:
         fprintf(stderr, "discfs: the journal holds a record of unknown type %u\n", type);
         return -EPROTONOSUPPORT;
@@ -365,8 +411,9 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
     if (n < 0)
         return n;
     if (torn)
-        fprintf(stderr, "discfs: the last record of the journal in '%s' was incomplete (a crash "
-                        "while it was written): it was dropped, the %ld before it are kept\n",
+        fprintf(stderr,
+                "discfs: the last record of the journal in '%s' was incomplete (a crash "
+                "while it was written): it was dropped, the %ld before it are kept\n",
                 v->store->dir, n);
     /* the truth about staged content is the content files themselves */
     pthread_mutex_lock(&v->lock);

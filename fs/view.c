@@ -79,6 +79,7 @@ static void inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
     free(ino->ext);
     free(ino->link);
     free(ino->ents);
+    dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
     free(ino);
 }
 
@@ -227,8 +228,46 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
 struct build_ctx {
     struct dfs_view *v;
     uint64_t max_ino;
-    int err;
+    struct dfs_inode **by_ino; /* files by disc inode number: hard link families */
+    size_t n_by_ino;
 };
+
+/* The inode that already has disc inode number E->st.st_ino and the same data. */
+static struct dfs_inode **family_slot(struct build_ctx *ctx, const struct dfs_disc_entry *e)
+{
+    size_t mask = ctx->n_by_ino - 1, i = (size_t)(e->st.st_ino * 0x9E3779B97F4A7C15ULL) & mask;
+
+    for (; ctx->by_ino[i]; i = (i + 1) & mask)
+        if (ctx->by_ino[i]->st.st_ino == e->st.st_ino)
+            break;
+    return &ctx->by_ino[i];
+}
+
+static int family_grow(struct build_ctx *ctx)
+{
+    size_t old = ctx->n_by_ino, n = old ? 2 * old : 1024;
+    struct dfs_inode **oldv = ctx->by_ino;
+
+    ctx->by_ino = calloc(n, sizeof(*ctx->by_ino));
+    if (!ctx->by_ino) {
+        ctx->by_ino = oldv;
+        return -ENOMEM;
+    }
+    ctx->n_by_ino = n;
+    for (size_t i = 0; i < old; i++)
+        if (oldv[i]) {
+            struct dfs_disc_entry e = {.st.st_ino = oldv[i]->st.st_ino};
+            *family_slot(ctx, &e) = oldv[i];
+        }
+    free(oldv);
+    return 0;
+}
+
+static int same_data(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
+{
+    return ino->st.st_size == e->st.st_size && ino->n_ext == e->n_ext &&
+           (e->n_ext == 0 || memcmp(ino->ext, e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0);
+}
 
 static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
 {
@@ -237,6 +276,20 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     struct dfs_inode *ino;
     int err;
 
+    if (parent && S_ISREG(e->st.st_mode) && e->st.st_ino) {
+        struct dfs_inode **slot;
+
+        if (v->n_live * 2 >= ctx->n_by_ino && family_grow(ctx) < 0)
+            return -ENOMEM;
+        slot = family_slot(ctx, e);
+        if (*slot && same_data(*slot, e)) { /* another name of a hard-linked file */
+            err = dentry_add(v, parent, e->name, *slot);
+            if (!err)
+                (*slot)->st.st_nlink++;
+            *child_cookie = *slot;
+            return err;
+        }
+    }
     if (!parent) { /* the root */
         ino = v->inodes[DFS_ROOT_ID];
     } else {
@@ -267,8 +320,17 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     ino->ext = e->ext;
     ino->n_ext = e->n_ext;
     e->ext = NULL;
+    ino->xattrs = e->xattrs;
+    ino->n_xattrs = e->n_xattrs;
+    e->xattrs = NULL;
+    e->n_xattrs = 0;
     dfs_disc_node_get(e->node);
     ino->disc_node = e->node;
+    if (parent && S_ISREG(e->st.st_mode) && e->st.st_ino) {
+        struct dfs_inode **slot = family_slot(ctx, e);
+        if (!*slot)
+            *slot = ino;
+    }
     *child_cookie = ino;
     return 0;
 }
@@ -301,6 +363,7 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
     root->st.st_atim = root->st.st_ctim = root->st.st_mtim;
     if (disc) {
         err = dfs_disc_walk(disc, build_node, &ctx, root);
+        free(ctx.by_ino);
         if (err)
             goto out_free;
     }
@@ -339,6 +402,7 @@ void dfs_view_close(struct dfs_view *v)
         free(ino->ext);
         free(ino->link);
         free(ino->ents);
+        dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
         free(ino);
     }
     free(v->inodes);
@@ -449,7 +513,7 @@ int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st)
 
 /* ---- changes ---- */
 
-static int writable(struct dfs_view *v)
+int dfs_view_writable(struct dfs_view *v)
 {
     return v->readonly ? -EROFS : dfs_view_log_ok(v);
 }
@@ -462,7 +526,7 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
 
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, id);
-    err = ino ? writable(v) : -ESTALE;
+    err = ino ? dfs_view_writable(v) : -ESTALE;
     if (err)
         goto out;
     if ((to_set & DFS_SET_SIZE) && in->st_size != ino->st.st_size) {
@@ -538,7 +602,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     pthread_mutex_lock(&v->lock);
     err = get_dir(v, dir_id, &dir);
     if (!err)
-        err = writable(v);
+        err = dfs_view_writable(v);
     if (!err)
         err = check_name(name);
     if (err)
@@ -565,6 +629,11 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
             ino->st.st_mode |= S_ISGID;
     }
     ino->st.st_rdev = rdev;
+    if (!S_ISLNK(mode)) { /* also in a replay: the same parent gives the same ACL */
+        err = dfs_view_inherit_acl(dir, ino, mode);
+        if (err)
+            goto out_free;
+    }
     dfs_view_touch(ino, 1);
     ino->st.st_atim = ino->st.st_mtim;
     if (S_ISLNK(mode)) {
@@ -633,7 +702,7 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
     pthread_mutex_lock(&v->lock);
     err = get_dir(v, dir_id, &dir);
     if (!err)
-        err = writable(v);
+        err = dfs_view_writable(v);
     if (err)
         goto out;
     if (strcmp(name, ".") == 0) {
@@ -669,6 +738,51 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
     drop_link(v, ino);
     dfs_view_touch(dir, 1);
     v->dirty = 1;
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const char *newname,
+                  struct stat *out)
+{
+    struct dfs_inode *ino, *dir;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    err = ino ? get_dir(v, newdir_id, &dir) : -ESTALE;
+    if (!err)
+        err = dfs_view_writable(v);
+    if (!err)
+        err = check_name(newname);
+    if (err)
+        goto out;
+    if (S_ISDIR(ino->st.st_mode)) {
+        err = -EPERM;
+        goto out;
+    }
+    if (ino->st.st_nlink == 0) {
+        err = -ENOENT;
+        goto out;
+    }
+    if (!strcmp(newname, ".") || !strcmp(newname, "..") || dentry_find(v, dir, newname)) {
+        err = -EEXIST;
+        goto out;
+    }
+    err = dfs_view_log_link(v, id, newdir_id, newname);
+    if (!err)
+        err = dentry_add(v, dir, newname, ino);
+    if (err)
+        goto out;
+    ino->st.st_nlink++;
+    dfs_view_touch(ino, 0);
+    dfs_view_touch(dir, 1);
+    if (!v->replaying)
+        ino->nlookup++;
+    v->dirty = 1;
+    dfs_view_stat(v, ino, out);
+    out->st_dev = ino->id;
 out:
     pthread_mutex_unlock(&v->lock);
     return err;
@@ -712,7 +826,7 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
     if (!err)
         err = get_dir(v, newdir_id, &newdir);
     if (!err)
-        err = writable(v);
+        err = dfs_view_writable(v);
     if (!err)
         err = check_name(newname);
     if (err)
@@ -733,8 +847,8 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
     }
     ino = e->inode;
     te = dentry_find(v, newdir, newname);
-    if (te == e)
-        goto out; /* rename onto itself: nothing to do */
+    if (te == e || (te && te->inode == ino && !(flags & RENAME_EXCHANGE)))
+        goto out; /* onto itself or another link of the same file: nothing to do */
     if (te)
         victim = te->inode;
     if ((flags & RENAME_NOREPLACE) && te) {

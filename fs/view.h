@@ -46,15 +46,18 @@ struct dfs_dentry;
 
 struct dfs_inode {
     uint64_t id;
-    struct stat st;         /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
-    char *link;             /* symlink target */
+    struct stat st;           /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
+    char *link;               /* symlink target */
+    struct dfs_xattr *xattrs; /* extended attributes, ACLs included (Linux form) */
+    size_t n_xattrs;
     void *disc_node;        /* the node on the disc (a reference), or NULL */
     struct dfs_extent *ext; /* on-disc data of an unchanged file */
     int n_ext;
     uint64_t cache_id; /* staged content, 0 = none */
     unsigned stage_gen;
-    uint64_t nlookup; /* references the kernel holds (lookup counts) */
-    unsigned nopen;   /* open handles */
+    uint64_t nlookup;     /* references the kernel holds (lookup counts) */
+    unsigned nopen;       /* open handles */
+    unsigned commit_mark; /* the commit that placed it last (hard links) */
     /* directories */
     struct dfs_inode *parent;
     struct dfs_dentry **ents; /* in creation order; offsets only grow */
@@ -89,6 +92,7 @@ struct dfs_view {
     int journal_broken;          /* the journal cannot be written: refuse changes */
     uint64_t replay_id;          /* replay of a MAKE: the id and content file it had */
     uint64_t replay_cache_id;
+    unsigned commit_gen; /* counts commits (hard links: first name or clone) */
 };
 
 /* An open file. */
@@ -97,7 +101,8 @@ struct dfs_file {
     int fd;       /* staged content, or -1 */
     unsigned gen; /* stage_gen the fd belongs to */
     int writable;
-    int wrote; /* recorded (size, mtime) at release */
+    int wrote;  /* recorded (size, mtime) at release */
+    int append; /* O_APPEND: every write goes to the end */
 };
 
 /* Which fields dfs_view_setattr() changes. */
@@ -125,6 +130,9 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
 int dfs_view_make(struct dfs_view *v, uint64_t dir, const char *name, mode_t mode, dev_t rdev,
                   const char *link, uid_t uid, gid_t gid, struct stat *out);
 int dfs_view_unlink(struct dfs_view *v, uint64_t dir, const char *name);
+/* a new name NEWNAME in NEWDIR for the file ID (hard link) */
+int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname,
+                  struct stat *out);
 int dfs_view_rmdir(struct dfs_view *v, uint64_t dir, const char *name);
 int dfs_view_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t newdir,
                     const char *newname, unsigned flags);
@@ -137,12 +145,26 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir, off_t off, int plus, dfs_
                      void *ctx);
 int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv);
 
+/* xattr.c: extended attributes (ACLs are system.posix_acl_*) */
+/* Returns the value's size; with SIZE 0 only the size; -ERANGE if SIZE is short. */
+ssize_t dfs_view_getxattr(struct dfs_view *v, uint64_t id, const char *name, void *buf,
+                          size_t size);
+ssize_t dfs_view_listxattr(struct dfs_view *v, uint64_t id, char *buf, size_t size);
+/* FLAGS: XATTR_CREATE, XATTR_REPLACE */
+int dfs_view_setxattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
+                      size_t size, int flags);
+int dfs_view_removexattr(struct dfs_view *v, uint64_t id, const char *name);
+
 /* file.c: data */
 int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_file **out);
 ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t size, off_t off);
 ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,
                        off_t off);
 int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync);
+/* posix_fallocate: make the file at least OFF + LEN bytes long */
+int dfs_view_fallocate(struct dfs_view *v, struct dfs_file *f, off_t off, off_t len);
+/* posix_fallocate: make the file at least OFF + LEN bytes long */
+int dfs_view_fallocate(struct dfs_view *v, struct dfs_file *f, off_t off, off_t len);
 void dfs_view_release(struct dfs_view *v, struct dfs_file *f);
 
 /* replay.c: the stage journal */
@@ -173,5 +195,11 @@ int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint
                         const char *newname, unsigned flags);
 int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to_set);
 int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino);
+int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname);
+int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
+                       size_t size, int remove);
+/* xattr.c: a new inode in DIR gets DIR's default ACL (lock held) */
+int dfs_view_inherit_acl(struct dfs_inode *dir, struct dfs_inode *ino, mode_t requested);
+int dfs_view_writable(struct dfs_view *v);
 
 #endif
