@@ -25,15 +25,21 @@
 #define ACL_DEFAULT "system.posix_acl_default"
 #define MTNS "isofs.mtns"
 
-enum { TAG_USER_OBJ = 1, TAG_USER = 2, TAG_GROUP_OBJ = 4, TAG_GROUP = 8, TAG_MASK = 0x10,
-       TAG_OTHER = 0x20 };
+enum {
+    TAG_USER_OBJ = 1,
+    TAG_USER = 2,
+    TAG_GROUP_OBJ = 4,
+    TAG_GROUP = 8,
+    TAG_MASK = 0x10,
+    TAG_OTHER = 0x20
+};
 
 static const struct {
     const char *word;
     int tag, named;
 } tags[] = {
-    {"user", TAG_USER_OBJ, 0}, {"user", TAG_USER, 1},   {"group", TAG_GROUP_OBJ, 0},
-    {"group", TAG_GROUP, 1},   {"mask", TAG_MASK, 0},   {"other", TAG_OTHER, 0},
+    {"user", TAG_USER_OBJ, 0}, {"user", TAG_USER, 1}, {"group", TAG_GROUP_OBJ, 0},
+    {"group", TAG_GROUP, 1},   {"mask", TAG_MASK, 0}, {"other", TAG_OTHER, 0},
 };
 
 void dfs_xattrs_free(struct dfs_xattr *x, size_t n)
@@ -175,8 +181,7 @@ int dfs_acl_valid(const void *value, size_t size)
     return ok;
 }
 
-static int push(struct dfs_xattr **x, size_t *n, const char *name, const void *value,
-                size_t size)
+static int push(struct dfs_xattr **x, size_t *n, const char *name, const void *value, size_t size)
 {
     struct dfs_xattr *m = realloc(*x, (*n + 1) * sizeof(**x));
 
@@ -250,14 +255,29 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out, lo
 
 int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long mtime_ns)
 {
-    char **names = calloc(n + 1, sizeof(*names)), **values = calloc(n + 1, sizeof(*values));
-    size_t *lens = calloc(n + 1, sizeof(*lens)), m = 0;
-    char *acc = NULL, *def = NULL, ns[16];
+    size_t num = 0, *olens = NULL;
+    char **onames = NULL, **ovalues = NULL;
+    char **names = NULL, **values = NULL, *acc = NULL, *def = NULL, ns[16];
+    size_t *lens = NULL, m = 0;
     int ret = 0;
 
+    /* libisofs' own isofs.* attributes (but our isofs.mtns) are carried over here
+     * rather than with iso_node_set_attrs() flag bit4, which leaks in libisofs 1.5.4 */
+    if (iso_node_get_attrs(node, &num, &onames, &olens, &ovalues, 0) < 0)
+        num = 0;
+    names = calloc(n + num + 1, sizeof(*names));
+    values = calloc(n + num + 1, sizeof(*values));
+    lens = calloc(n + num + 1, sizeof(*lens));
     if (!names || !values || !lens) {
         ret = -ENOMEM;
         goto out;
+    }
+    for (size_t i = 0; i < num; i++) {
+        if (strncmp(onames[i], "isofs.", 6) != 0 || strcmp(onames[i], MTNS) == 0)
+            continue;
+        names[m] = onames[i];
+        values[m] = ovalues[i];
+        lens[m++] = olens[i];
     }
     for (size_t i = 0; i < n; i++) {
         if (strcmp(x[i].name, ACL_ACCESS) == 0) {
@@ -270,29 +290,21 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long
             lens[m++] = x[i].size;
         }
     }
-    /* the node's attributes become exactly these (bit3: all namespaces; bit4: but
-     * libisofs' own isofs.* stay; ACLs are set below) */
-    if (iso_node_set_attrs(node, m, names, lens, values, 1 | 8 | 16) < 0) {
+    if (mtime_ns > 0) {
+        names[m] = MTNS;
+        values[m] = ns;
+        lens[m++] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime_ns);
+    }
+    /* the node's attributes become exactly these (bit3: all namespaces); ACLs next */
+    if (iso_node_set_attrs(node, m, names, lens, values, 1 | 8) < 0) {
         ret = -EIO;
         goto out;
-    }
-    if (mtime_ns > 0) {
-        char *nm[1] = {MTNS}, *val[1] = {ns};
-        size_t len[1];
-        len[0] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime_ns);
-        if (iso_node_set_attrs(node, 1, nm, len, val, 1 | 2 | 8) < 0) {
-            ret = -EIO;
-            goto out;
-        }
-    } else {
-        char *nm[1] = {MTNS}, *val[1] = {ns};
-        size_t len[1] = {0};
-        iso_node_set_attrs(node, 1, nm, len, val, 1 | 2 | 4 | 8); /* none: remove */
     }
     /* bit0: the mode is the view's, set apart */
     if (iso_node_set_acl_text(node, acc, def, 1) < 0)
         ret = -EIO;
 out:
+    iso_node_get_attrs(node, &num, &onames, &olens, &ovalues, 1 << 15);
     free(acc);
     free(def);
     free(names);

@@ -47,6 +47,8 @@ struct buf {
 
 static void put(struct buf *b, const void *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (b->len + n > sizeof(b->data)) {
         b->overflow = 1;
         return;

@@ -367,6 +367,12 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
         if (err)
             goto out_free;
     }
+    if (!disc || dfs_disc_get_info(disc)->state == DFS_MEDIA_BLANK) {
+        /* a blank disc's root belongs to whoever mounts it */
+        root->st.st_mode = S_IFDIR | 0755;
+        root->st.st_uid = getuid();
+        root->st.st_gid = getgid();
+    }
     /* the ids of inodes not numbered by the disc: above every disc inode number */
     v->ino_base = ctx.max_ino;
     for (uint64_t i = 1; i < v->n_ids; i++)

@@ -35,8 +35,7 @@ static struct dfs_xattr *find(struct dfs_inode *ino, const char *name)
     return NULL;
 }
 
-ssize_t dfs_view_getxattr(struct dfs_view *v, uint64_t id, const char *name, void *buf,
-                          size_t size)
+ssize_t dfs_view_getxattr(struct dfs_view *v, uint64_t id, const char *name, void *buf, size_t size)
 {
     struct dfs_inode *ino;
     struct dfs_xattr *x;
@@ -150,8 +149,8 @@ static void mode_from_acl(struct dfs_inode *ino, const unsigned char *acl, size_
     ino->st.st_mode = mode;
 }
 
-static int change(struct dfs_view *v, uint64_t id, const char *name, const void *value,
-                  size_t size, int flags)
+static int change(struct dfs_view *v, uint64_t id, const char *name, const void *value, size_t size,
+                  int flags)
 {
     struct dfs_inode *ino;
     struct dfs_xattr *x;

@@ -109,6 +109,9 @@ for d in "$MNT" "$REF"; do
     mkdir -m 750 "$d/new dir"
     echo new >"$d/new dir/new file"
     ln -s "new dir/new file" "$d/new-link"
+    # the same steps on both trees may straddle a second: pin the times they set
+    touch -h -d '2012-12-12 12:12:12' "$d/new dir/new file" "$d/new-link" "$d/docs/x.txt" \
+        "$d/name with spaces.txt"
 done
 same_as_ref "$MNT" "the mount after changes"
 unmount_disc
