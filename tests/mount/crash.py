@@ -19,7 +19,7 @@ import tempfile
 import time
 
 DISCFS = os.environ["DISCFS"]
-ROUNDS = int(os.environ.get("CRASH_ROUNDS", "21"))
+ROUNDS = int(os.environ.get("CRASH_ROUNDS", "24"))
 SEED = int(os.environ.get("CRASH_SEED", str(int(time.time()))))
 rng = random.Random(SEED)
 
@@ -215,13 +215,50 @@ def rename_ops():
     return ops
 
 
-rounds = {"copy": 0, "rename": 0, "burn": 0}
+# a real `cp -a` of a tree: what it finished is not logged, so every file that is
+# there must be the source's content or, for the one cp was writing, a prefix of it
+CPSRC = os.path.join(T, "cpsrc")
+for i in range(150):
+    d = os.path.join(CPSRC, f"d{i % 7}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i}"), "wb") as fh:
+        fh.write(os.urandom(rng.choice([0, 100, 5000, 60000, 250000])))
+
+
+def cp_round(r):
+    dst = f"cp{r}"
+    cp = subprocess.Popen(["cp", "-a", CPSRC, os.path.join(MNT, dst)], stderr=subprocess.DEVNULL)
+    time.sleep(rng.uniform(0.02, 0.5))
+    kill()
+    cp.wait()
+    mount()
+    got = tree()
+    partial = 0
+    for path, val in got.items():
+        if not path.startswith(dst + "/") or val is None:
+            continue
+        want = open(os.path.join(CPSRC, path[len(dst) + 1:]), "rb").read()
+        if val[0] != want:
+            if not want.startswith(val[0]):
+                fail(f"round {r} (cp -a): '{path}' holds bytes that were never written")
+            partial += 1
+    if partial > 1:
+        fail(f"round {r} (cp -a): {partial} files are incomplete; only the one in flight may be")
+    for path, val in got.items():  # what survived is what the next rounds expect
+        if path == dst or path.startswith(dst + "/"):
+            model[path] = val
+
+
+rounds = {"copy": 0, "rename": 0, "burn": 0, "cp -a": 0}
 mount()
 for r in range(ROUNDS):
-    kind = ("copy", "rename", "burn")[r % 3]
+    kind = ("copy", "rename", "burn", "cp -a")[r % 4]
     if kind == "rename" and not any(v is not None for v in model.values()):
         kind = "copy"
     rounds[kind] += 1
+    if kind == "cp -a":
+        cp_round(r)
+        continue
     if kind == "burn":
         # stage something, then kill during the commit
         rel = f"burn{r}"
@@ -263,7 +300,7 @@ out = subprocess.run(["xorriso", "-indev", IMG, "-toc"], capture_output=True, te
 sessions = sum(1 for line in out.stdout.splitlines() if line.startswith("ISO session"))
 if sessions < 1:
     fail("the image has no session after the final commit")
-print(f"ok - {ROUNDS} SIGKILL rounds (copy {rounds['copy']}, rename/unlink {rounds['rename']}, "
-      f"burn {rounds['burn']}), seed {SEED}, {sessions} sessions, {len(model)} entries: "
-      f"every acknowledged change survived")
+print(f"ok - {ROUNDS} SIGKILL rounds (copy {rounds['copy']}, cp -a {rounds['cp -a']}, "
+      f"rename/unlink {rounds['rename']}, burn {rounds['burn']}), seed {SEED}, {sessions} sessions, "
+      f"{len(model)} entries: every acknowledged change survived")
 cleanup()

@@ -127,6 +127,10 @@ def state():
     s["append"] = open(p("app"), "rb").read()
     s["falloc"] = os.stat(p("falloc")).st_size
     s["fifo"] = stat.S_ISFIFO(os.lstat(p("fifo")).st_mode)
+    if os.getuid() == 0:
+        st = os.lstat(p("null"))
+        s["chr"] = (stat.S_ISCHR(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev),
+                    oct(st.st_mode & 0o7777))
     s["exchange"] = (open(p("ex1")).read(), open(p("ex2")).read())
     return s
 
@@ -183,6 +187,8 @@ os.close(fd)
 expect(os.stat(p("falloc")).st_size == 100000, "fallocate did not extend the file")
 # special files
 os.mkfifo(p("fifo"))
+if os.getuid() == 0:
+    os.mknod(p("null"), stat.S_IFCHR | 0o640, os.makedev(1, 3))
 # renameat2
 open(p("ex1"), "w").write("1")
 open(p("ex2"), "w").write("2")
