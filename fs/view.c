@@ -963,10 +963,9 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
     if (off < 1) {
         dfs_view_stat(v, dir, &st);
         st.st_dev = dir->id;
+        /* readdirplus counts a lookup for every entry but "." and ".." */
         if (fill(ctx, ".", &st, 1))
             goto out;
-        if (plus)
-            dir->nlookup++;
         off = 1;
     }
     if (off < 2) {
@@ -975,8 +974,6 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
         st.st_dev = p->id;
         if (fill(ctx, "..", &st, 2))
             goto out;
-        if (plus)
-            p->nlookup++;
         off = 2;
     }
     /* first entry whose off is above the requested one: entries of the same

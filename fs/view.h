@@ -139,7 +139,7 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t
 int dfs_view_readlink(struct dfs_view *v, uint64_t id, char *buf, size_t size);
 /* Calls FILL for the entries after offset OFF ("." and ".." first) until it
  * returns non-zero (buffer full).  With PLUS, an entry FILL accepted (returned 0)
- * counts as a lookup. */
+ * counts as a lookup, except "." and ".." (fuse_lowlevel.h, readdirplus). */
 typedef int (*dfs_fill_fn)(void *ctx, const char *name, const struct stat *st, off_t next);
 int dfs_view_readdir(struct dfs_view *v, uint64_t dir, off_t off, int plus, dfs_fill_fn fill,
                      void *ctx);

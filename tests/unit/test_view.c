@@ -192,6 +192,40 @@ static void test_readdir_offsets_stable(void **state)
     }
 }
 
+static int accept_all(void *ctx, const char *name, const struct stat *st, off_t next)
+{
+    (void)ctx;
+    (void)name;
+    (void)st;
+    (void)next;
+    return 0;
+}
+
+/* The kernel's references (fuse_lowlevel.h): lookup, create and every readdirplus
+ * entry but "." and ".." count one; forget gives them back; the last one of an
+ * unlinked inode frees it. */
+static void test_lookup_counts(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct stat st;
+    uint64_t d = make(v, DFS_ROOT_ID, "d", S_IFDIR | 0755); /* 1 */
+    uint64_t f = make(v, d, "f", S_IFREG | 0644);           /* 1 */
+
+    assert_int_equal(dfs_view_lookup(v, DFS_ROOT_ID, "d", &st), 0); /* 2 */
+    assert_int_equal(dfs_view_readdir(v, d, 0, 1, accept_all, NULL), 0);
+    assert_int_equal(dfs_view_inode(v, d)->nlookup, 2); /* "." of d is not counted */
+    assert_int_equal(dfs_view_inode(v, f)->nlookup, 2);
+    assert_int_equal(dfs_view_inode(v, DFS_ROOT_ID)->nlookup, 1); /* nor ".." */
+    assert_int_equal(dfs_view_unlink(v, d, "f"), 0);
+    dfs_view_forget(v, f, 1);
+    assert_non_null(dfs_view_inode(v, f)); /* one reference left */
+    dfs_view_forget(v, f, 1);
+    assert_null(dfs_view_inode(v, f));
+    assert_int_equal(dfs_view_rmdir(v, DFS_ROOT_ID, "d"), 0);
+    dfs_view_forget(v, d, 2);
+    assert_null(dfs_view_inode(v, d));
+}
+
 static void test_data_and_truncate(void **state)
 {
     struct dfs_view *v = ((struct fixture *)*state)->v;
@@ -313,6 +347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errnos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_and_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readdir_offsets_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lookup_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_and_truncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlinked_open_file_lives_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_round_trip, setup, teardown),
