@@ -156,6 +156,11 @@ static struct isoburn_imgen_opts *gen_opts(void)
     isoburn_igopt_set_extensions(o, isoburn_igopt_rockridge | isoburn_igopt_joliet |
                                         isoburn_igopt_aaip | isoburn_igopt_hardlinks |
                                         isoburn_igopt_session_md5 | isoburn_igopt_file_md5);
+    /* TAO for every session: libisoburn would pick SAO on a blank CD, which is
+     * impossible on appendable ones; with TAO all CD sessions have one layout,
+     * each track ending in 2 run-out blocks (reference/libburn.md §3.7).  DVD-R
+     * and DVD+R/BD-R take TAO as Incremental / their only write type. */
+    isoburn_igopt_set_write_type(o, 1);
     isoburn_igopt_set_relaxed(o, isoburn_igopt_allow_deep_paths | isoburn_igopt_allow_longer_paths |
                                      isoburn_igopt_always_gmt | isoburn_igopt_dir_rec_mtime);
     return o;
