@@ -34,6 +34,7 @@ struct dfs_disc_info {
     char profile[80];     /* "stdio file", "CD-R", ... */
     char volid[33];       /* volume id of the newest session */
     char fingerprint[65]; /* identity of the disc, hex (see DESIGN.md, Identity) */
+    int lost;             /* the last identity check found another disc: reads fail */
 };
 
 /* ---- drive.c ---- */
@@ -50,6 +51,12 @@ const struct dfs_disc_info *dfs_disc_get_info(const struct dfs_disc *d);
 /* Blocks of 2048 bytes that the next session may still use: on image files the
  * free space of the filesystem that holds the image, on drives the medium's. */
 uint64_t dfs_disc_free_blocks(struct dfs_disc *d);
+/* Is the medium in the drive still the disc that was loaded (DESIGN.md, Identity)?
+ * Re-assesses the drive and compares fingerprints: 0 when it is, -EIO when another
+ * disc (or none) is in the drive, with both named in dfs_disc_last_error().  After
+ * a mismatch, reads of on-disc data fail with EIO until a check finds the disc
+ * back.  dfs_commit_write() does the same check itself, right before writing. */
+int dfs_disc_verify(struct dfs_disc *d);
 /* The message behind the last failure of this disc, or "" */
 const char *dfs_disc_last_error(const struct dfs_disc *d);
 

@@ -151,6 +151,13 @@ static int check_iso(struct dfs_disc *d)
     unsigned char pvd[2048];
     int err = dfs_disc_read_blocks(d, d->info.msc1 + 16, pvd, 1);
 
+    if ((err || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) && !d->image_path) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the disc in '%s' has no ISO 9660 session (no volume descriptor at block "
+                 "%u; audio, UDF or raw data?): discfs mounts blank and ISO 9660 discs only",
+                 d->adr, d->info.msc1 + 16);
+        return -EMEDIUMTYPE;
+    }
     if (err || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) {
         snprintf(d->last_error, sizeof(d->last_error),
                  "'%s' is not an ISO 9660 image (no volume descriptor at block %u); refusing "
@@ -167,46 +174,125 @@ static void hex(const unsigned char *in, int n, char *out)
         sprintf(out + 2 * i, "%02x", in[i]);
 }
 
-/* DESIGN.md, Identity: profile, media id, session count, msc1, nwa and the newest
- * session's volume descriptors.  Any blank disc has the same fingerprint. */
-static int make_fingerprint(struct dfs_disc *d)
+/* What libburn says about the medium in a (non-emulated) drive right now: its
+ * cached answers are refreshed by burn_drive_re_assess() only. */
+static void fresh_toc(struct dfs_disc *d, int *sessions, uint32_t *msc1, uint32_t *nwa)
+{
+    struct burn_disc *disc = burn_drive_get_disc(d->drive);
+    struct burn_write_opts *wo;
+    int n = 0, lba = 0, next = 0;
+
+    *sessions = 0;
+    *msc1 = 0;
+    *nwa = 0;
+    if (disc) {
+        burn_disc_get_sessions(disc, &n);
+        *sessions = n;
+        burn_disc_free(disc);
+    }
+    if (burn_disc_get_msc1(d->drive, &lba) > 0 && lba > 0)
+        *msc1 = (uint32_t)lba;
+    if (burn_disc_get_status(d->drive) != BURN_DISC_APPENDABLE)
+        return;
+    wo = burn_write_opts_new(d->drive);
+    if (wo) {
+        if (burn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &next) > 0)
+            *nwa = (uint32_t)next;
+        burn_write_opts_free(wo);
+    }
+}
+
+/* DESIGN.md, Identity: the fingerprint of the medium in the drive (hex MD5 into
+ * FP) and a description of it for messages (DESC).  Assembled from the media
+ * profile, media id and CD disc id (drives), the session count, msc1 and the next
+ * writable address, and the volume descriptors of the newest session (on emulated
+ * media also the superblock at block 16 that every session rewrites).  On
+ * sequential drives the figures come fresh from libburn (after
+ * burn_drive_re_assess they describe whatever disc is in the drive); on emulated
+ * media they are libisoburn's, and the descriptors read now tell the discs apart.
+ * Any blank disc has the same fingerprint. */
+static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size)
 {
     void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
-    char md5[16];
-    char head[256];
+    char md5[16], head[512], media[200] = "", volid[33] = "";
+    unsigned char pvd[2048];
+    enum dfs_media_state state = d->info.state;
+    int sessions = d->info.sessions;
+    uint32_t msc1 = d->info.msc1, nwa = d->info.nwa;
     int err;
 
-    if (iso_md5_start(&ctx) < 0)
-        return -ENOMEM;
-    if (d->info.state == DFS_MEDIA_BLANK) {
-        snprintf(head, sizeof(head), "blank");
-        iso_md5_compute(ctx, head, strlen(head));
-    } else {
-        char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL;
-        char pvd[2048];
-
-        if (!d->image_path && burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0) {
-            snprintf(head, sizeof(head), "%s|%s|%s|", product ? product : "", c1 ? c1 : "",
-                     c2 ? c2 : "");
-            iso_md5_compute(ctx, head, strlen(head));
+    if (!d->image_path && !d->info.emulated) {
+        switch (burn_disc_get_status(d->drive)) {
+        case BURN_DISC_BLANK:
+            state = DFS_MEDIA_BLANK;
+            break;
+        case BURN_DISC_APPENDABLE:
+            state = DFS_MEDIA_APPENDABLE;
+            break;
+        case BURN_DISC_FULL:
+            state = DFS_MEDIA_CLOSED;
+            break;
+        default:
+            snprintf(fp, 65, "none");
+            snprintf(desc, desc_size, "no usable disc");
+            return 0;
         }
+        fresh_toc(d, &sessions, &msc1, &nwa);
+    }
+    if (!d->image_path) {
+        char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL, type[80];
+        int profile = 0, app = 0, valid = 0;
+        unsigned int disc_id = 0;
+        char bar[9];
+
+        burn_disc_get_profile(d->drive, &profile, type);
+        if (burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0)
+            snprintf(media, sizeof(media), "%s %s", type, product ? product : "");
+        else
+            snprintf(media, sizeof(media), "%s", type);
         free(product);
         free(book);
         free(c1);
         free(c2);
-        snprintf(head, sizeof(head), "%s|%d|%u|%u|", d->info.profile, d->info.sessions,
-                 d->info.msc1, d->info.nwa);
-        iso_md5_compute(ctx, head, strlen(head));
-        err = dfs_disc_read_blocks(d, d->info.msc1 + 16, pvd, 1);
-        if (err) {
-            char dummy[16];
-            iso_md5_end(&ctx, dummy);
-            return err;
+        if (burn_disc_get_cd_info(d->drive, type, &disc_id, bar, &app, &valid) > 0 && (valid & 1))
+            snprintf(media + strlen(media), sizeof(media) - strlen(media), " disc id %08x",
+                     disc_id);
+    } else {
+        snprintf(media, sizeof(media), "image file");
+    }
+    if (iso_md5_start(&ctx) < 0)
+        return -ENOMEM;
+    if (state == DFS_MEDIA_BLANK && d->info.emulated && !d->image_path &&
+        dfs_disc_read_blocks(d, 16, pvd, 1) == 0 && memcmp(pvd + 1, "CD001", 5) == 0)
+        state = DFS_MEDIA_APPENDABLE; /* libisoburn's blank, but it has a session now */
+    if (state == DFS_MEDIA_BLANK) {
+        iso_md5_compute(ctx, "blank", 5);
+        snprintf(desc, desc_size, "a blank %s", media);
+        iso_md5_end(&ctx, md5);
+        hex((unsigned char *)md5, 16, fp);
+        return 0;
+    }
+    snprintf(head, sizeof(head), "%s|%d|%u|%u|", media, sessions, msc1, nwa);
+    iso_md5_compute(ctx, head, strlen(head));
+    err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
+    if (!err) {
+        iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
+        if (pvd[0] == 1 && memcmp(pvd + 1, "CD001", 5) == 0) {
+            memcpy(volid, pvd + 40, 32);
+            for (int i = 31; i >= 0 && (volid[i] == ' ' || volid[i] == '\0'); i--)
+                volid[i] = '\0';
         }
-        iso_md5_compute(ctx, pvd, sizeof(pvd));
+        if (d->info.emulated && msc1 != 0)
+            err = dfs_disc_read_blocks(d, 16, pvd, 1);
+        if (!err)
+            iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
     }
     iso_md5_end(&ctx, md5);
-    hex((unsigned char *)md5, 16, d->info.fingerprint);
+    if (err)
+        return err;
+    hex((unsigned char *)md5, 16, fp);
+    snprintf(desc, desc_size, "%s, %d session%s, newest at block %u, volume '%s'", media, sessions,
+             sessions == 1 ? "" : "s", msc1, volid);
     return 0;
 }
 
@@ -250,6 +336,11 @@ static int read_toc(struct dfs_disc *d)
     return 0;
 }
 
+/* The drive stays acquired from here to dfs_disc_unload(), i.e. for the life of a
+ * mount (released and grabbed again only around the re-import after a commit):
+ * libburn's grab is exclusive and sends PREVENT MEDIUM REMOVAL, so the tray is
+ * locked and no other libburn program writes in between.  That does not stop a
+ * forced eject or swap: dfs_disc_check_identity() re-assesses before every write. */
 int dfs_disc_load(struct dfs_disc *d)
 {
     struct isoburn_read_opts *ro = NULL;
@@ -339,7 +430,7 @@ int dfs_disc_load(struct dfs_disc *d)
         iso_image_set_volume_id(d->image, "DISCFS");
     snprintf(d->info.volid, sizeof(d->info.volid), "%s",
              iso_image_get_volume_id(d->image) ? iso_image_get_volume_id(d->image) : "");
-    err = make_fingerprint(d);
+    err = identify(d, d->info.fingerprint, d->desc, sizeof(d->desc));
     if (err) {
         dfs_lib_error(d, err, what);
         goto out_image;
@@ -379,7 +470,13 @@ int dfs_disc_open(const char *device, struct dfs_disc **out)
     if (!d)
         return -ENOMEM;
     d->image_fd = -1;
-    pthread_mutex_init(&d->read_lock, NULL);
+    {
+        pthread_mutexattr_t a;
+        pthread_mutexattr_init(&a);
+        pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&d->read_lock, &a);
+        pthread_mutexattr_destroy(&a);
+    }
     err = parse_device(d, device);
     if (!err)
         err = dfs_disc_load(d);
@@ -458,10 +555,57 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
         int ret;
 
         pthread_mutex_lock(&d->read_lock);
+        if (d->info.lost || !d->drive) {
+            /* another disc is in the drive (found by the last identity check), or
+             * the re-import after a commit failed: never hand out its bytes */
+            pthread_mutex_unlock(&d->read_lock);
+            return -EIO;
+        }
         ret = burn_read_data(d->drive, (off_t)lba * 2048, buf, (off_t)count * 2048, &done, 2);
         pthread_mutex_unlock(&d->read_lock);
         if (ret <= 0)
             return dfs_lib_error(d, -EIO, "cannot read from the disc");
         return 0;
     }
+}
+
+int dfs_disc_check_identity(struct dfs_disc *d)
+{
+    char fp[65], desc[sizeof(d->desc)];
+    int err;
+
+    if (!d->drive)
+        return -EIO;
+    /* libburn retries UNIT ATTENTION silently and answers from its cache: only a
+     * re-assessment sees another disc (reference/libburn.md §4) */
+    if (!d->image_path && burn_drive_re_assess(d->drive, 0) <= 0) {
+        d->info.lost = 1;
+        return dfs_lib_error(d, -EIO, "cannot re-assess the disc in the drive");
+    }
+    d->info.lost = 0; /* let identify() read the disc now in the drive */
+    err = identify(d, fp, desc, sizeof(desc));
+    if (err) {
+        snprintf(fp, sizeof(fp), "unreadable");
+        snprintf(desc, sizeof(desc), "a disc whose newest session cannot be read");
+    }
+    dfs_lib_error(d, 0, NULL);
+    if (strcmp(fp, d->info.fingerprint) == 0)
+        return 0;
+    d->info.lost = 1;
+    snprintf(d->last_error, sizeof(d->last_error),
+             "the disc in '%s' is not the mounted one: mounted %s; in the drive now %s. "
+             "Nothing was written; put the mounted disc back and commit again",
+             d->adr, d->desc, desc);
+    fprintf(stderr, "discfs: %s\n", d->last_error);
+    return -EIO;
+}
+
+int dfs_disc_verify(struct dfs_disc *d)
+{
+    int err;
+
+    pthread_mutex_lock(&d->read_lock);
+    err = dfs_disc_check_identity(d);
+    pthread_mutex_unlock(&d->read_lock);
+    return err;
 }

@@ -212,14 +212,22 @@ int dfs_commit_write(struct dfs_commit *c)
     struct burn_disc *disc = NULL;
     struct burn_write_opts *bo = NULL;
     char what[600], reasons[BURN_REASONS_LEN];
-    int ret, err = 0, pad, sectors;
+    int ret, err, pad, sectors;
     off_t space;
 
     snprintf(what, sizeof(what), "cannot write a session to '%s'",
              d->image_path ? d->image_path : d->adr);
+    /* From the identity check to the re-import the drive is ours: readers wait
+     * (the drive cannot read while it writes, and d->drive is replaced below) */
+    pthread_mutex_lock(&d->read_lock);
+    err = dfs_disc_check_identity(d);
+    if (err)
+        goto out_unlock;
     o = gen_opts();
-    if (!o)
-        return dfs_lib_error(d, -ENOMEM, what);
+    if (!o) {
+        err = dfs_lib_error(d, -ENOMEM, what);
+        goto out_unlock;
+    }
     ret = isoburn_prepare_disc(d->drive, &disc, o);
     if (ret <= 0) {
         err = dfs_lib_error(d, -EIO, what);
@@ -278,6 +286,7 @@ int dfs_commit_write(struct dfs_commit *c)
     if (err)
         fprintf(stderr, "discfs: the session was written, but reading it back failed: %s\n",
                 d->last_error);
+    pthread_mutex_unlock(&d->read_lock);
     return err;
 
 out_cancel:
@@ -290,5 +299,7 @@ out_free:
     isoburn_sync_after_write(d->drive, NULL, 0);
 out_opts:
     isoburn_igopt_destroy(&o, 0);
+out_unlock:
+    pthread_mutex_unlock(&d->read_lock);
     return err;
 }

@@ -98,7 +98,9 @@ int dfs_view_commit(struct dfs_view *v)
 
     pthread_mutex_lock(&v->lock);
     if (!v->dirty) {
-        err = 1;
+        /* nothing to write; but after another disc was found in the drive, a sync
+         * is how the user says the mounted one is back */
+        err = v->disc && dfs_disc_get_info(v->disc)->lost ? dfs_disc_verify(v->disc) : 1;
         goto out;
     }
     if (v->readonly || !v->disc) {

@@ -216,7 +216,10 @@ int main(int argc, char *argv[])
         goto out_store;
     }
     if (info->state == DFS_MEDIA_CLOSED)
-        fprintf(stderr, "discfs: '%s' is closed (finalized): mounted read-only\n", m.opt.device);
+        fprintf(stderr,
+                "discfs: '%s' is closed (finalized or full): no session can be appended, so "
+                "it is mounted read-only\n",
+                m.opt.device);
     fsname = escape_fsname(m.opt.device);
     if (!fsname || add_opt(&args, "-ofsname=%s", fsname) ||
         add_opt(&args, "-o%s", "subtype=discfs") || add_opt(&args, "-o%s", "default_permissions") ||
