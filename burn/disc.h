@@ -8,6 +8,7 @@
  *   drive.c    library set-up, open/close of a device, media state, fingerprint
  *   image.c    walk of the imported newest session, extents and reads of file data
  *   session.c  building the tree of the next session and writing it (commit)
+ *   space.c    what a session costs on the medium (DESIGN.md, Space)
  */
 #ifndef DISCFS_BURN_DISC_H
 #define DISCFS_BURN_DISC_H
@@ -59,6 +60,15 @@ uint64_t dfs_disc_free_blocks(struct dfs_disc *d);
 int dfs_disc_verify(struct dfs_disc *d);
 /* The message behind the last failure of this disc, or "" */
 const char *dfs_disc_last_error(const struct dfs_disc *d);
+
+/* ---- space.c ---- */
+
+/* Blocks of the medium: written ones plus free ones (df's f_blocks). */
+uint64_t dfs_disc_capacity(struct dfs_disc *d);
+/* Blocks the next session takes from dfs_disc_free_blocks() when it holds PAYLOAD
+ * blocks of ISO 9660 data: padding, alignment, run-out and the close gap of the
+ * medium (CD: 11400 after the first session, 6900 after later ones). */
+uint64_t dfs_disc_session_blocks(struct dfs_disc *d, uint64_t payload);
 
 /* ---- image.c ---- */
 

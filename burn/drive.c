@@ -430,6 +430,7 @@ int dfs_disc_load(struct dfs_disc *d)
         iso_image_set_volume_id(d->image, "DISCFS");
     snprintf(d->info.volid, sizeof(d->info.volid), "%s",
              iso_image_get_volume_id(d->image) ? iso_image_get_volume_id(d->image) : "");
+    dfs_space_load(d);
     err = identify(d, d->info.fingerprint, d->desc, sizeof(d->desc));
     if (err) {
         dfs_lib_error(d, err, what);

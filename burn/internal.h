@@ -25,7 +25,12 @@ struct dfs_disc {
     pthread_mutex_t read_lock;
     struct dfs_disc_info info;
     uint64_t free_blocks; /* drives: free blocks at the last load */
-    char desc[300];       /* the disc as messages name it (identify() in drive.c) */
+    struct {
+        uint64_t capacity; /* blocks: NWA + free at the last load */
+        uint32_t min_track, align, runout;
+        uint32_t gap; /* closing the next session (space.c) */
+    } space;
+    char desc[300]; /* the disc as messages name it (identify() in drive.c) */
     char last_error[8192];
 };
 
@@ -43,5 +48,9 @@ void dfs_disc_unload(struct dfs_disc *d);
 int dfs_disc_check_identity(struct dfs_disc *d);
 /* Read whole 2048-byte blocks from the medium. */
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
+
+/* space.c */
+/* The space model of the loaded disc (after read_toc: needs info and free_blocks). */
+void dfs_space_load(struct dfs_disc *d);
 
 #endif
