@@ -58,6 +58,9 @@ uint64_t dfs_disc_free_blocks(struct dfs_disc *d);
  * a mismatch, reads of on-disc data fail with EIO until a check finds the disc
  * back.  dfs_commit_write() does the same check itself, right before writing. */
 int dfs_disc_verify(struct dfs_disc *d);
+/* CLOSE: the following commits finalize the disc (sequential media only: image
+ * files and DVD+RW/BD-RE stay appendable). */
+void dfs_disc_set_close(struct dfs_disc *d, int close);
 /* The message behind the last failure of this disc, or "" */
 const char *dfs_disc_last_error(const struct dfs_disc *d);
 

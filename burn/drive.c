@@ -524,6 +524,11 @@ uint64_t dfs_disc_free_blocks(struct dfs_disc *d)
     return d->free_blocks;
 }
 
+void dfs_disc_set_close(struct dfs_disc *d, int close)
+{
+    d->close = close;
+}
+
 const char *dfs_disc_last_error(const struct dfs_disc *d)
 {
     return d ? d->last_error : "";

@@ -30,6 +30,7 @@ struct dfs_disc {
         uint32_t min_track, align, runout;
         uint32_t gap; /* closing the next session (space.c) */
     } space;
+    int close;      /* finalize the disc with the next commit */
     char desc[300]; /* the disc as messages name it (identify() in drive.c) */
     char last_error[8192];
 };

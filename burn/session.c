@@ -240,10 +240,11 @@ int dfs_commit_write(struct dfs_commit *c)
     }
     burn_write_opts_set_perform_opc(bo, 0);
     burn_write_opts_set_underrun_proof(bo, 1);
-    /* sequential media keep the disc open for the next session; on emulated media
-     * (image files, overwriteable discs) libisoburn does the sessions itself and
-     * libburn refuses the multi flag */
-    burn_write_opts_set_multi(bo, isoburn_needs_emulation(d->drive) != 1);
+    /* sequential media keep the disc open for the next session unless -o close
+     * (then the session closes the disc: multi off); on emulated media (image
+     * files, overwriteable discs) libisoburn does the sessions itself and libburn
+     * refuses the multi flag */
+    burn_write_opts_set_multi(bo, isoburn_needs_emulation(d->drive) != 1 && !d->close);
     pad = track_padding(d, disc, bo, &sectors);
     if (pad < 0) {
         err = dfs_lib_error(d, pad, what);

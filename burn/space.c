@@ -29,14 +29,14 @@ struct media_costs {
 };
 
 static const struct media_costs table[] = {
-    {0x09, 300, 1, 2, 11400, 6900},  /* CD-R */
-    {0x0a, 300, 1, 2, 11400, 6900},  /* CD-RW */
-    {0x11, 0, 16, 0, 38112, 6144},   /* DVD-R sequential */
-    {0x15, 0, 16, 0, 38112, 6144},   /* DVD-R DL sequential */
-    {0x14, 0, 16, 0, 38112, 6144},   /* DVD-RW sequential */
-    {0x1b, 0, 16, 0, 2048, 2048},    /* DVD+R */
-    {0x2b, 0, 16, 0, 2048, 2048},    /* DVD+R DL */
-    {0x41, 0, 32, 0, 0, 0},          /* BD-R SRM */
+    {0x09, 300, 1, 2, 11400, 6900}, /* CD-R */
+    {0x0a, 300, 1, 2, 11400, 6900}, /* CD-RW */
+    {0x11, 0, 16, 0, 38112, 6144},  /* DVD-R sequential */
+    {0x15, 0, 16, 0, 38112, 6144},  /* DVD-R DL sequential */
+    {0x14, 0, 16, 0, 38112, 6144},  /* DVD-RW sequential */
+    {0x1b, 0, 16, 0, 2048, 2048},   /* DVD+R */
+    {0x2b, 0, 16, 0, 2048, 2048},   /* DVD+R DL */
+    {0x41, 0, 32, 0, 0, 0},         /* BD-R SRM */
 };
 static const struct media_costs emulated = {0, 0, 32, 0, 0, 0};
 static const struct media_costs unknown = {0, 300, 32, 2, 38112, 6900}; /* the worst of all */
@@ -98,7 +98,8 @@ void dfs_space_load(struct dfs_disc *d)
     d->space.align = mc.align;
     d->space.runout = mc.runout;
     d->space.gap = d->info.state == DFS_MEDIA_BLANK ? mc.gap_first : mc.gap_next;
-    d->space.capacity = d->info.state == DFS_MEDIA_CLOSED ? d->info.nwa : d->info.nwa + d->free_blocks;
+    d->space.capacity =
+        d->info.state == DFS_MEDIA_CLOSED ? d->info.nwa : d->info.nwa + d->free_blocks;
 }
 
 uint64_t dfs_disc_session_blocks(struct dfs_disc *d, uint64_t payload)

@@ -123,6 +123,12 @@ int dfs_view_commit(struct dfs_view *v)
         goto out;
     dfs_store_sync_dir(v->store);
     v->dirty = 0;
+    /* -o close: the disc is finalized now */
+    if (dfs_disc_get_info(v->disc)->state == DFS_MEDIA_CLOSED) {
+        v->readonly = 1;
+        fprintf(stderr, "discfs: the commit closed the disc: no session can be appended, the "
+                        "mount is read-only now\n");
+    }
 out:
     pthread_mutex_unlock(&v->lock);
     return err;

@@ -23,6 +23,7 @@ static const struct fuse_opt dfs_opts[] = {
     {"cache=%s", offsetof(struct dfs_options, cache), 0},
     OPT("debug", debug),
     OPT("writeback", writeback),
+    OPT("close", close),
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -50,6 +51,9 @@ static void usage(const char *prog)
            "    -o cache=DIR       where staged changes live (default %s)\n"
            "    -o debug           trace every operation on stderr\n"
            "    -o writeback       let the kernel cache writes (default off)\n"
+           "    -o close           a commit closes (finalizes) the disc: no later\n"
+           "                       session, the mount turns read-only (default off;\n"
+           "                       no effect on image files, DVD+RW and BD-RE)\n"
            "    -f                 stay in the foreground\n"
            "    -d                 FUSE debug output (implies -f)\n"
            "    -s                 single-threaded\n"
@@ -198,6 +202,7 @@ int main(int argc, char *argv[])
         goto out_libs;
     }
     info = dfs_disc_get_info(m.disc);
+    dfs_disc_set_close(m.disc, m.opt.close);
     err = dfs_store_open(&m.store, m.opt.cache, info->fingerprint);
     if (err) {
         fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache, strerror(-err));
