@@ -615,3 +615,66 @@ int dfs_disc_verify(struct dfs_disc *d)
     pthread_mutex_unlock(&d->read_lock);
     return err;
 }
+
+/* A failed burn may leave the track damaged and the session open (DVD, BD: the
+ * drive reports Damage and no valid NWA).  Close them, as xorriso's
+ * -close_damaged does, so that the next session can follow (reference/libburn.md
+ * §5). */
+static void close_damaged(struct dfs_disc *d)
+{
+    struct burn_write_opts *wo = burn_write_opts_new(d->drive);
+    int lba, nwa;
+
+    if (!wo)
+        return;
+    burn_write_opts_set_write_type(wo, BURN_WRITE_TAO, BURN_BLOCK_MODE1);
+    burn_write_opts_set_simulate(wo, 0);
+    burn_write_opts_set_multi(wo, !d->close);
+    burn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &nwa); /* sets the damage state */
+    if (burn_disc_next_track_is_damaged(d->drive, 0) & 1) {
+        if (burn_disc_close_damaged(wo, 0) <= 0)
+            dfs_lib_error(d, -EIO, "cannot close the damaged track after a failed write");
+        else
+            fprintf(stderr, "discfs: closed the track damaged by the failed write on '%s'\n",
+                    d->adr);
+        burn_drive_re_assess(d->drive, 0);
+    }
+    burn_write_opts_free(wo);
+}
+
+void dfs_disc_after_failed_write(struct dfs_disc *d)
+{
+    uint32_t old_nwa = d->info.nwa;
+    char fp[65];
+
+    if (d->image_path || d->info.emulated || !d->drive)
+        return; /* the superblock of emulated sessions is rewritten only at the end */
+    if (burn_drive_re_assess(d->drive, 0) <= 0) {
+        dfs_lib_error(d, -EIO, "cannot re-assess the disc after a failed write");
+        return;
+    }
+    close_damaged(d);
+    switch (isoburn_disc_get_status(d->drive)) {
+    case BURN_DISC_APPENDABLE:
+        d->info.state = DFS_MEDIA_APPENDABLE;
+        break;
+    case BURN_DISC_FULL:
+        d->info.state = DFS_MEDIA_CLOSED;
+        break;
+    default:
+        break;
+    }
+    read_toc(d);
+    dfs_space_load(d);
+    if (identify(d, fp, d->desc, sizeof(d->desc)) != 0) {
+        snprintf(fp, sizeof(fp), "unreadable"); /* as dfs_disc_check_identity() says */
+        snprintf(d->desc, sizeof(d->desc), "a disc whose newest session cannot be read");
+    }
+    snprintf(d->info.fingerprint, sizeof(d->info.fingerprint), "%s", fp);
+    dfs_lib_error(d, 0, NULL);
+    if (d->info.nwa != old_nwa)
+        fprintf(stderr,
+                "discfs: the failed write used blocks %u to %u of '%s'; the changes stay "
+                "staged and the next commit writes them after these blocks\n",
+                old_nwa, d->info.nwa ? d->info.nwa - 1 : 0, d->adr);
+}

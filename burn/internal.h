@@ -47,6 +47,10 @@ void dfs_disc_unload(struct dfs_disc *d);
  * the same, -EIO (message in last_error, reads fail until it is back) if not.
  * Call with read_lock held. */
 int dfs_disc_check_identity(struct dfs_disc *d);
+/* After a burn that failed on a sequential drive: re-assess, and take the disc's
+ * new state (sessions, NWA, free blocks, fingerprint) as the mounted disc's.
+ * Call with read_lock held. */
+void dfs_disc_after_failed_write(struct dfs_disc *d);
 /* Read whole 2048-byte blocks from the medium. */
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
 

@@ -212,7 +212,7 @@ int dfs_commit_write(struct dfs_commit *c)
     struct burn_disc *disc = NULL;
     struct burn_write_opts *bo = NULL;
     char what[600], reasons[BURN_REASONS_LEN];
-    int ret, err, pad, sectors;
+    int ret, err, pad, sectors, burned = 0;
     off_t space;
 
     snprintf(what, sizeof(what), "cannot write a session to '%s'",
@@ -269,7 +269,9 @@ int dfs_commit_write(struct dfs_commit *c)
     wait_idle(d->drive);
     if (!isoburn_drive_wrote_well(d->drive)) {
         err = dfs_lib_error(d, -EIO, what);
-        goto out_cancel;
+        isoburn_cancel_prepared_write(d->drive, NULL, 0);
+        burned = 1;
+        goto out_free;
     }
     if (isoburn_activate_session(d->drive) <= 0) {
         err = dfs_lib_error(d, -EIO, what);
@@ -298,6 +300,11 @@ out_free:
     if (bo)
         burn_write_opts_free(bo);
     isoburn_sync_after_write(d->drive, NULL, 0);
+    /* write-once media keep what a failed burn wrote (libburn closes the broken
+     * track and session): adopt the disc as it is now, so that the retry
+     * appends after it instead of calling it another disc */
+    if (burned)
+        dfs_disc_after_failed_write(d);
 out_opts:
     isoburn_igopt_destroy(&o, 0);
 out_unlock:
