@@ -336,6 +336,69 @@ static int read_toc(struct dfs_disc *d)
     return 0;
 }
 
+/* A failed burn may leave the track damaged and the session open (DVD, BD: the
+ * drive reports Damage and no valid NWA; so does a write cut by a power loss).
+ * Close them, as xorriso's -close_damaged does, so that the next session can
+ * follow (reference/libburn.md §5).  Returns 1 if a damaged track was closed. */
+static int close_damaged(struct dfs_disc *d)
+{
+    struct burn_write_opts *wo = burn_write_opts_new(d->drive);
+    int lba, nwa, closed = 0;
+
+    if (!wo)
+        return 0;
+    burn_write_opts_set_write_type(wo, BURN_WRITE_TAO, BURN_BLOCK_MODE1);
+    burn_write_opts_set_simulate(wo, 0);
+    burn_write_opts_set_multi(wo, !d->close);
+    burn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &nwa); /* sets the damage state */
+    if (burn_disc_next_track_is_damaged(d->drive, 0) & 1) {
+        if (burn_disc_close_damaged(wo, 0) <= 0) {
+            dfs_lib_error(d, -EIO, "cannot close the track damaged by an interrupted write");
+        } else {
+            fprintf(stderr,
+                    "discfs: closed the track that an interrupted write left damaged on '%s' "
+                    "(its blocks are lost) so that sessions can follow\n",
+                    d->adr);
+            closed = 1;
+        }
+        burn_drive_re_assess(d->drive, 0);
+    }
+    burn_write_opts_free(wo);
+    return closed;
+}
+
+/* The newest session of a write-once disc cannot be read: a write that failed
+ * or was cut short (its tree points at blocks that were never written).  Mount
+ * the newest older session that can be read; new sessions still go after all of
+ * them.  Returns what isoburn_read_image() returned for the one found. */
+static int read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro)
+{
+    char num[16];
+    int ret = 0, lba;
+
+    dfs_lib_error(d, 0, NULL); /* the failure of the newest session: reported below */
+    for (int n = d->info.sessions - 1; n >= 1 && ret <= 0; n--) {
+        snprintf(num, sizeof(num), "%d", n);
+        if (isoburn_set_msc1(d->drive, 1, num, 0) <= 0 ||
+            isoburn_disc_get_msc1(d->drive, &lba) <= 0)
+            break;
+        d->info.msc1 = (uint32_t)lba;
+        if (check_iso(d) != 0)
+            continue;
+        d->image = NULL;
+        ret = isoburn_read_image(d->drive, ro, &d->image);
+        dfs_lib_error(d, 0, NULL);
+        if (ret > 0)
+            fprintf(stderr,
+                    "discfs: the newest session of '%s' cannot be read (a write that failed or "
+                    "was cut short?): showing session %d of %d, the newest readable one; new "
+                    "sessions still go after all of them\n",
+                    d->adr, n, d->info.sessions);
+    }
+    d->last_error[0] = '\0';
+    return ret;
+}
+
 /* The drive stays acquired from here to dfs_disc_unload(), i.e. for the life of a
  * mount (released and grabbed again only around the re-import after a commit):
  * libburn's grab is exclusive and sends PREVENT MEDIUM REMOVAL, so the tray is
@@ -397,6 +460,11 @@ int dfs_disc_load(struct dfs_disc *d)
         err = -EMEDIUMTYPE;
         goto out_release;
     }
+    /* a write cut short (power loss, a crash) leaves a damaged track that no
+     * session can follow: close it, the one write a mount does on its own */
+    if (!d->image_path && !d->info.emulated && st == BURN_DISC_APPENDABLE && close_damaged(d) &&
+        isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
+        d->info.state = DFS_MEDIA_CLOSED;
     read_toc(d);
     if (d->info.state != DFS_MEDIA_BLANK) {
         err = check_iso(d);
@@ -416,6 +484,8 @@ int dfs_disc_load(struct dfs_disc *d)
                                         isoburn_ropt_map_stripped | isoburn_ropt_joliet_stripped);
     isoburn_ropt_set_default_perms(ro, 0, 0, 0444);
     ret = isoburn_read_image(d->drive, ro, &d->image);
+    if (ret <= 0 && !d->image_path && !d->info.emulated && d->info.sessions >= 2)
+        ret = read_older_session(d, ro);
     isoburn_ropt_destroy(&ro, 0);
     if (ret <= 0) {
         d->image = NULL;
@@ -621,32 +691,6 @@ int dfs_disc_verify(struct dfs_disc *d)
     err = dfs_disc_check_identity(d);
     pthread_mutex_unlock(&d->read_lock);
     return err;
-}
-
-/* A failed burn may leave the track damaged and the session open (DVD, BD: the
- * drive reports Damage and no valid NWA).  Close them, as xorriso's
- * -close_damaged does, so that the next session can follow (reference/libburn.md
- * §5). */
-static void close_damaged(struct dfs_disc *d)
-{
-    struct burn_write_opts *wo = burn_write_opts_new(d->drive);
-    int lba, nwa;
-
-    if (!wo)
-        return;
-    burn_write_opts_set_write_type(wo, BURN_WRITE_TAO, BURN_BLOCK_MODE1);
-    burn_write_opts_set_simulate(wo, 0);
-    burn_write_opts_set_multi(wo, !d->close);
-    burn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &nwa); /* sets the damage state */
-    if (burn_disc_next_track_is_damaged(d->drive, 0) & 1) {
-        if (burn_disc_close_damaged(wo, 0) <= 0)
-            dfs_lib_error(d, -EIO, "cannot close the damaged track after a failed write");
-        else
-            fprintf(stderr, "discfs: closed the track damaged by the failed write on '%s'\n",
-                    d->adr);
-        burn_drive_re_assess(d->drive, 0);
-    }
-    burn_write_opts_free(wo);
 }
 
 void dfs_disc_after_failed_write(struct dfs_disc *d)
