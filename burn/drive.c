@@ -671,13 +671,13 @@ int dfs_disc_check_identity(struct dfs_disc *d)
     if (d->image_path)
         snprintf(d->last_error, sizeof(d->last_error),
                  "the image '%s' was changed by another program since it was mounted (its "
-                 "volume descriptors differ). Nothing was written; to keep its new sessions, "
+                 "volume descriptors differ); nothing was written: to keep its new sessions, "
                  "unmount and mount it again",
                  d->image_path);
     else
         snprintf(d->last_error, sizeof(d->last_error),
-                 "the disc in '%s' is not the mounted one: mounted %s; in the drive now %s. "
-                 "Nothing was written; put the mounted disc back and commit again",
+                 "the disc in '%s' is not the mounted one: mounted %s; in the drive now %s; "
+                 "nothing was written: put the mounted disc back and sync again",
                  d->adr, d->desc, desc);
     fprintf(stderr, "discfs: %s\n", d->last_error);
     return -EIO;
