@@ -8,6 +8,7 @@
  *   drive.c    library set-up, open/close of a device, media state, fingerprint
  *   image.c    walk of the imported newest session, extents and reads of file data
  *   session.c  building the tree of the next session and writing it (commit)
+ *   space.c    what a session costs on the medium (DESIGN.md, Space)
  */
 #ifndef DISCFS_BURN_DISC_H
 #define DISCFS_BURN_DISC_H
@@ -34,6 +35,7 @@ struct dfs_disc_info {
     char profile[80];     /* "stdio file", "CD-R", ... */
     char volid[33];       /* volume id of the newest session */
     char fingerprint[65]; /* identity of the disc, hex (see DESIGN.md, Identity) */
+    int lost;             /* the last identity check found another disc: reads fail */
 };
 
 /* ---- drive.c ---- */
@@ -50,8 +52,26 @@ const struct dfs_disc_info *dfs_disc_get_info(const struct dfs_disc *d);
 /* Blocks of 2048 bytes that the next session may still use: on image files the
  * free space of the filesystem that holds the image, on drives the medium's. */
 uint64_t dfs_disc_free_blocks(struct dfs_disc *d);
+/* Is the medium in the drive still the disc that was loaded (DESIGN.md, Identity)?
+ * Re-assesses the drive and compares fingerprints: 0 when it is, -EIO when another
+ * disc (or none) is in the drive, with both named in dfs_disc_last_error().  After
+ * a mismatch, reads of on-disc data fail with EIO until a check finds the disc
+ * back.  dfs_commit_write() does the same check itself, right before writing. */
+int dfs_disc_verify(struct dfs_disc *d);
+/* CLOSE: the following commits finalize the disc (sequential media only: image
+ * files and DVD+RW/BD-RE stay appendable). */
+void dfs_disc_set_close(struct dfs_disc *d, int close);
 /* The message behind the last failure of this disc, or "" */
 const char *dfs_disc_last_error(const struct dfs_disc *d);
+
+/* ---- space.c ---- */
+
+/* Blocks of the medium: written ones plus free ones (df's f_blocks). */
+uint64_t dfs_disc_capacity(struct dfs_disc *d);
+/* Blocks the next session takes from dfs_disc_free_blocks() when it holds PAYLOAD
+ * blocks of ISO 9660 data: padding, alignment, run-out and the close gap of the
+ * medium (CD: 11400 after the first session, 6900 after later ones). */
+uint64_t dfs_disc_session_blocks(struct dfs_disc *d, uint64_t payload);
 
 /* ---- image.c ---- */
 

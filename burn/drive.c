@@ -151,6 +151,13 @@ static int check_iso(struct dfs_disc *d)
     unsigned char pvd[2048];
     int err = dfs_disc_read_blocks(d, d->info.msc1 + 16, pvd, 1);
 
+    if ((err || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) && !d->image_path) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the disc in '%s' has no ISO 9660 session (no volume descriptor at block "
+                 "%u; audio, UDF or raw data?): discfs mounts blank and ISO 9660 discs only",
+                 d->adr, d->info.msc1 + 16);
+        return -EMEDIUMTYPE;
+    }
     if (err || pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0) {
         snprintf(d->last_error, sizeof(d->last_error),
                  "'%s' is not an ISO 9660 image (no volume descriptor at block %u); refusing "
@@ -167,48 +174,129 @@ static void hex(const unsigned char *in, int n, char *out)
         sprintf(out + 2 * i, "%02x", in[i]);
 }
 
-/* DESIGN.md, Identity: profile, media id, session count, msc1, nwa and the newest
- * session's volume descriptors.  Any blank disc has the same fingerprint. */
-static int make_fingerprint(struct dfs_disc *d)
+/* What libburn says about the medium in a (non-emulated) drive right now: its
+ * cached answers are refreshed by burn_drive_re_assess() only. */
+static void fresh_toc(struct dfs_disc *d, int *sessions, uint32_t *msc1, uint32_t *nwa)
+{
+    struct burn_disc *disc = burn_drive_get_disc(d->drive);
+    struct burn_write_opts *wo;
+    int n = 0, lba = 0, next = 0;
+
+    *sessions = 0;
+    *msc1 = 0;
+    *nwa = 0;
+    if (disc) {
+        burn_disc_get_sessions(disc, &n);
+        *sessions = n;
+        burn_disc_free(disc);
+    }
+    if (burn_disc_get_msc1(d->drive, &lba) > 0 && lba > 0)
+        *msc1 = (uint32_t)lba;
+    if (burn_disc_get_status(d->drive) != BURN_DISC_APPENDABLE)
+        return;
+    wo = burn_write_opts_new(d->drive);
+    if (wo) {
+        if (burn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &next) > 0)
+            *nwa = (uint32_t)next;
+        burn_write_opts_free(wo);
+    }
+}
+
+/* DESIGN.md, Identity: the fingerprint of the medium in the drive (hex MD5 into
+ * FP) and a description of it for messages (DESC).  Assembled from the media
+ * profile, media id and CD disc id (drives), the session count, msc1 and the next
+ * writable address, and the volume descriptors of the newest session (on emulated
+ * media also the superblock at block 16 that every session rewrites).  On
+ * sequential drives the figures come fresh from libburn (after
+ * burn_drive_re_assess they describe whatever disc is in the drive); on emulated
+ * media they are libisoburn's, and the descriptors read now tell the discs apart.
+ * Any blank disc has the same fingerprint. */
+static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size)
 {
     void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
-    char md5[16];
-    char head[256];
+    char md5[16], head[512], media[200] = "", volid[33] = "";
+    unsigned char pvd[2048];
+    enum dfs_media_state state = d->info.state;
+    int sessions = d->info.sessions;
+    uint32_t msc1 = d->info.msc1, nwa = d->info.nwa;
     int err;
 
-    if (iso_md5_start(&ctx) < 0)
-        return -ENOMEM;
-    if (d->info.state == DFS_MEDIA_BLANK) {
-        /* an image file is also known by its path: two new image files are two
-         * discs, while any blank disc in a drive is as good as another */
-        snprintf(head, sizeof(head), "blank|%s", d->image_path ? d->image_path : "");
-        iso_md5_compute(ctx, head, strlen(head));
-    } else {
-        char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL;
-        char pvd[2048];
-
-        if (!d->image_path && burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0) {
-            snprintf(head, sizeof(head), "%s|%s|%s|", product ? product : "", c1 ? c1 : "",
-                     c2 ? c2 : "");
-            iso_md5_compute(ctx, head, strlen(head));
+    if (!d->image_path && !d->info.emulated) {
+        switch (burn_disc_get_status(d->drive)) {
+        case BURN_DISC_BLANK:
+            state = DFS_MEDIA_BLANK;
+            break;
+        case BURN_DISC_APPENDABLE:
+            state = DFS_MEDIA_APPENDABLE;
+            break;
+        case BURN_DISC_FULL:
+            state = DFS_MEDIA_CLOSED;
+            break;
+        default:
+            snprintf(fp, 65, "none");
+            snprintf(desc, desc_size, "no usable disc");
+            return 0;
         }
+        fresh_toc(d, &sessions, &msc1, &nwa);
+    }
+    if (!d->image_path) {
+        char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL, type[80];
+        int profile = 0, app = 0, valid = 0;
+        unsigned int disc_id = 0;
+        char bar[9];
+
+        burn_disc_get_profile(d->drive, &profile, type);
+        if (burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0)
+            snprintf(media, sizeof(media), "%s %s", type, product ? product : "");
+        else
+            snprintf(media, sizeof(media), "%s", type);
         free(product);
         free(book);
         free(c1);
         free(c2);
-        snprintf(head, sizeof(head), "%s|%d|%u|%u|", d->info.profile, d->info.sessions,
-                 d->info.msc1, d->info.nwa);
-        iso_md5_compute(ctx, head, strlen(head));
-        err = dfs_disc_read_blocks(d, d->info.msc1 + 16, pvd, 1);
-        if (err) {
-            char dummy[16];
-            iso_md5_end(&ctx, dummy);
-            return err;
+        if (burn_disc_get_cd_info(d->drive, type, &disc_id, bar, &app, &valid) > 0 && (valid & 1))
+            snprintf(media + strlen(media), sizeof(media) - strlen(media), " disc id %08x",
+                     disc_id);
+    } else {
+        snprintf(media, sizeof(media), "image file");
+    }
+    if (iso_md5_start(&ctx) < 0)
+        return -ENOMEM;
+    if (state == DFS_MEDIA_BLANK && d->info.emulated && !d->image_path &&
+        dfs_disc_read_blocks(d, 16, pvd, 1) == 0 && memcmp(pvd + 1, "CD001", 5) == 0)
+        state = DFS_MEDIA_APPENDABLE; /* libisoburn's blank, but it has a session now */
+    if (state == DFS_MEDIA_BLANK) {
+        /* an image file is also known by its path: two new image files are two
+         * discs (and two stages), while any blank disc in a drive is as good as another */
+        iso_md5_compute(ctx, "blank", 5);
+        if (d->image_path)
+            iso_md5_compute(ctx, d->image_path, (int)strlen(d->image_path));
+        snprintf(desc, desc_size, "a blank %s", media);
+        iso_md5_end(&ctx, md5);
+        hex((unsigned char *)md5, 16, fp);
+        return 0;
+    }
+    snprintf(head, sizeof(head), "%s|%d|%u|%u|", media, sessions, msc1, nwa);
+    iso_md5_compute(ctx, head, strlen(head));
+    err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
+    if (!err) {
+        iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
+        if (pvd[0] == 1 && memcmp(pvd + 1, "CD001", 5) == 0) {
+            memcpy(volid, pvd + 40, 32);
+            for (int i = 31; i >= 0 && (volid[i] == ' ' || volid[i] == '\0'); i--)
+                volid[i] = '\0';
         }
-        iso_md5_compute(ctx, pvd, sizeof(pvd));
+        if (d->info.emulated && msc1 != 0)
+            err = dfs_disc_read_blocks(d, 16, pvd, 1);
+        if (!err)
+            iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
     }
     iso_md5_end(&ctx, md5);
-    hex((unsigned char *)md5, 16, d->info.fingerprint);
+    if (err)
+        return err;
+    hex((unsigned char *)md5, 16, fp);
+    snprintf(desc, desc_size, "%s, %d session%s, newest at block %u, volume '%s'", media, sessions,
+             sessions == 1 ? "" : "s", msc1, volid);
     return 0;
 }
 
@@ -252,6 +340,74 @@ static int read_toc(struct dfs_disc *d)
     return 0;
 }
 
+/* A failed burn may leave the track damaged and the session open (DVD, BD: the
+ * drive reports Damage and no valid NWA; so does a write cut by a power loss).
+ * Close them, as xorriso's -close_damaged does, so that the next session can
+ * follow (reference/libburn.md §5).  Returns 1 if a damaged track was closed. */
+static int close_damaged(struct dfs_disc *d)
+{
+    struct burn_write_opts *wo = burn_write_opts_new(d->drive);
+    int lba, nwa, closed = 0;
+
+    if (!wo)
+        return 0;
+    burn_write_opts_set_write_type(wo, BURN_WRITE_TAO, BURN_BLOCK_MODE1);
+    burn_write_opts_set_simulate(wo, 0);
+    burn_write_opts_set_multi(wo, !d->close);
+    burn_disc_track_lba_nwa(d->drive, wo, 0, &lba, &nwa); /* sets the damage state */
+    if (burn_disc_next_track_is_damaged(d->drive, 0) & 1) {
+        if (burn_disc_close_damaged(wo, 0) <= 0) {
+            dfs_lib_error(d, -EIO, "cannot close the track damaged by an interrupted write");
+        } else {
+            fprintf(stderr,
+                    "discfs: closed the track that an interrupted write left damaged on '%s' "
+                    "(its blocks are lost) so that sessions can follow\n",
+                    d->adr);
+            closed = 1;
+        }
+        burn_drive_re_assess(d->drive, 0);
+    }
+    burn_write_opts_free(wo);
+    return closed;
+}
+
+/* The newest session of a write-once disc cannot be read: a write that failed
+ * or was cut short (its tree points at blocks that were never written).  Mount
+ * the newest older session that can be read; new sessions still go after all of
+ * them.  Returns what isoburn_read_image() returned for the one found. */
+static int read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro)
+{
+    char num[16];
+    int ret = 0, lba;
+
+    dfs_lib_error(d, 0, NULL); /* the failure of the newest session: reported below */
+    for (int n = d->info.sessions - 1; n >= 1 && ret <= 0; n--) {
+        snprintf(num, sizeof(num), "%d", n);
+        if (isoburn_set_msc1(d->drive, 1, num, 0) <= 0 ||
+            isoburn_disc_get_msc1(d->drive, &lba) <= 0)
+            break;
+        d->info.msc1 = (uint32_t)lba;
+        if (check_iso(d) != 0)
+            continue;
+        d->image = NULL;
+        ret = isoburn_read_image(d->drive, ro, &d->image);
+        dfs_lib_error(d, 0, NULL);
+        if (ret > 0)
+            fprintf(stderr,
+                    "discfs: the newest session of '%s' cannot be read (a write that failed or "
+                    "was cut short?): showing session %d of %d, the newest readable one; new "
+                    "sessions still go after all of them\n",
+                    d->adr, n, d->info.sessions);
+    }
+    d->last_error[0] = '\0';
+    return ret;
+}
+
+/* The drive stays acquired from here to dfs_disc_unload(), i.e. for the life of a
+ * mount (released and grabbed again only around the re-import after a commit):
+ * libburn's grab is exclusive and sends PREVENT MEDIUM REMOVAL, so the tray is
+ * locked and no other libburn program writes in between.  That does not stop a
+ * forced eject or swap: dfs_disc_check_identity() re-assesses before every write. */
 int dfs_disc_load(struct dfs_disc *d)
 {
     struct isoburn_read_opts *ro = NULL;
@@ -308,6 +464,11 @@ int dfs_disc_load(struct dfs_disc *d)
         err = -EMEDIUMTYPE;
         goto out_release;
     }
+    /* a write cut short (power loss, a crash) leaves a damaged track that no
+     * session can follow: close it, the one write a mount does on its own */
+    if (!d->image_path && !d->info.emulated && st == BURN_DISC_APPENDABLE && close_damaged(d) &&
+        isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
+        d->info.state = DFS_MEDIA_CLOSED;
     read_toc(d);
     if (d->info.state != DFS_MEDIA_BLANK) {
         err = check_iso(d);
@@ -327,6 +488,8 @@ int dfs_disc_load(struct dfs_disc *d)
                                         isoburn_ropt_map_stripped | isoburn_ropt_joliet_stripped);
     isoburn_ropt_set_default_perms(ro, 0, 0, 0444);
     ret = isoburn_read_image(d->drive, ro, &d->image);
+    if (ret <= 0 && !d->image_path && !d->info.emulated && d->info.sessions >= 2)
+        ret = read_older_session(d, ro);
     isoburn_ropt_destroy(&ro, 0);
     if (ret <= 0) {
         d->image = NULL;
@@ -341,7 +504,8 @@ int dfs_disc_load(struct dfs_disc *d)
         iso_image_set_volume_id(d->image, "DISCFS");
     snprintf(d->info.volid, sizeof(d->info.volid), "%s",
              iso_image_get_volume_id(d->image) ? iso_image_get_volume_id(d->image) : "");
-    err = make_fingerprint(d);
+    dfs_space_load(d);
+    err = identify(d, d->info.fingerprint, d->desc, sizeof(d->desc));
     if (err) {
         dfs_lib_error(d, err, what);
         goto out_image;
@@ -381,7 +545,13 @@ int dfs_disc_open(const char *device, struct dfs_disc **out)
     if (!d)
         return -ENOMEM;
     d->image_fd = -1;
-    pthread_mutex_init(&d->read_lock, NULL);
+    {
+        pthread_mutexattr_t a;
+        pthread_mutexattr_init(&a);
+        pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+        pthread_mutex_init(&d->read_lock, &a);
+        pthread_mutexattr_destroy(&a);
+    }
     err = parse_device(d, device);
     if (!err)
         err = dfs_disc_load(d);
@@ -428,6 +598,11 @@ uint64_t dfs_disc_free_blocks(struct dfs_disc *d)
     return d->free_blocks;
 }
 
+void dfs_disc_set_close(struct dfs_disc *d, int close)
+{
+    d->close = close;
+}
+
 const char *dfs_disc_last_error(const struct dfs_disc *d)
 {
     return d ? d->last_error : "";
@@ -460,10 +635,101 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
         int ret;
 
         pthread_mutex_lock(&d->read_lock);
+        if (d->info.lost || !d->drive) {
+            /* another disc is in the drive (found by the last identity check), or
+             * the re-import after a commit failed: never hand out its bytes */
+            pthread_mutex_unlock(&d->read_lock);
+            return -EIO;
+        }
         ret = burn_read_data(d->drive, (off_t)lba * 2048, buf, (off_t)count * 2048, &done, 2);
         pthread_mutex_unlock(&d->read_lock);
         if (ret <= 0)
             return dfs_lib_error(d, -EIO, "cannot read from the disc");
         return 0;
     }
+}
+
+int dfs_disc_check_identity(struct dfs_disc *d)
+{
+    char fp[65], desc[sizeof(d->desc)];
+    int err;
+
+    if (!d->drive)
+        return -EIO;
+    /* libburn retries UNIT ATTENTION silently and answers from its cache: only a
+     * re-assessment sees another disc (reference/libburn.md §4) */
+    if (!d->image_path && burn_drive_re_assess(d->drive, 0) <= 0) {
+        d->info.lost = 1;
+        return dfs_lib_error(d, -EIO, "cannot re-assess the disc in the drive");
+    }
+    d->info.lost = 0; /* let identify() read the disc now in the drive */
+    err = identify(d, fp, desc, sizeof(desc));
+    if (err) {
+        snprintf(fp, sizeof(fp), "unreadable");
+        snprintf(desc, sizeof(desc), "a disc whose newest session cannot be read");
+    }
+    dfs_lib_error(d, 0, NULL);
+    if (strcmp(fp, d->info.fingerprint) == 0)
+        return 0;
+    d->info.lost = 1;
+    if (d->image_path)
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the image '%s' was changed by another program since it was mounted (its "
+                 "volume descriptors differ); nothing was written: to keep its new sessions, "
+                 "unmount and mount it again",
+                 d->image_path);
+    else
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the disc in '%s' is not the mounted one: mounted %s; in the drive now %s; "
+                 "nothing was written: put the mounted disc back and sync again",
+                 d->adr, d->desc, desc);
+    fprintf(stderr, "discfs: %s\n", d->last_error);
+    return -EIO;
+}
+
+int dfs_disc_verify(struct dfs_disc *d)
+{
+    int err;
+
+    pthread_mutex_lock(&d->read_lock);
+    err = dfs_disc_check_identity(d);
+    pthread_mutex_unlock(&d->read_lock);
+    return err;
+}
+
+void dfs_disc_after_failed_write(struct dfs_disc *d)
+{
+    uint32_t old_nwa = d->info.nwa;
+    char fp[65];
+
+    if (d->image_path || d->info.emulated || !d->drive)
+        return; /* the superblock of emulated sessions is rewritten only at the end */
+    if (burn_drive_re_assess(d->drive, 0) <= 0) {
+        dfs_lib_error(d, -EIO, "cannot re-assess the disc after a failed write");
+        return;
+    }
+    close_damaged(d);
+    switch (isoburn_disc_get_status(d->drive)) {
+    case BURN_DISC_APPENDABLE:
+        d->info.state = DFS_MEDIA_APPENDABLE;
+        break;
+    case BURN_DISC_FULL:
+        d->info.state = DFS_MEDIA_CLOSED;
+        break;
+    default:
+        break;
+    }
+    read_toc(d);
+    dfs_space_load(d);
+    if (identify(d, fp, d->desc, sizeof(d->desc)) != 0) {
+        snprintf(fp, sizeof(fp), "unreadable"); /* as dfs_disc_check_identity() says */
+        snprintf(d->desc, sizeof(d->desc), "a disc whose newest session cannot be read");
+    }
+    snprintf(d->info.fingerprint, sizeof(d->info.fingerprint), "%s", fp);
+    dfs_lib_error(d, 0, NULL);
+    if (d->info.nwa != old_nwa)
+        fprintf(stderr,
+                "discfs: the failed write used blocks %u to %u of '%s'; the changes stay "
+                "staged and the next commit writes them after these blocks\n",
+                old_nwa, d->info.nwa ? d->info.nwa - 1 : 0, d->adr);
 }

@@ -18,10 +18,20 @@ struct dfs_disc {
     int image_fd;     /* image files: O_RDONLY fd for data reads, -1 if absent */
     struct burn_drive_info *dinfo;
     struct burn_drive *drive;
-    IsoImage *image;           /* newest session, attached to the drive; own reference */
-    pthread_mutex_t read_lock; /* serializes burn_read_data() on real drives */
+    IsoImage *image; /* newest session, attached to the drive; own reference */
+    /* Drives: serializes burn_read_data(), and a commit holds it from the identity
+     * check through the burn to the re-import, so readers wait for the drive
+     * (recursive: the commit's own re-import reads under it) */
+    pthread_mutex_t read_lock;
     struct dfs_disc_info info;
     uint64_t free_blocks; /* drives: free blocks at the last load */
+    struct {
+        uint64_t capacity; /* blocks: NWA + free at the last load */
+        uint32_t min_track, align, runout;
+        uint32_t gap; /* closing the next session (space.c) */
+    } space;
+    int close;      /* finalize the disc with the next commit */
+    char desc[300]; /* the disc as messages name it (identify() in drive.c) */
     char last_error[8192];
 };
 
@@ -33,6 +43,14 @@ int dfs_lib_error(struct dfs_disc *d, int err, const char *what);
 int dfs_disc_load(struct dfs_disc *d);
 /* Release the image and the drive. */
 void dfs_disc_unload(struct dfs_disc *d);
+/* Re-assess the medium (drives) and compare it with the loaded disc: 0 when it is
+ * the same, -EIO (message in last_error, reads fail until it is back) if not.
+ * Call with read_lock held. */
+int dfs_disc_check_identity(struct dfs_disc *d);
+/* After a burn that failed on a sequential drive: re-assess, and take the disc's
+ * new state (sessions, NWA, free blocks, fingerprint) as the mounted disc's.
+ * Call with read_lock held. */
+void dfs_disc_after_failed_write(struct dfs_disc *d);
 /* Read whole 2048-byte blocks from the medium. */
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
 
@@ -42,5 +60,9 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
 int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n, long *mtime_ns);
 /* Make the node's attributes exactly X (ACLs included) and record MTIME_NS. */
 int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long mtime_ns);
+
+/* space.c */
+/* The space model of the loaded disc (after read_toc: needs info and free_blocks). */
+void dfs_space_load(struct dfs_disc *d);
 
 #endif

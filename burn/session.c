@@ -168,6 +168,11 @@ static struct isoburn_imgen_opts *gen_opts(void)
     isoburn_igopt_set_extensions(o, isoburn_igopt_rockridge | isoburn_igopt_joliet |
                                         isoburn_igopt_aaip | isoburn_igopt_hardlinks |
                                         isoburn_igopt_session_md5 | isoburn_igopt_file_md5);
+    /* TAO for every session: libisoburn would pick SAO on a blank CD, which is
+     * impossible on appendable ones; with TAO all CD sessions have one layout,
+     * each track ending in 2 run-out blocks (reference/libburn.md §3.7).  DVD-R
+     * and DVD+R/BD-R take TAO as Incremental / their only write type. */
+    isoburn_igopt_set_write_type(o, 1);
     isoburn_igopt_set_relaxed(o, isoburn_igopt_allow_deep_paths | isoburn_igopt_allow_longer_paths |
                                      isoburn_igopt_always_gmt | isoburn_igopt_dir_rec_mtime);
     return o;
@@ -219,14 +224,22 @@ int dfs_commit_write(struct dfs_commit *c)
     struct burn_disc *disc = NULL;
     struct burn_write_opts *bo = NULL;
     char what[600], reasons[BURN_REASONS_LEN];
-    int ret, err = 0, pad, sectors;
+    int ret, err, pad, sectors, burned = 0;
     off_t space;
 
     snprintf(what, sizeof(what), "cannot write a session to '%s'",
              d->image_path ? d->image_path : d->adr);
+    /* From the identity check to the re-import the drive is ours: readers wait
+     * (the drive cannot read while it writes, and d->drive is replaced below) */
+    pthread_mutex_lock(&d->read_lock);
+    err = dfs_disc_check_identity(d);
+    if (err)
+        goto out_unlock;
     o = gen_opts();
-    if (!o)
-        return dfs_lib_error(d, -ENOMEM, what);
+    if (!o) {
+        err = dfs_lib_error(d, -ENOMEM, what);
+        goto out_unlock;
+    }
     ret = isoburn_prepare_disc(d->drive, &disc, o);
     if (ret <= 0) {
         err = dfs_lib_error(d, -EIO, what);
@@ -239,10 +252,11 @@ int dfs_commit_write(struct dfs_commit *c)
     }
     burn_write_opts_set_perform_opc(bo, 0);
     burn_write_opts_set_underrun_proof(bo, 1);
-    /* sequential media keep the disc open for the next session; on emulated media
-     * (image files, overwriteable discs) libisoburn does the sessions itself and
-     * libburn refuses the multi flag */
-    burn_write_opts_set_multi(bo, isoburn_needs_emulation(d->drive) != 1);
+    /* sequential media keep the disc open for the next session unless -o close
+     * (then the session closes the disc: multi off); on emulated media (image
+     * files, overwriteable discs) libisoburn does the sessions itself and libburn
+     * refuses the multi flag */
+    burn_write_opts_set_multi(bo, isoburn_needs_emulation(d->drive) != 1 && !d->close);
     pad = track_padding(d, disc, bo, &sectors);
     if (pad < 0) {
         err = dfs_lib_error(d, pad, what);
@@ -267,7 +281,9 @@ int dfs_commit_write(struct dfs_commit *c)
     wait_idle(d->drive);
     if (!isoburn_drive_wrote_well(d->drive)) {
         err = dfs_lib_error(d, -EIO, what);
-        goto out_cancel;
+        isoburn_cancel_prepared_write(d->drive, NULL, 0);
+        burned = 1;
+        goto out_free;
     }
     if (isoburn_activate_session(d->drive) <= 0) {
         err = dfs_lib_error(d, -EIO, what);
@@ -285,6 +301,7 @@ int dfs_commit_write(struct dfs_commit *c)
     if (err)
         fprintf(stderr, "discfs: the session was written, but reading it back failed: %s\n",
                 d->last_error);
+    pthread_mutex_unlock(&d->read_lock);
     return err;
 
 out_cancel:
@@ -295,7 +312,14 @@ out_free:
     if (bo)
         burn_write_opts_free(bo);
     isoburn_sync_after_write(d->drive, NULL, 0);
+    /* write-once media keep what a failed burn wrote (libburn closes the broken
+     * track and session): adopt the disc as it is now, so that the retry
+     * appends after it instead of calling it another disc */
+    if (burned)
+        dfs_disc_after_failed_write(d);
 out_opts:
     isoburn_igopt_destroy(&o, 0);
+out_unlock:
+    pthread_mutex_unlock(&d->read_lock);
     return err;
 }

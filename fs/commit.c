@@ -164,7 +164,9 @@ int dfs_view_commit(struct dfs_view *v)
 
     pthread_mutex_lock(&v->lock);
     if (!v->dirty) {
-        err = 1;
+        /* nothing to write; but after another disc was found in the drive, a sync
+         * is how the user says the mounted one is back */
+        err = v->disc && dfs_disc_get_info(v->disc)->lost ? dfs_disc_verify(v->disc) : 1;
         goto out;
     }
     if (v->readonly || !v->disc) {
@@ -188,6 +190,12 @@ int dfs_view_commit(struct dfs_view *v)
     if (err)
         goto out;
     v->dirty = 0;
+    /* -o close: the disc is finalized now */
+    if (dfs_disc_get_info(v->disc)->state == DFS_MEDIA_CLOSED) {
+        v->readonly = 1;
+        fprintf(stderr, "discfs: the commit closed the disc: no session can be appended, the "
+                        "mount is read-only now\n");
+    }
     err = rekey(v);
 out:
     pthread_mutex_unlock(&v->lock);

@@ -20,6 +20,7 @@ struct dfs_options {
     int foreground;
     int single_thread;
     int writeback; /* kernel writeback cache */
+    int close;     /* -o close: every commit finalizes the disc */
 };
 
 struct dfs_mount {

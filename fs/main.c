@@ -24,6 +24,7 @@ static const struct fuse_opt dfs_opts[] = {
     {"cache=%s", offsetof(struct dfs_options, cache), 0},
     OPT("debug", debug),
     OPT("writeback", writeback),
+    OPT("close", close),
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -51,6 +52,9 @@ static void usage(const char *prog)
            "    -o cache=DIR       where staged changes live (default %s)\n"
            "    -o debug           trace every operation on stderr\n"
            "    -o writeback       let the kernel cache writes (default off)\n"
+           "    -o close           a commit closes (finalizes) the disc: no later\n"
+           "                       session, the mount turns read-only (default off;\n"
+           "                       no effect on image files, DVD+RW and BD-RE)\n"
            "    -f                 stay in the foreground\n"
            "    -d                 FUSE debug output (implies -f)\n"
            "    -s                 single-threaded\n"
@@ -199,6 +203,7 @@ int main(int argc, char *argv[])
         goto out_libs;
     }
     info = dfs_disc_get_info(m.disc);
+    dfs_disc_set_close(m.disc, m.opt.close);
     err = dfs_store_open(&m.store, m.opt.cache, info->fingerprint);
     if (err) {
         fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache, strerror(-err));
@@ -231,7 +236,10 @@ int main(int argc, char *argv[])
                 "and are back in the mount; they are written at the next commit\n",
                 replayed, m.store.dir);
     if (info->state == DFS_MEDIA_CLOSED)
-        fprintf(stderr, "discfs: '%s' is closed (finalized): mounted read-only\n", m.opt.device);
+        fprintf(stderr,
+                "discfs: '%s' is closed (finalized or full): no session can be appended, so "
+                "it is mounted read-only\n",
+                m.opt.device);
     fsname = escape_fsname(m.opt.device);
     if (!fsname || add_opt(&args, "-ofsname=%s", fsname) ||
         add_opt(&args, "-o%s", "subtype=discfs") || add_opt(&args, "-o%s", "default_permissions") ||

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #define NAME_MAX_ISO 255 /* Rock Ridge NM limit as libisofs writes it */
+/* the fixed part of a session: 16 blocks of system area, volume descriptors, path
+ * tables, the root directories, MD5 tags; measured below 64 (tests/mount/space.sh) */
+#define SESSION_FIXED_BLOCKS 64
 
 /* ---- ids and the name hash ---- */
 
@@ -1001,25 +1004,29 @@ out:
     return err;
 }
 
+/* ISO 9660 blocks of the next session besides staged file data: the whole tree
+ * again (every session rewrites it: about 240 bytes an entry with Rock Ridge,
+ * Joliet and AAIP, DESIGN.md Space) and the fixed part (system area, volume
+ * descriptors, path tables, MD5 tags).  Lock held. */
+static uint64_t session_payload(const struct dfs_view *v)
+{
+    return v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + SESSION_FIXED_BLOCKS;
+}
+
 int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
 {
-    uint64_t free_blocks = 0, used = 0, cost;
-    const struct dfs_disc_info *info;
+    uint64_t free_blocks = 0, capacity = 0, cost = 0;
 
     memset(sv, 0, sizeof(*sv));
     pthread_mutex_lock(&v->lock);
-    info = v->disc ? dfs_disc_get_info(v->disc) : NULL;
-    if (info) {
-        used = info->nwa;
+    if (v->disc) {
+        capacity = dfs_disc_capacity(v->disc);
         free_blocks = v->readonly ? 0 : dfs_disc_free_blocks(v->disc);
+        cost = dfs_disc_session_blocks(v->disc, session_payload(v));
     }
-    /* the next session: staged data, the whole tree again (about 240 bytes an
-     * entry with Rock Ridge, Joliet and AAIP), the volume descriptors, and the
-     * 32-block alignment of emulated sessions */
-    cost = v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + 64 + 32;
     sv->f_bsize = 2048;
     sv->f_frsize = 2048;
-    sv->f_blocks = used + free_blocks;
+    sv->f_blocks = capacity;
     sv->f_bfree = free_blocks > cost ? free_blocks - cost : 0;
     sv->f_bavail = sv->f_bfree;
     sv->f_files = v->n_live;
@@ -1035,13 +1042,11 @@ int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t 
 {
     uint64_t old_b = ino->cache_id ? ((uint64_t)ino->st.st_size + 2047) / 2048 : 0;
     uint64_t new_b = ((uint64_t)new_size + 2047) / 2048;
-    uint64_t free_blocks, cost;
 
     if (!v->disc || new_b <= old_b)
         return 0;
-    free_blocks = dfs_disc_free_blocks(v->disc);
-    cost = v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + 64 + 32;
-    if (cost + (new_b - old_b) > free_blocks)
+    if (dfs_disc_session_blocks(v->disc, session_payload(v) + (new_b - old_b)) >
+        dfs_disc_free_blocks(v->disc))
         return -ENOSPC;
     return 0;
 }

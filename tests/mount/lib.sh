@@ -10,6 +10,7 @@ MNT=$T/mnt
 CACHE=$T/cache
 LOG=$T/discfs.log
 PID=
+DISCFS_PREFIX=() # a command that runs discfs (vdrive.sh: the virtual drive wrapper)
 mkdir -p "$MNT"
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -36,7 +37,7 @@ trap cleanup EXIT
 mount_disc() {
     local img=$1; shift
     : >"$LOG"
-    "$DISCFS" "$img" "$MNT" -f -o cache="$CACHE" "$@" >>"$LOG" 2>&1 &
+    "${DISCFS_PREFIX[@]}" "$DISCFS" "$img" "$MNT" -f -o cache="$CACHE" "$@" >>"$LOG" 2>&1 &
     PID=$!
     for _ in $(seq 200); do
         mountpoint -q "$MNT" && return 0

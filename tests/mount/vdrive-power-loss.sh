@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# vdrive-power-loss.sh MEDIA: the drive loses power in the middle of a commit
+# (vdrive-ctl fault power-loss: the track is left damaged, discfs is killed).
+# The next mount closes the damaged track (as xorriso -close_damaged does), says
+# so, finds the broken session unreadable and shows the last good one instead,
+# and a new session can be appended after all of them.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vdrive.sh"
+MEDIA=${1:?usage: vdrive-power-loss.sh MEDIA}
+
+vd --media "$MEDIA"
+echo a >"$T/a"
+xo "$T/w" -map "$T/a" /a -commit || fail "xorriso could not write session 1: $(cat "$T/w")"
+mount_disc "mmc:$NODE"
+head -c 1000000 /dev/urandom >"$T/src"
+cp "$T/src" "$MNT/f"
+ctl fault power-loss --after 100 >/dev/null
+if sync "$MNT" 2>/dev/null; then fail "the commit survived the power loss"; fi
+wait "$PID" 2>/dev/null && fail "discfs was not killed by the power loss"
+PID=
+fusermount3 -u "$MNT" || fail "cannot unmount the dead mount"
+[ "$(status_of damaged)" = 1 ] || fail "the power loss did not leave a damaged track"
+
+mount_disc "mmc:$NODE"
+grep -q "closed the track that an interrupted write left damaged" "$LOG" ||
+    fail "the mount does not say that it closed the damaged track"
+[ "$(status_of damaged)" = 0 ] || fail "the damaged track is still open"
+grep -q "the newest session of .* cannot be read .*showing session 1 of 2" "$LOG" ||
+    fail "the mount does not say that it shows the older session"
+[ "$(cat "$MNT/a")" = a ] || fail "the last good session is not shown"
+cp "$T/src" "$MNT/f" || fail "cannot write after the damaged track was closed"
+sync "$MNT" || fail "the commit after the power loss failed: $(cat "$LOG")"
+fusermount3 -u "$MNT"
+wait "$PID" || fail "discfs exited with an error: $(cat "$LOG")"
+PID=
+mount_disc "mmc:$NODE"
+cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/a")" = a ] || fail "the new session does not read back"
+unmount_disc
+ok "$MEDIA: after a power loss the damaged track is closed at mount and a session follows" \
+    "(sessions at $(toc_starts))"

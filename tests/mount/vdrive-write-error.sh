@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# vdrive-write-error.sh MEDIA: a write error in the middle of a commit (vdrive-ctl
+# fault write-error).  sync MOUNTPOINT fails with EIO and says so, the staged
+# file stays in the mount and reads back, the mount stays usable; the retry
+# appends after what the failed burn left on the write-once disc, and a remount
+# reads the file from the disc.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/vdrive.sh"
+MEDIA=${1:?usage: vdrive-write-error.sh MEDIA}
+
+vd --media "$MEDIA"
+mount_disc "mmc:$NODE"
+head -c 1000000 /dev/urandom >"$T/src"
+cp "$T/src" "$MNT/f"
+ctl fault write-error --after 100 >/dev/null
+if sync "$MNT" 2>"$T/err"; then fail "the commit succeeded despite the write error"; fi
+grep -q "Input/output error" "$T/err" || fail "sync failed, but not with EIO: $(cat "$T/err")"
+grep -q "failed: cannot write a session to .*the changes stay staged" "$LOG" ||
+    fail "the log does not say that the commit failed and the changes stay staged"
+cmp "$T/src" "$MNT/f" || fail "the staged file changed after the failed commit"
+echo more >"$MNT/g" || fail "the mount is not usable after the failed commit"
+ok "$MEDIA: a write error fails the commit with EIO; the stage is intact, the mount usable"
+
+ctl fault clear >/dev/null
+sync "$MNT" || fail "the retry after the write error failed: $(tail -3 "$LOG")"
+fusermount3 -u "$MNT"
+wait "$PID" || fail "discfs exited with an error"
+PID=
+starts=$(toc_starts)
+[ "$(echo "$starts" | wc -w)" = 2 ] || fail "expected the broken session and the retry, found '$starts'"
+mount_disc "mmc:$NODE"
+cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/g")" = more ] || fail "the retried session does not read back"
+unmount_disc
+ok "$MEDIA: the retry appends after the broken session (sessions at $starts) and reads back"
