@@ -35,6 +35,9 @@ struct dfs_disc_info {
     char profile[80];     /* "stdio file", "CD-R", ... */
     char volid[33];       /* volume id of the newest session */
     char fingerprint[65]; /* identity of the disc, hex (see DESIGN.md, Identity) */
+    int empty_tree;       /* no session can be read (a failed first burn): empty tree */
+    char stage_key[65];   /* names its stage: the newest session's identity, which a
+                           * failed write leaves as it was and a commit changes */
     int lost;             /* the last identity check found another disc: reads fail */
 };
 

@@ -213,7 +213,7 @@ static void fresh_toc(struct dfs_disc *d, int *sessions, uint32_t *msc1, uint32_
  * Any blank disc has the same fingerprint. */
 static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size)
 {
-    void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
+    void *ctx = NULL, *kctx = NULL; /* iso_md5_start() frees a non-NULL context */
     char md5[16], head[512], media[200] = "", volid[33] = "";
     unsigned char pvd[2048];
     enum dfs_media_state state = d->info.state;
@@ -262,25 +262,44 @@ static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_siz
     }
     if (iso_md5_start(&ctx) < 0)
         return -ENOMEM;
+    if (iso_md5_start(&kctx) < 0) {
+        iso_md5_end(&ctx, md5);
+        return -ENOMEM;
+    }
     if (state == DFS_MEDIA_BLANK && d->info.emulated && !d->image_path &&
         dfs_disc_read_blocks(d, 16, pvd, 1) == 0 && memcmp(pvd + 1, "CD001", 5) == 0)
         state = DFS_MEDIA_APPENDABLE; /* libisoburn's blank, but it has a session now */
-    if (state == DFS_MEDIA_BLANK) {
+    if (state == DFS_MEDIA_BLANK || d->empty_tree) {
+        if (state != DFS_MEDIA_BLANK) { /* identity: the broken session counts */
+            snprintf(head, sizeof(head), "%s|%d|%u|%u|", media, sessions, msc1, nwa);
+            iso_md5_compute(ctx, head, strlen(head));
+        }
         /* an image file is also known by its path: two new image files are two
          * discs (and two stages), while any blank disc in a drive is as good as another */
         iso_md5_compute(ctx, "blank", 5);
         if (d->image_path)
             iso_md5_compute(ctx, d->image_path, (int)strlen(d->image_path));
-        snprintf(desc, desc_size, "a blank %s", media);
         iso_md5_end(&ctx, md5);
         hex((unsigned char *)md5, 16, fp);
+        /* the stage key of a blank disc, also after a failed first burn */
+        iso_md5_compute(kctx, "blank", 5);
+        if (d->image_path)
+            iso_md5_compute(kctx, d->image_path, (int)strlen(d->image_path));
+        iso_md5_end(&kctx, md5);
+        hex((unsigned char *)md5, 16, d->key_scratch);
+        snprintf(desc, desc_size, "%s %s", state == DFS_MEDIA_BLANK ? "a blank" : "an unreadable",
+                 media);
         return 0;
     }
     snprintf(head, sizeof(head), "%s|%d|%u|%u|", media, sessions, msc1, nwa);
     iso_md5_compute(ctx, head, strlen(head));
+    /* the stage key leaves out what a failed write changes (session count, NWA) */
+    snprintf(head, sizeof(head), "%s|%u|", media, msc1);
+    iso_md5_compute(kctx, head, strlen(head));
     err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
     if (!err) {
         iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
+        iso_md5_compute(kctx, (char *)pvd, sizeof(pvd));
         if (pvd[0] == 1 && memcmp(pvd + 1, "CD001", 5) == 0) {
             memcpy(volid, pvd + 40, 32);
             for (int i = 31; i >= 0 && (volid[i] == ' ' || volid[i] == '\0'); i--)
@@ -292,9 +311,11 @@ static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_siz
             iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
     }
     iso_md5_end(&ctx, md5);
+    hex((unsigned char *)md5, 16, fp);
+    iso_md5_end(&kctx, md5);
+    hex((unsigned char *)md5, 16, d->key_scratch);
     if (err)
         return err;
-    hex((unsigned char *)md5, 16, fp);
     snprintf(desc, desc_size, "%s, %d session%s, newest at block %u, volume '%s'", media, sessions,
              sessions == 1 ? "" : "s", msc1, volid);
     return 0;
@@ -490,6 +511,22 @@ int dfs_disc_load(struct dfs_disc *d)
     ret = isoburn_read_image(d->drive, ro, &d->image);
     if (ret <= 0 && !d->image_path && !d->info.emulated && d->info.sessions >= 2)
         ret = read_older_session(d, ro);
+    if (ret <= 0 && !d->image_path && !d->info.emulated && d->info.state == DFS_MEDIA_APPENDABLE) {
+        /* not one session can be read: the first burn of a blank disc failed.  Show
+         * the empty tree the disc had (and find its stage, identify()); new
+         * sessions go after the broken one */
+        dfs_lib_error(d, 0, NULL);
+        isoburn_ropt_set_extensions(ro, isoburn_ropt_pretend_blank);
+        d->image = NULL;
+        ret = isoburn_read_image(d->drive, ro, &d->image);
+        if (ret > 0) {
+            d->empty_tree = d->info.empty_tree = 1;
+            fprintf(stderr,
+                    "discfs: no session of '%s' can be read (the first burn failed?): showing "
+                    "an empty disc; new sessions go after the broken one\n",
+                    d->adr);
+        }
+    }
     isoburn_ropt_destroy(&ro, 0);
     if (ret <= 0) {
         d->image = NULL;
@@ -506,6 +543,7 @@ int dfs_disc_load(struct dfs_disc *d)
              iso_image_get_volume_id(d->image) ? iso_image_get_volume_id(d->image) : "");
     dfs_space_load(d);
     err = identify(d, d->info.fingerprint, d->desc, sizeof(d->desc));
+    snprintf(d->info.stage_key, sizeof(d->info.stage_key), "%s", d->key_scratch);
     if (err) {
         dfs_lib_error(d, err, what);
         goto out_image;

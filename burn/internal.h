@@ -13,9 +13,11 @@
 #include "disc.h"
 
 struct dfs_disc {
-    char *adr;        /* libburn address: "stdio:/abs/path" or a drive path */
-    char *image_path; /* image files: the file itself, else NULL */
-    int image_fd;     /* image files: O_RDONLY fd for data reads, -1 if absent */
+    char key_scratch[65]; /* identify(): the stage key of what it identified */
+    int empty_tree;       /* no session could be read: an empty tree is shown */
+    char *adr;            /* libburn address: "stdio:/abs/path" or a drive path */
+    char *image_path;     /* image files: the file itself, else NULL */
+    int image_fd;         /* image files: O_RDONLY fd for data reads, -1 if absent */
     struct burn_drive_info *dinfo;
     struct burn_drive *drive;
     IsoImage *image; /* newest session, attached to the drive; own reference */

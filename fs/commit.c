@@ -114,14 +114,14 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
  * never replayed: its fingerprint is no longer the disc's (journal.h). */
 static int rekey(struct dfs_view *v)
 {
-    const char *fp = dfs_disc_get_info(v->disc)->fingerprint;
+    const char *fp = dfs_disc_get_info(v->disc)->stage_key;
     struct dfs_store ns;
     struct dfs_journal *nj = NULL;
     char *root, *old, *slash;
     long n;
     int err;
 
-    if (!v->journal)
+    if (!v->journal || strcmp(strrchr(v->store->dir, '/') + 1, fp) == 0)
         return 0;
     root = strdup(v->store->dir);
     old = strdup(v->store->dir);

@@ -204,12 +204,12 @@ int main(int argc, char *argv[])
     }
     info = dfs_disc_get_info(m.disc);
     dfs_disc_set_close(m.disc, m.opt.close);
-    err = dfs_store_open(&m.store, m.opt.cache, info->fingerprint);
+    err = dfs_store_open(&m.store, m.opt.cache, info->stage_key);
     if (err) {
         fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache, strerror(-err));
         goto out_disc;
     }
-    err = dfs_journal_open(&m.journal, m.store.dir, info->fingerprint, NULL);
+    err = dfs_journal_open(&m.journal, m.store.dir, info->stage_key, NULL);
     if (err) {
         fprintf(stderr, "discfs: cannot mount '%s': %s\n", m.opt.device,
                 dfs_journal_error(m.journal)[0] ? dfs_journal_error(m.journal) : strerror(-err));

@@ -370,7 +370,8 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
         if (err)
             goto out_free;
     }
-    if (!disc || dfs_disc_get_info(disc)->state == DFS_MEDIA_BLANK) {
+    if (!disc || dfs_disc_get_info(disc)->state == DFS_MEDIA_BLANK ||
+        dfs_disc_get_info(disc)->empty_tree) {
         /* a blank disc's root belongs to whoever mounts it */
         root->st.st_mode = S_IFDIR | 0755;
         root->st.st_uid = getuid();

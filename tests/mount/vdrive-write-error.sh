@@ -21,6 +21,19 @@ cmp "$T/src" "$MNT/f" || fail "the staged file changed after the failed commit"
 echo more >"$MNT/g" || fail "the mount is not usable after the failed commit"
 ok "$MEDIA: a write error fails the commit with EIO; the stage is intact, the mount usable"
 
+# the failed burn moved the disc's next writable address: a crash now must still
+# find the stage on the next mount (it is keyed by the newest session, which the
+# failed burn did not change)
+pkill -9 -f -- "$DISCFS mmc:$NODE" || fail "no discfs process to kill"
+wait "$PID" 2>/dev/null || true
+PID=
+fusermount3 -u -z "$MNT" 2>/dev/null || true
+mount_disc "mmc:$NODE"
+cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/g")" = more ] ||
+    fail "after a failed burn and a crash the staged changes are not back"
+grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the replay was not reported"
+ok "$MEDIA: after a failed burn and kill -9 the remount replays the stage"
+
 ctl fault clear >/dev/null
 sync "$MNT" || fail "the retry after the write error failed: $(tail -3 "$LOG")"
 fusermount3 -u "$MNT"
