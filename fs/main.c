@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +44,7 @@ static void usage(const char *prog)
 
     printf("usage: %s DEVICE MOUNTPOINT [-f] [-d] [-s] [-o option[,option...]]\n"
            "       %s commit MOUNTPOINT\n"
+           "       %s umount MOUNTPOINT    (commit, then unmount if that worked)\n"
            "\n"
            "DEVICE is an ISO image file (a missing or empty file is a blank disc),\n"
            "stdio:PATH, mmc:PATH or /dev/srN.  Changes are staged in a local cache and\n"
@@ -59,7 +62,7 @@ static void usage(const char *prog)
            "    -d                 FUSE debug output (implies -f)\n"
            "    -s                 single-threaded\n"
            "    -o allow_other, -o ro and the other FUSE mount options\n",
-           prog, prog, prog, root ? root : "~/.cache/discfs");
+           prog, prog, prog, prog, root ? root : "~/.cache/discfs");
     free(root);
 }
 
@@ -126,6 +129,37 @@ static int cmd_commit(const char *mountpoint)
     return 0;
 }
 
+/* `discfs umount MOUNTPOINT`: commit, and unmount only if the commit worked, so
+ * that the result is known when it returns (plain umount returns before the daemon
+ * has written anything) */
+static int cmd_umount(const char *mountpoint)
+{
+    char *argv[] = {"fusermount3", "-u", (char *)mountpoint, NULL};
+    pid_t pid;
+    int status;
+
+    if (cmd_commit(mountpoint) != 0) {
+        fprintf(stderr,
+                "discfs: '%s' stays mounted so that nothing is lost; unmount it with "
+                "fusermount3 -u to keep the changes staged for a later mount\n",
+                mountpoint);
+        return 1;
+    }
+    if (posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ) != 0) {
+        fprintf(stderr, "discfs: cannot run fusermount3 to unmount '%s': %s\n", mountpoint,
+                strerror(errno));
+        return 1;
+    }
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr,
+                "discfs: fusermount3 could not unmount '%s' (busy?); everything is "
+                "committed\n",
+                mountpoint);
+        return 1;
+    }
+    return 0;
+}
+
 static int add_opt(struct fuse_args *args, const char *fmt, const char *val)
 {
     char *s;
@@ -165,6 +199,8 @@ int main(int argc, char *argv[])
 
     if (argc == 3 && strcmp(argv[1], "commit") == 0)
         return cmd_commit(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "umount") == 0)
+        return cmd_umount(argv[2]);
     memset(&m, 0, sizeof(m));
     m.store.data_fd = -1;
     if (fuse_opt_parse(&args, &m.opt, dfs_opts, opt_proc) != 0)
