@@ -202,6 +202,21 @@ static void fresh_toc(struct dfs_disc *d, int *sessions, uint32_t *msc1, uint32_
     }
 }
 
+/* libburn's status of a medium as a media state, -1 for none that is usable */
+static int media_state(enum burn_disc_status st)
+{
+    switch (st) {
+    case BURN_DISC_BLANK:
+        return DFS_MEDIA_BLANK;
+    case BURN_DISC_APPENDABLE:
+        return DFS_MEDIA_APPENDABLE;
+    case BURN_DISC_FULL:
+        return DFS_MEDIA_CLOSED;
+    default:
+        return -1;
+    }
+}
+
 /* DESIGN.md, Identity: the fingerprint of the medium in the drive (hex MD5 into
  * FP) and a description of it for messages (DESC).  Assembled from the media
  * profile, media id and CD disc id (drives), the session count, msc1 and the next
@@ -222,21 +237,13 @@ static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_siz
     int err;
 
     if (!d->image_path && !d->info.emulated) {
-        switch (burn_disc_get_status(d->drive)) {
-        case BURN_DISC_BLANK:
-            state = DFS_MEDIA_BLANK;
-            break;
-        case BURN_DISC_APPENDABLE:
-            state = DFS_MEDIA_APPENDABLE;
-            break;
-        case BURN_DISC_FULL:
-            state = DFS_MEDIA_CLOSED;
-            break;
-        default:
+        int s = media_state(burn_disc_get_status(d->drive));
+        if (s < 0) {
             snprintf(fp, 65, "none");
             snprintf(desc, desc_size, "no usable disc");
             return 0;
         }
+        state = (enum dfs_media_state)s;
         fresh_toc(d, &sessions, &msc1, &nwa);
     }
     if (!d->image_path) {
@@ -747,15 +754,10 @@ void dfs_disc_after_failed_write(struct dfs_disc *d)
         return;
     }
     close_damaged(d);
-    switch (isoburn_disc_get_status(d->drive)) {
-    case BURN_DISC_APPENDABLE:
-        d->info.state = DFS_MEDIA_APPENDABLE;
-        break;
-    case BURN_DISC_FULL:
-        d->info.state = DFS_MEDIA_CLOSED;
-        break;
-    default:
-        break;
+    {
+        int s = media_state(isoburn_disc_get_status(d->drive));
+        if (s == DFS_MEDIA_APPENDABLE || s == DFS_MEDIA_CLOSED)
+            d->info.state = (enum dfs_media_state)s;
     }
     read_toc(d);
     dfs_space_load(d);

@@ -222,6 +222,31 @@ out_unlock:
     return n;
 }
 
+/* Make INO ready for data up to byte END through F (lock held): room on the disc,
+ * the content in the stage, F's fd on it. */
+static int prepare_write(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f, off_t end)
+{
+    int err = 0;
+
+    if (end > ino->st.st_size)
+        err = dfs_view_check_space(v, ino, end);
+    if (!err && !ino->cache_id)
+        err = dfs_view_copy_up(v, ino); /* e.g. a commit made it an on-disc file again */
+    if (!err)
+        err = refresh_fd(v, ino, f);
+    return err;
+}
+
+/* Data up to byte END was written through F (lock held). */
+static void wrote(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f, off_t end)
+{
+    if (end > ino->st.st_size)
+        dfs_view_set_staged_size(v, ino, end);
+    dfs_view_touch(ino, 1);
+    v->dirty = 1;
+    f->wrote = 1;
+}
+
 ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,
                        off_t off)
 {
@@ -233,17 +258,11 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
         return -EBADF;
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, f->id);
-    err = ino ? 0 : -ESTALE;
-    if (!err && v->readonly)
-        err = -EROFS;
+    err = ino ? dfs_view_writable(v) : -ESTALE;
     if (!err && f->append)
         off = ino->st.st_size;
-    if (!err && off + (off_t)size > ino->st.st_size)
-        err = dfs_view_check_space(v, ino, off + (off_t)size);
-    if (!err && !ino->cache_id)
-        err = dfs_view_copy_up(v, ino); /* a commit made it an on-disc file again */
     if (!err)
-        err = refresh_fd(v, ino, f);
+        err = prepare_write(v, ino, f, off + (off_t)size);
     if (err) {
         pthread_mutex_unlock(&v->lock);
         return err;
@@ -251,15 +270,10 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
     /* written under the lock so that a commit never sees half of it and the size
      * always matches the content file */
     n = pwrite(f->fd, buf, size, off);
-    if (n < 0) {
+    if (n < 0)
         n = -errno;
-    } else {
-        if (off + n > ino->st.st_size)
-            dfs_view_set_staged_size(v, ino, off + n);
-        dfs_view_touch(ino, 1);
-        v->dirty = 1;
-        f->wrote = 1;
-    }
+    else
+        wrote(v, ino, f, off + n);
     pthread_mutex_unlock(&v->lock);
     return n;
 }
@@ -276,20 +290,12 @@ int dfs_view_fallocate(struct dfs_view *v, struct dfs_file *f, off_t off, off_t 
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, f->id);
     err = ino ? dfs_view_writable(v) : -ESTALE;
-    if (!err && off + len > ino->st.st_size)
-        err = dfs_view_check_space(v, ino, off + len);
-    if (!err && !ino->cache_id)
-        err = dfs_view_copy_up(v, ino);
     if (!err)
-        err = refresh_fd(v, ino, f);
+        err = prepare_write(v, ino, f, off + len);
     if (!err && off + len > ino->st.st_size) {
         err = -posix_fallocate(f->fd, off, len);
-        if (!err) {
-            dfs_view_set_staged_size(v, ino, off + len);
-            dfs_view_touch(ino, 1);
-            v->dirty = 1;
-            f->wrote = 1;
-        }
+        if (!err)
+            wrote(v, ino, f, off + len);
     }
     pthread_mutex_unlock(&v->lock);
     return err;
