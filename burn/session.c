@@ -217,6 +217,43 @@ static void wait_idle(struct burn_drive *drive)
         usleep(20000);
 }
 
+/* DESIGN.md, Commit: the session just written is read back from the medium and
+ * must match the MD5 that libisofs recorded in its tag (d->read_lock held). */
+static int verify_session(struct dfs_disc *d)
+{
+    enum { CHUNK = 32 };
+    uint32_t start, end;
+    char want[16], got[16], *buf;
+    void *ctx = NULL;
+    int err = 0;
+
+    if (iso_image_get_session_md5(d->image, &start, &end, want, 0) != 1)
+        return 0; /* a session without MD5 (not one of ours): nothing to compare */
+    buf = malloc(CHUNK * 2048);
+    if (!buf || iso_md5_start(&ctx) < 0) {
+        free(buf);
+        return -ENOMEM;
+    }
+    for (uint32_t lba = start; lba < end && !err; lba += CHUNK) {
+        int n = end - lba < CHUNK ? (int)(end - lba) : CHUNK;
+        err = dfs_disc_read_blocks(d, lba, buf, n);
+        if (!err)
+            iso_md5_compute(ctx, buf, n * 2048);
+    }
+    iso_md5_end(&ctx, got);
+    free(buf);
+    if (!err && memcmp(want, got, 16) != 0) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the session written to '%s' at blocks %u to %u does not read back as "
+                 "written (MD5 mismatch): the medium may be bad; the changes stay staged and "
+                 "the next commit writes them again",
+                 d->image_path ? d->image_path : d->adr, start, end - 1);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        err = -EIO;
+    }
+    return err;
+}
+
 int dfs_commit_write(struct dfs_commit *c)
 {
     struct dfs_disc *d = c->d;
@@ -295,12 +332,14 @@ int dfs_commit_write(struct dfs_commit *c)
     burn_write_opts_free(bo);
     isoburn_igopt_destroy(&o, 0);
     dfs_lib_error(d, 0, NULL);
-    /* the new session becomes the base: import it again */
+    /* the new session becomes the base: import it again, and read it back */
     dfs_disc_unload(d);
     err = dfs_disc_load(d);
     if (err)
         fprintf(stderr, "discfs: the session was written, but reading it back failed: %s\n",
                 d->last_error);
+    else
+        err = verify_session(d);
     pthread_mutex_unlock(&d->read_lock);
     return err;
 
