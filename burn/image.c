@@ -123,11 +123,13 @@ static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *
 
 int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root_cookie)
 {
-    IsoDir *root = iso_image_get_root(d->image);
+    IsoDir *root = d->image ? iso_image_get_root(d->image) : NULL;
     struct dfs_disc_entry e;
     void *cookie = root_cookie;
     int err;
 
+    if (!root)
+        return -EIO; /* no session loaded (a reload after a commit failed) */
     err = fill_entry((IsoNode *)root, &e);
     if (err)
         return err < 0 ? err : -EIO;

@@ -40,6 +40,11 @@ int dfs_commit_begin(struct dfs_disc *d, struct dfs_commit **out)
 
     if (d->info.state == DFS_MEDIA_CLOSED)
         return -EROFS;
+    if (!d->image) { /* the last reload failed (session.c): try it again */
+        int err = dfs_disc_load(d);
+        if (err)
+            return err;
+    }
     c = calloc(1, sizeof(*c));
     if (!c)
         return -ENOMEM;

@@ -61,23 +61,63 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
 
 static char missing; /* cookie of a disc node without a view inode */
 
-/* Attach view inodes to the nodes of the session just written. */
-static int reattach(void *ctx, void *parent, struct dfs_disc_entry *e, void **child_cookie)
+struct reattach_ctx {
+    struct dfs_view *v;
+    unsigned mark;
+    uint64_t next_fresh; /* the id a fresh mount would give the next new inode */
+    uint64_t (*map)[2];  /* (fresh id, view id) of every inode of the session */
+    size_t n_map, cap_map;
+    int err;
+};
+
+static void map_id(struct reattach_ctx *c, uint64_t fresh, uint64_t id)
 {
-    struct dfs_view *v = ctx;
+    if (c->n_map == c->cap_map) {
+        size_t cap = c->cap_map ? 2 * c->cap_map : 1024;
+        uint64_t(*m)[2] = realloc(c->map, cap * sizeof(*m));
+        if (!m) {
+            c->err = -ENOMEM;
+            return;
+        }
+        c->map = m;
+        c->cap_map = cap;
+    }
+    c->map[c->n_map][0] = fresh;
+    c->map[c->n_map++][1] = id;
+}
+
+/* Attach view inodes to the nodes of the session just written, and note which id
+ * a fresh mount of it would give each of them: the view's build (view.c
+ * build_node) numbers inodes in this very walk order, one id for each inode, a
+ * hard-link family counting once.  The journal of the new stage starts with that
+ * map (rekey), so that its records, which name the ids of this view, replay onto
+ * a fresh mount. */
+static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
+{
+    struct reattach_ctx *c = ctx_;
+    struct dfs_view *v = c->v;
     struct dfs_inode *ino;
 
     if (!parent) {
         ino = v->inodes[DFS_ROOT_ID];
+        map_id(c, DFS_ROOT_ID, DFS_ROOT_ID);
+        c->next_fresh = DFS_ROOT_ID + 1;
+        ino->walk_mark = c->mark;
     } else if (parent == &missing) {
+        c->next_fresh++;
         *child_cookie = &missing;
         return 0;
     } else {
         ino = dfs_view_child(v, parent, e->name);
         if (!ino) {
             fprintf(stderr, "discfs: the new session has '%s', which the view lacks\n", e->name);
+            c->next_fresh++;
             *child_cookie = &missing;
             return 0;
+        }
+        if (ino->walk_mark != c->mark) { /* a further hard link gets no id of its own */
+            ino->walk_mark = c->mark;
+            map_id(c, c->next_fresh++, ino->id);
         }
     }
     dfs_disc_node_get(e->node);
@@ -98,7 +138,7 @@ static int reattach(void *ctx, void *parent, struct dfs_disc_entry *e, void **ch
         }
     }
     *child_cookie = ino;
-    return 0;
+    return c->err;
 }
 
 static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
@@ -112,7 +152,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 /* The disc has a new fingerprint now: continue in a new, empty stage under it and
  * remove the old one.  A crash in between leaves the old stage behind, and it is
  * never replayed: its fingerprint is no longer the disc's (journal.h). */
-static int rekey(struct dfs_view *v)
+static int rekey(struct dfs_view *v, struct reattach_ctx *c)
 {
     const char *fp = dfs_disc_get_info(v->disc)->stage_key;
     struct dfs_store ns;
@@ -145,10 +185,17 @@ static int rekey(struct dfs_view *v)
         dfs_store_close(&ns);
         goto out;
     }
+    /* content-file ids are never reused: inodes outside the tree (unlinked, still
+     * open) keep theirs, and a replayed record must never meet a new file under an
+     * old id */
+    dfs_store_reserve(&ns, v->store->next_id);
     dfs_journal_close(v->journal);
     dfs_store_close(v->store);
     *v->store = ns;
     v->journal = nj;
+    err = dfs_view_log_base(v, (const uint64_t(*)[2])c->map, c->n_map);
+    if (err)
+        goto out;
     if (nftw(old, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "discfs: cannot remove the old stage '%s': %s\n", old, strerror(errno));
 out:
@@ -159,6 +206,7 @@ out:
 
 int dfs_view_commit(struct dfs_view *v)
 {
+    struct reattach_ctx rc = {0};
     struct dfs_commit *c = NULL;
     int err;
 
@@ -186,7 +234,9 @@ int dfs_view_commit(struct dfs_view *v)
     dfs_commit_end(c);
     if (err)
         goto out;
-    err = dfs_disc_walk(v->disc, reattach, v, NULL);
+    rc.v = v;
+    rc.mark = ++v->walk_gen;
+    err = dfs_disc_walk(v->disc, reattach, &rc, NULL);
     if (err)
         goto out;
     v->dirty = 0;
@@ -196,8 +246,18 @@ int dfs_view_commit(struct dfs_view *v)
         fprintf(stderr, "discfs: the commit closed the disc: no session can be appended, the "
                         "mount is read-only now\n");
     }
-    err = rekey(v);
+    err = rekey(v, &rc);
+    if (err) {
+        /* the session is on the disc; but changes from now on would go to a stage
+         * that a remount never finds: refuse them rather than lose them */
+        v->journal_broken = 1;
+        fprintf(stderr,
+                "discfs: the session was written, but the stage for the next one cannot "
+                "be started (%s): further changes are refused; unmount and mount again\n",
+                strerror(-err));
+    }
 out:
+    free(rc.map);
     pthread_mutex_unlock(&v->lock);
     return err;
 }

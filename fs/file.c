@@ -47,7 +47,7 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
         }
         done += n;
     }
-    if (fsync(fd) < 0) {
+    if (fsync(fd) < 0 || dfs_store_sync_dir(v->store) < 0) {
         err = -errno;
         goto out_remove;
     }
@@ -112,8 +112,8 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
         err = -EISDIR;
     else if (!S_ISREG(ino->st.st_mode))
         err = -EINVAL;
-    else if ((wr || (flags & O_TRUNC)) && v->readonly)
-        err = -EROFS;
+    else if (wr || (flags & O_TRUNC))
+        err = dfs_view_writable(v); /* read-only, or a journal that cannot be written */
     if (err)
         goto out;
     if ((flags & O_TRUNC) && ino->st.st_size > 0) {
@@ -125,20 +125,31 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
                 close(fd);
         } else {
             /* nothing to copy: the new content starts empty */
-            int fd = dfs_store_create(v->store, &ino->cache_id);
+            uint64_t id;
+            int fd = dfs_store_create(v->store, &id);
             if (fd < 0) {
-                ino->cache_id = 0;
                 err = fd;
             } else {
                 close(fd);
-                ino->stage_gen++;
-                dfs_disc_node_put(ino->disc_node);
-                ino->disc_node = NULL;
-                free(ino->ext);
-                ino->ext = NULL;
-                ino->n_ext = 0;
-                ino->st.st_size = 0;
-                err = dfs_view_log_stage(v, ino);
+                err = dfs_store_sync_dir(v->store);
+                if (!err) {
+                    uint64_t keep = ino->cache_id;
+                    ino->cache_id = id; /* recorded before the inode lets go of its data */
+                    err = dfs_view_log_stage(v, ino);
+                    if (err)
+                        ino->cache_id = keep;
+                }
+                if (err) {
+                    dfs_store_remove(v->store, id);
+                } else {
+                    ino->stage_gen++;
+                    dfs_disc_node_put(ino->disc_node);
+                    ino->disc_node = NULL;
+                    free(ino->ext);
+                    ino->ext = NULL;
+                    ino->n_ext = 0;
+                    ino->st.st_size = 0;
+                }
             }
         }
         if (err)
@@ -190,7 +201,10 @@ ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t 
         goto out_unlock;
     fsize = ino->st.st_size;
     if (f->fd >= 0) {
-        fd = f->fd;
+        /* a dup: another thread may refresh f->fd once the lock is released */
+        fd = dup(f->fd);
+        if (fd < 0)
+            err = -errno;
     } else {
         n_ext = ino->n_ext;
         if (n_ext > 8) {
@@ -217,6 +231,8 @@ out_unlock:
             size = (size_t)(fsize - off);
         n = dfs_disc_read(v->disc, ext, n_ext, buf, size, off);
     }
+    if (fd >= 0)
+        close(fd);
     if (ext != ext_local)
         free(ext);
     return n;
@@ -328,7 +344,7 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, f->id);
     if (ino && f->wrote && ino->st.st_nlink > 0 && ino->cache_id)
-        dfs_view_log_setattr(v, ino, DFS_SET_SIZE | DFS_SET_MTIME);
+        dfs_view_log_written(v, ino);
     if (ino && ino->nopen > 0) {
         ino->nopen--;
         /* may free an unlinked inode whose last handle this was */

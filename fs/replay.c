@@ -37,6 +37,7 @@ enum {
     REC_STAGE = 6,
     REC_LINK = 7,
     REC_XATTR = 8,
+    REC_BASE = 9,
 };
 
 struct buf {
@@ -139,6 +140,17 @@ static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
     return err;
 }
 
+/* After a record of INO's size and mtime (ERR from emit): remember them. */
+static int logged(struct dfs_view *v, struct dfs_inode *ino, int err)
+{
+    (void)v;
+    if (!err) {
+        ino->logged_size = ino->st.st_size;
+        ino->logged_mtim = ino->st.st_mtim;
+    }
+    return err;
+}
+
 int dfs_view_log_ok(struct dfs_view *v)
 {
     return v->journal_broken && !v->replaying ? -EIO : 0;
@@ -159,7 +171,7 @@ int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
     put_u64(&b, ino->cache_id);
     put_str(&b, name);
     put_str(&b, ino->link);
-    return emit(v, REC_MAKE, &b);
+    return logged(v, (struct dfs_inode *)ino, emit(v, REC_MAKE, &b));
 }
 
 int dfs_view_log_remove(struct dfs_view *v, uint64_t dir, const char *name, int is_dir)
@@ -197,7 +209,15 @@ int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to
     put_time(&b, &ino->st.st_atim);
     put_time(&b, &ino->st.st_mtim);
     put_time(&b, &ino->st.st_ctim);
-    return emit(v, REC_SETATTR, &b);
+    return logged(v, (struct dfs_inode *)ino, emit(v, REC_SETATTR, &b));
+}
+
+int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino)
+{
+    if (ino->logged_size == ino->st.st_size && ino->logged_mtim.tv_sec == ino->st.st_mtim.tv_sec &&
+        ino->logged_mtim.tv_nsec == ino->st.st_mtim.tv_nsec)
+        return 0; /* e.g. cp -a: its utimens after the writes was recorded already */
+    return dfs_view_log_setattr(v, ino, DFS_SET_SIZE | DFS_SET_MTIME);
 }
 
 int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino)
@@ -232,6 +252,41 @@ int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const 
     return emit(v, REC_XATTR, &b);
 }
 
+int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
+{
+    enum { PER_RECORD = 4000 };
+    int err = 0;
+
+    for (size_t i = 0; i < n && !err; i += PER_RECORD) {
+        struct buf b = {.len = 0};
+        size_t k = n - i < PER_RECORD ? n - i : PER_RECORD;
+
+        put_u64(&b, k);
+        for (size_t j = i; j < i + k; j++) {
+            put_u64(&b, map[j][0]);
+            put_u64(&b, map[j][1]);
+        }
+        err = emit(v, REC_BASE, &b);
+    }
+    return err;
+}
+
+/* The BASE records are complete: renumber the view by them. */
+static int apply_base(struct dfs_view *v)
+{
+    int err = 0;
+
+    if (v->replay_map) {
+        err = dfs_view_renumber(v, (const uint64_t(*)[2])v->replay_map, v->n_replay_map);
+        if (err)
+            fprintf(stderr, "discfs: the journal's map of inode numbers does not fit the disc\n");
+        free(v->replay_map);
+        v->replay_map = NULL;
+        v->n_replay_map = 0;
+    }
+    return err;
+}
+
 /* ---- replay ---- */
 
 /* Replace an inode's on-disc data by the content file ID. */
@@ -254,6 +309,30 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
     char name[4096], name2[4096];
     struct stat st;
     int err = 0;
+
+    if (type == REC_BASE) {
+        uint64_t k = get_u64(&r);
+        uint64_t(*m)[2];
+        if (r.bad || k > len / 16 || (v->replay_map == NULL && v->n_replay_map) ||
+            v->replay_done_base) {
+            fprintf(stderr, "discfs: a journal record of type %u is malformed\n", type);
+            return -EBADMSG;
+        }
+        m = realloc(v->replay_map, (v->n_replay_map + k) * sizeof(*m));
+        if (!m)
+            return -ENOMEM;
+        v->replay_map = m;
+        for (uint64_t i = 0; i < k; i++) {
+            m[v->n_replay_map][0] = get_u64(&r);
+            m[v->n_replay_map++][1] = get_u64(&r);
+        }
+        return r.bad ? -EBADMSG : 0;
+    }
+    err = apply_base(v); /* before the first record of another kind */
+    v->replay_done_base = 1;
+    if (err)
+        return err;
+    v->replayed_changes++;
 
     switch (type) {
     case REC_MAKE: {
@@ -407,7 +486,16 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
     int torn = 0;
 
     v->replaying = 1;
+    v->replay_done_base = 0;
+    v->replayed_changes = 0;
     n = dfs_journal_replay(j, replay_one, v, &torn);
+    if (n >= 0) {
+        int err = apply_base(v); /* a journal of BASE records only */
+        if (err)
+            n = err;
+    }
+    free(v->replay_map);
+    v->replay_map = NULL;
     v->replaying = 0;
     v->journal = j;
     if (n < 0)
@@ -417,8 +505,9 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
                 "discfs: the last record of the journal in '%s' was incomplete (a crash "
                 "while it was written): it was dropped, the %ld before it are kept\n",
                 v->store->dir, n);
-    /* the truth about staged content is the content files themselves */
+    /* the truth about staged content is the content files themselves: recount */
     pthread_mutex_lock(&v->lock);
+    v->staged_blocks = 0;
     for (uint64_t i = 1; i < v->n_ids; i++) {
         struct dfs_inode *ino = v->inodes[i];
         struct stat st;
@@ -429,6 +518,7 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
         fd = dfs_store_open_file(v->store, ino->cache_id, O_RDONLY);
         if (fd < 0) {
             uint64_t id;
+            int err;
             fprintf(stderr,
                     "discfs: the content of inode %llu was lost in a crash before it was "
                     "synced; it is empty now\n",
@@ -439,13 +529,23 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
                 return fd;
             }
             ino->cache_id = id;
+            /* the journal must name the new content file, or the next replay would
+             * look for the lost one and sweep this one away */
+            err = dfs_store_sync_dir(v->store);
+            if (!err)
+                err = dfs_view_log_stage(v, ino);
+            if (err) {
+                close(fd);
+                pthread_mutex_unlock(&v->lock);
+                return err;
+            }
         }
-        if (fstat(fd, &st) == 0) {
-            ino->st.st_size = 0;
+        ino->st.st_size = 0;
+        if (fstat(fd, &st) == 0)
             dfs_view_set_staged_size(v, ino, st.st_size);
-        }
         close(fd);
     }
+    n = (long)v->replayed_changes; /* the changes, not the BASE records */
     if (n > 0)
         v->dirty = 1;
     sweep(v);

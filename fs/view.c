@@ -123,6 +123,57 @@ struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, cons
     return e ? e->inode : NULL;
 }
 
+int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
+{
+    uint64_t max = 0, live = 0, cap;
+    struct dfs_inode **to;
+
+    for (size_t i = 0; i < n; i++)
+        if (map[i][1] > max)
+            max = map[i][1];
+    for (uint64_t i = 1; i < v->n_ids; i++)
+        live += v->inodes[i] != NULL;
+    if (live != n)
+        return -EBADMSG; /* the map must cover exactly the inodes of the session */
+    cap = max + 1 > 1024 ? max + 1 : 1024;
+    to = calloc(cap, sizeof(*to));
+    if (!to)
+        return -ENOMEM;
+    for (size_t i = 0; i < n; i++) {
+        struct dfs_inode *ino = dfs_view_inode(v, map[i][0]);
+        if (!ino || map[i][1] == 0 || to[map[i][1]] ||
+            (map[i][0] == DFS_ROOT_ID) != (map[i][1] == DFS_ROOT_ID)) {
+            free(to);
+            return -EBADMSG;
+        }
+        to[map[i][1]] = ino;
+    }
+    for (uint64_t id = 1; id <= max; id++) {
+        struct dfs_inode *ino = to[id];
+        if (!ino)
+            continue;
+        if (ino->st.st_ino == v->ino_base + ino->id)
+            ino->st.st_ino = v->ino_base + id;
+        ino->id = id;
+    }
+    free(v->inodes);
+    v->inodes = to;
+    v->cap_ids = cap;
+    v->n_ids = max + 1;
+    /* names are hashed by their directory's id */
+    memset(v->buckets, 0, v->n_buckets * sizeof(*v->buckets));
+    for (uint64_t id = 1; id <= max; id++) {
+        struct dfs_inode *dir = to[id];
+        for (size_t k = 0; dir && k < dir->n_ents; k++) {
+            struct dfs_dentry *e = dir->ents[k];
+            e->hash = name_hash(dir->id, e->name);
+            e->hnext = v->buckets[e->hash & (v->n_buckets - 1)];
+            v->buckets[e->hash & (v->n_buckets - 1)] = e;
+        }
+    }
+    return 0;
+}
+
 /* Add NAME -> INO to DIR (the caller checked that NAME is free).  INO's own link
  * count is the caller's business; DIR gains the link of a subdirectory's "..". */
 static int dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
@@ -665,6 +716,10 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
             goto out_free;
         }
         close(fd);
+        /* the content file exists for good before the record that names it */
+        err = dfs_store_sync_dir(v->store);
+        if (err)
+            goto out_free;
     }
     err = dentry_add(v, dir, name, ino);
     if (err)

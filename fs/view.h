@@ -58,6 +58,9 @@ struct dfs_inode {
     uint64_t nlookup;     /* references the kernel holds (lookup counts) */
     unsigned nopen;       /* open handles */
     unsigned commit_mark; /* the commit that placed it last (hard links) */
+    unsigned walk_mark;   /* the re-attach walk that met it (commit.c) */
+    off_t logged_size;    /* size and mtime as the journal has them */
+    struct timespec logged_mtim;
     /* directories */
     struct dfs_inode *parent;
     struct dfs_dentry **ents; /* in creation order; offsets only grow */
@@ -92,7 +95,12 @@ struct dfs_view {
     int journal_broken;          /* the journal cannot be written: refuse changes */
     uint64_t replay_id;          /* replay of a MAKE: the id and content file it had */
     uint64_t replay_cache_id;
+    uint64_t (*replay_map)[2]; /* BASE records: (fresh id, id) pairs to renumber by */
+    size_t n_replay_map;
+    int replay_done_base; /* a record other than BASE was replayed */
+    uint64_t replayed_changes;
     unsigned commit_gen; /* counts commits (hard links: first name or clone) */
+    unsigned walk_gen;   /* counts re-attach walks (commit.c) */
 };
 
 /* An open file. */
@@ -181,6 +189,9 @@ int dfs_view_commit(struct dfs_view *v);
 /* internal to fs/: view.c helpers used by file.c and commit.c (lock held) */
 struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id);
 struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, const char *name);
+/* Give the inodes of a view fresh from the disc the ids in MAP: (id now, new id)
+ * pairs covering every inode (replay of BASE records; nothing was handed out yet). */
+int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st);
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
@@ -195,6 +206,10 @@ int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint
                         const char *newname, unsigned flags);
 int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to_set);
 int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino);
+/* a written file was released: record its size and mtime unless the journal has them */
+int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino);
+/* the first records of a new stage: the ids a fresh walk of the session gives */
+int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname);
 int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
                        size_t size, int remove);

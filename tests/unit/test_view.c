@@ -259,6 +259,28 @@ static void test_data_and_truncate(void **state)
     assert_int_equal(st.st_size, 0);
 }
 
+/* With a journal that cannot be written, changes are refused before anything is
+ * touched: O_TRUNC leaves the content as it was. */
+static void test_broken_journal_refuses_changes(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct dfs_file *fh;
+    struct stat st;
+    uint64_t f = make(v, DFS_ROOT_ID, "f", S_IFREG | 0644);
+
+    assert_int_equal(dfs_view_open_file(v, f, O_WRONLY, &fh), 0);
+    assert_int_equal(dfs_view_write(v, fh, "content", 7, 0), 7);
+    dfs_view_release(v, fh);
+    v->journal_broken = 1;
+    assert_int_equal(dfs_view_open_file(v, f, O_WRONLY | O_TRUNC, &fh), -EIO);
+    assert_int_equal(dfs_view_getattr(v, f, &st), 0);
+    assert_int_equal(st.st_size, 7);
+    assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, "f"), -EIO);
+    assert_int_equal(dfs_view_make(v, DFS_ROOT_ID, "g", S_IFREG | 0644, 0, NULL, 0, 0, &st), -EIO);
+    assert_int_equal(dfs_view_open_file(v, f, O_RDONLY, &fh), 0); /* reading is fine */
+    dfs_view_release(v, fh);
+}
+
 static void test_unlinked_open_file_lives_on(void **state)
 {
     struct fixture *fx = *state;
@@ -350,6 +372,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_lookup_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_and_truncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlinked_open_file_lives_on, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_broken_journal_refuses_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_round_trip, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
