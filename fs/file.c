@@ -11,6 +11,19 @@
 
 #define COPY_CHUNK (1 << 20)
 
+/* INO's data is the content file ID from now on, not its extents on the disc
+ * (lock held); open handles notice through stage_gen. */
+void dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
+{
+    ino->cache_id = id;
+    ino->stage_gen++;
+    dfs_disc_node_put(ino->disc_node);
+    ino->disc_node = NULL;
+    free(ino->ext);
+    ino->ext = NULL;
+    ino->n_ext = 0;
+}
+
 /* Copy the on-disc data of INO into a new content file (v->lock held).  The
  * content file is complete and synced before the inode points at it. */
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
@@ -53,13 +66,7 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
     }
     free(buf);
     close(fd);
-    ino->cache_id = id;
-    ino->stage_gen++;
-    dfs_disc_node_put(ino->disc_node);
-    ino->disc_node = NULL;
-    free(ino->ext);
-    ino->ext = NULL;
-    ino->n_ext = 0;
+    dfs_view_use_content(ino, id);
     {
         off_t size = ino->st.st_size;
         ino->st.st_size = 0;
@@ -142,12 +149,7 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
                 if (err) {
                     dfs_store_remove(v->store, id);
                 } else {
-                    ino->stage_gen++;
-                    dfs_disc_node_put(ino->disc_node);
-                    ino->disc_node = NULL;
-                    free(ino->ext);
-                    ino->ext = NULL;
-                    ino->n_ext = 0;
+                    dfs_view_use_content(ino, id);
                     ino->st.st_size = 0;
                 }
             }

@@ -289,19 +289,6 @@ static int apply_base(struct dfs_view *v)
 
 /* ---- replay ---- */
 
-/* Replace an inode's on-disc data by the content file ID. */
-static void attach_content(struct dfs_view *v, struct dfs_inode *ino, uint64_t id)
-{
-    dfs_disc_node_put(ino->disc_node);
-    ino->disc_node = NULL;
-    free(ino->ext);
-    ino->ext = NULL;
-    ino->n_ext = 0;
-    ino->cache_id = id;
-    ino->stage_gen++;
-    (void)v;
-}
-
 static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t len)
 {
     struct dfs_view *v = ctx;
@@ -408,7 +395,7 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
         pthread_mutex_lock(&v->lock);
         ino = dfs_view_inode(v, id);
         if (ino && S_ISREG(ino->st.st_mode))
-            attach_content(v, ino, cache);
+            dfs_view_use_content(ino, cache);
         else
             err = -ESTALE;
         pthread_mutex_unlock(&v->lock);

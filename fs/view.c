@@ -495,6 +495,19 @@ static int get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir)
     return 0;
 }
 
+/* DIR_ID is a directory in which a name NAME may be made now */
+static int check_target(struct dfs_view *v, uint64_t dir_id, const char *name,
+                        struct dfs_inode **dir)
+{
+    int err = get_dir(v, dir_id, dir);
+
+    if (!err)
+        err = dfs_view_writable(v);
+    if (!err)
+        err = check_name(name);
+    return err;
+}
+
 static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir, const char *name,
                                    struct dfs_inode **ino)
 {
@@ -661,11 +674,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     int err;
 
     pthread_mutex_lock(&v->lock);
-    err = get_dir(v, dir_id, &dir);
-    if (!err)
-        err = dfs_view_writable(v);
-    if (!err)
-        err = check_name(name);
+    err = check_target(v, dir_id, name, &dir);
     if (err)
         goto out;
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || dentry_find(v, dir, name)) {
@@ -816,11 +825,7 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
 
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, id);
-    err = ino ? get_dir(v, newdir_id, &dir) : -ESTALE;
-    if (!err)
-        err = dfs_view_writable(v);
-    if (!err)
-        err = check_name(newname);
+    err = ino ? check_target(v, newdir_id, newname, &dir) : -ESTALE;
     if (err)
         goto out;
     if (S_ISDIR(ino->st.st_mode)) {
@@ -889,11 +894,7 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
     pthread_mutex_lock(&v->lock);
     err = get_dir(v, dir_id, &dir);
     if (!err)
-        err = get_dir(v, newdir_id, &newdir);
-    if (!err)
-        err = dfs_view_writable(v);
-    if (!err)
-        err = check_name(newname);
+        err = check_target(v, newdir_id, newname, &newdir);
     if (err)
         goto out;
     if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {

@@ -195,6 +195,7 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st);
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
+void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
 void dfs_view_touch(struct dfs_inode *ino, int mtime);
 /* replay.c: records of changes (lock held); 0 or -errno (the change must then fail) */
