@@ -211,6 +211,7 @@ int dfs_view_commit(struct dfs_view *v)
     int err;
 
     pthread_mutex_lock(&v->lock);
+    dfs_view_wait_commit(v); /* one commit at a time */
     if (!v->dirty) {
         /* nothing to write; but after another disc was found in the drive, a sync
          * is how the user says the mounted one is back */
@@ -229,8 +230,14 @@ int dfs_view_commit(struct dfs_view *v)
                           v->inodes[DFS_ROOT_ID]->n_xattrs);
     if (!err)
         err = add_dir(v, c, v->inodes[DFS_ROOT_ID], NULL);
-    if (!err)
+    if (!err) {
+        /* the tree is built: let readers in while the session is written and read
+         * back; changes wait (dfs_view_wait_commit) */
+        v->committing = 1;
+        pthread_mutex_unlock(&v->lock);
         err = dfs_commit_write(c);
+        pthread_mutex_lock(&v->lock);
+    }
     dfs_commit_end(c);
     if (err)
         goto out;
@@ -258,6 +265,10 @@ int dfs_view_commit(struct dfs_view *v)
     }
 out:
     free(rc.map);
+    if (v->committing) {
+        v->committing = 0;
+        pthread_cond_broadcast(&v->commit_done);
+    }
     pthread_mutex_unlock(&v->lock);
     return err;
 }

@@ -344,6 +344,7 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
         fprintf(stderr, "discfs: cannot sync a staged file of inode %llu: %s\n",
                 (unsigned long long)f->id, strerror(errno));
     pthread_mutex_lock(&v->lock);
+    dfs_view_wait_commit(v);
     ino = dfs_view_inode(v, f->id);
     if (ino && f->wrote && ino->st.st_nlink > 0 && ino->cache_id)
         dfs_view_log_written(v, ino);

@@ -399,6 +399,7 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
     if (!v)
         return -ENOMEM;
     pthread_mutex_init(&v->lock, NULL);
+    pthread_cond_init(&v->commit_done, NULL);
     v->disc = disc;
     v->store = store;
     v->readonly = disc && dfs_disc_get_info(disc)->state == DFS_MEDIA_CLOSED;
@@ -468,6 +469,7 @@ void dfs_view_close(struct dfs_view *v)
     }
     free(v->inodes);
     free(v->buckets);
+    pthread_cond_destroy(&v->commit_done);
     pthread_mutex_destroy(&v->lock);
     free(v);
 }
@@ -557,6 +559,7 @@ void dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n)
     struct dfs_inode *ino;
 
     pthread_mutex_lock(&v->lock);
+    dfs_view_wait_commit(v); /* it may free a node of the tree being written */
     ino = dfs_view_inode(v, id);
     if (ino && id != DFS_ROOT_ID) {
         if (n > ino->nlookup) {
@@ -589,6 +592,7 @@ int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st)
 
 int dfs_view_writable(struct dfs_view *v)
 {
+    dfs_view_wait_commit(v); /* every change asks this first */
     return v->readonly ? -EROFS : dfs_view_log_ok(v);
 }
 

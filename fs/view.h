@@ -27,8 +27,13 @@
  * stage_gen counts moves between the two, so that open handles notice them.
  *
  * Locking: one mutex per view (v->lock) guards all of it and is taken inside each
- * call; no call holds it across file data I/O except copy-up and commit (which
- * freezes mutations on purpose: the session must be a consistent tree).
+ * call.  A commit builds the session's tree under it, then sets `committing` and
+ * lets go of it while the session is written and read back (minutes on a real
+ * disc): lookups, getattr, readdir, reads and statfs go on; every change waits
+ * in dfs_view_wait_commit() until the commit has re-attached the view to the new
+ * session (DESIGN.md: freeze mutations, no lock across a burn).  Copy-up and
+ * writes hold the lock across their file I/O, so that the size always matches
+ * the content file.
  */
 #ifndef DISCFS_FS_VIEW_H
 #define DISCFS_FS_VIEW_H
@@ -79,6 +84,8 @@ struct dfs_dentry {
 
 struct dfs_view {
     pthread_mutex_t lock;
+    pthread_cond_t commit_done; /* signalled when a commit ends (committing = 0) */
+    int committing;             /* a session is being written: changes wait */
     struct dfs_disc *disc;
     struct dfs_store *store;
     struct dfs_inode **inodes; /* by id */
@@ -125,6 +132,13 @@ enum {
 };
 
 #define DFS_ROOT_ID 1
+
+/* Wait (v->lock held) until no commit is writing a session. */
+static inline void dfs_view_wait_commit(struct dfs_view *v)
+{
+    while (v->committing)
+        pthread_cond_wait(&v->commit_done, &v->lock);
+}
 
 /* view.c: the tree */
 int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store *store);

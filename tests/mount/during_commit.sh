@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# While a session is being written, the mount stays readable (lookups, stat,
+# readdir, reads of on-disc files go on) and changes wait until the commit is
+# done, so that the session is one consistent tree (DESIGN.md, Commit).
+. "$(dirname "$0")/lib.sh"
+IMG=$T/disc.iso
+
+mount_disc "$IMG"
+mkdir "$MNT/old"
+echo "on the disc" >"$MNT/old/file"
+sync "$MNT"
+# a large staged file makes the next commit take seconds
+dd if=/dev/urandom of="$MNT/big" bs=1M count=768 status=none
+size0=$(stat -c %s "$IMG")
+sync "$MNT" &
+syncpid=$!
+# wait until the session is being written (the image grows)
+for _ in $(seq 400); do
+    [ "$(stat -c %s "$IMG")" -gt "$size0" ] && break
+    sleep 0.01
+done
+[ "$(stat -c %s "$IMG")" -gt "$size0" ] || fail "the commit did not start writing"
+ls "$MNT/old" >/dev/null && stat "$MNT/big" >/dev/null &&
+    [ "$(cat "$MNT/old/file")" = "on the disc" ] || fail "reading the mount failed during a commit"
+kill -0 "$syncpid" 2>/dev/null || fail "the commit ended before the reads: make the test's file larger"
+ok "lookups, stat, readdir and reads go on while a session is written"
+touch "$MNT/changed-during-commit"
+kill -0 "$syncpid" 2>/dev/null && fail "a change went through while the session was being written"
+wait "$syncpid" || fail "the commit failed"
+ok "a change waits until the commit is done"
+unmount_disc
+xorriso -indev "$IMG" -find /changed-during-commit 2>/dev/null | grep -q changed-during-commit ||
+    fail "the change made during the commit is not in the next session"
+[ "$(sessions "$IMG")" -eq 3 ] || fail "expected 3 sessions, found $(sessions "$IMG")"
+ok "the change made during the commit went into the next session"
