@@ -331,6 +331,8 @@ int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync)
     if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
         err = -errno;
     close(fd);
+    if (!err)
+        err = dfs_store_sync_dir(v->store); /* a new content file's name, too */
     return err;
 }
 
@@ -338,9 +340,10 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
 {
     struct dfs_inode *ino;
 
-    /* a closed file survives a crash (journal.h): its content is synced, and its
-     * size and mtime are recorded */
-    if (f->wrote && f->fd >= 0 && fsync(f->fd) < 0)
+    /* a closed file survives a crash (journal.h): its content and its directory
+     * entry are synced, and its size and mtime are recorded.  The kernel sends
+     * the release after close() has returned: none of this delays the writer */
+    if (f->wrote && f->fd >= 0 && (fsync(f->fd) < 0 || dfs_store_sync_dir(v->store) < 0))
         fprintf(stderr, "discfs: cannot sync a staged file of inode %llu: %s\n",
                 (unsigned long long)f->id, strerror(errno));
     pthread_mutex_lock(&v->lock);

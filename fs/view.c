@@ -729,10 +729,8 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
             goto out_free;
         }
         close(fd);
-        /* the content file exists for good before the record that names it */
-        err = dfs_store_sync_dir(v->store);
-        if (err)
-            goto out_free;
+        /* its directory entry is synced with its content, when the file is synced
+         * or released (file.c): the guarantee of journal.h covers those */
     }
     err = dentry_add(v, dir, name, ino);
     if (err)
