@@ -83,6 +83,23 @@ out_remove:
     return err;
 }
 
+/* fsync the stage's data directory, whose fd a re-key may replace (file.c callers
+ * do not hold v->lock) */
+static int sync_stage_dir(struct dfs_view *v)
+{
+    int fd, err = 0;
+
+    pthread_mutex_lock(&v->lock);
+    fd = dup(v->store->data_fd);
+    pthread_mutex_unlock(&v->lock);
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        err = -errno;
+    close(fd);
+    return err;
+}
+
 /* Make F's fd match the inode's current content file (v->lock held). */
 static int refresh_fd(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f)
 {
@@ -332,7 +349,7 @@ int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync)
         err = -errno;
     close(fd);
     if (!err)
-        err = dfs_store_sync_dir(v->store); /* a new content file's name, too */
+        err = sync_stage_dir(v); /* a new content file's name, too */
     return err;
 }
 
@@ -343,7 +360,7 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
     /* a closed file survives a crash (journal.h): its content and its directory
      * entry are synced, and its size and mtime are recorded.  The kernel sends
      * the release after close() has returned: none of this delays the writer */
-    if (f->wrote && f->fd >= 0 && (fsync(f->fd) < 0 || dfs_store_sync_dir(v->store) < 0))
+    if (f->wrote && f->fd >= 0 && (fsync(f->fd) < 0 || sync_stage_dir(v) < 0))
         fprintf(stderr, "discfs: cannot sync a staged file of inode %llu: %s\n",
                 (unsigned long long)f->id, strerror(errno));
     pthread_mutex_lock(&v->lock);
