@@ -24,6 +24,8 @@ struct dfs_journal {
     uint64_t seq; /* sequence number of the next record */
     off_t end;    /* end of the last intact record */
     int replayed;
+    int lazy;     /* dfs_journal_set_lazy(): no fdatasync per record */
+    int unsynced; /* records written since the last fdatasync */
     char error[512];
 };
 
@@ -370,8 +372,10 @@ int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload
         }
         if (buf != stack)
             free(buf);
-        if (!err && fdatasync(j->fd) < 0)
+        if (!err && !j->lazy && fdatasync(j->fd) < 0)
             err = -errno;
+        if (!err && j->lazy)
+            j->unsynced = 1;
         if (err) {
             snprintf(j->error, sizeof(j->error), "cannot write to '%s/journal': %s", j->dir,
                      strerror(-err));
@@ -380,6 +384,24 @@ int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload
         j->end += (off_t)total;
     }
     j->seq++;
+    return 0;
+}
+
+void dfs_journal_set_lazy(struct dfs_journal *j, int lazy)
+{
+    j->lazy = lazy;
+}
+
+int dfs_journal_sync(struct dfs_journal *j)
+{
+    if (!j->unsynced)
+        return 0;
+    if (fdatasync(j->fd) < 0) {
+        snprintf(j->error, sizeof(j->error), "cannot sync '%s/journal': %s", j->dir,
+                 strerror(errno));
+        return -errno;
+    }
+    j->unsynced = 0;
     return 0;
 }
 

@@ -26,11 +26,11 @@
  *
  * Guarantees: dfs_journal_append() returns only after the record is written and
  * fdatasync'd, so a change acknowledged to the kernel survives SIGKILL and a power
- * cut.  A new journal is created complete (header written and synced under a
- * temporary name, then renamed into place).  After a commit the mount opens a new
- * stage under the new fingerprint and removes the old one (fs/commit.c); a crash in
- * between leaves the old stage behind, which is never replayed because its
- * fingerprint is no longer the disc's.  A journal whose base is not the disc's current
+ * cut (in lazy mode, below: SIGKILL, and a power cut but for the last second).  A new journal is
+ * created complete (header written and synced under a temporary name, then renamed into place).
+ * After a commit the mount opens a new stage under the new fingerprint and removes the old one
+ * (fs/commit.c); a crash in between leaves the old stage behind, which is never replayed because
+ * its fingerprint is no longer the disc's.  A journal whose base is not the disc's current
  * fingerprint is never replayed (it belongs to a session that was already written,
  * or to another disc): it is kept aside as journal.stale-N and reported.
  *
@@ -61,6 +61,12 @@ long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int
 
 int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload, uint32_t len);
 /* Records in the journal now. */
+/* Lazy mode (-o journal=async): records are written at once (they survive the
+ * death of the process) but synced only by dfs_journal_sync(), which the mount
+ * calls once a second, on fsync and on commit: a power cut may lose the records of
+ * the last second. */
+void dfs_journal_set_lazy(struct dfs_journal *j, int lazy);
+int dfs_journal_sync(struct dfs_journal *j);
 uint64_t dfs_journal_count(const struct dfs_journal *j);
 /* The message behind the last failure, or "". */
 const char *dfs_journal_error(const struct dfs_journal *j);

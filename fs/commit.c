@@ -189,6 +189,8 @@ static int rekey(struct dfs_view *v, struct reattach_ctx *c)
      * open) keep theirs, and a replayed record must never meet a new file under an
      * old id */
     dfs_store_reserve(&ns, v->store->next_id);
+    dfs_journal_set_lazy(nj, v->journal_lazy);
+    dfs_journal_sync(v->journal); /* what it holds is on the disc now anyway */
     dfs_journal_close(v->journal);
     dfs_store_close(v->store);
     *v->store = ns;

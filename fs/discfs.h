@@ -19,8 +19,9 @@ struct dfs_options {
     int debug;   /* -o debug: trace every op as op(args) = result */
     int foreground;
     int single_thread;
-    int writeback; /* kernel writeback cache */
-    int close;     /* -o close: every commit finalizes the disc */
+    int writeback;     /* kernel writeback cache */
+    int journal_async; /* -o journal=async */
+    int close;         /* -o close: every commit finalizes the disc */
 };
 
 struct dfs_mount {

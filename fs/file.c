@@ -344,12 +344,14 @@ int dfs_view_fsync(struct dfs_view *v, struct dfs_file *f, int datasync)
     fd = f->fd >= 0 ? dup(f->fd) : -1;
     pthread_mutex_unlock(&v->lock);
     if (fd < 0)
-        return 0; /* nothing staged: the data is on the disc */
+        return dfs_view_sync_journal(v); /* no staged data: only what was recorded */
     if ((datasync ? fdatasync(fd) : fsync(fd)) < 0)
         err = -errno;
     close(fd);
     if (!err)
         err = sync_stage_dir(v); /* a new content file's name, too */
+    if (!err)
+        err = dfs_view_sync_journal(v); /* and its name and attributes (journal=async) */
     return err;
 }
 
@@ -360,7 +362,7 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
     /* a closed file survives a crash (journal.h): its content and its directory
      * entry are synced, and its size and mtime are recorded.  The kernel sends
      * the release after close() has returned: none of this delays the writer */
-    if (f->wrote && f->fd >= 0 && (fsync(f->fd) < 0 || sync_stage_dir(v) < 0))
+    if (f->wrote && f->fd >= 0 && !v->journal_lazy && (fsync(f->fd) < 0 || sync_stage_dir(v) < 0))
         fprintf(stderr, "discfs: cannot sync a staged file of inode %llu: %s\n",
                 (unsigned long long)f->id, strerror(errno));
     pthread_mutex_lock(&v->lock);

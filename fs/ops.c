@@ -420,7 +420,9 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
     (void)datasync;
     (void)fi;
     /* `sync MOUNTPOINT` arrives here: the commit trigger (DESIGN.md, Commit) */
-    if (ino == FUSE_ROOT_ID) {
+    if (ino != FUSE_ROOT_ID) {
+        err = dfs_view_sync_journal(m->view); /* the directory's changes are durable */
+    } else {
         err = dfs_view_commit(m->view);
         if (err > 0)
             err = 0; /* nothing to commit */

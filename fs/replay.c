@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -538,4 +539,75 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
     sweep(v);
     pthread_mutex_unlock(&v->lock);
     return n;
+}
+
+/* ---- -o journal=async ----
+ * Records are written at once and survive the death of the daemon; once a second
+ * a thread syncs the cache's filesystem (content files, their names, the
+ * journal), and fsync of a file or directory syncs at once.  A power cut may lose
+ * the changes of the last second. */
+
+int dfs_view_sync_journal(struct dfs_view *v)
+{
+    int err = 0;
+
+    pthread_mutex_lock(&v->lock);
+    if (v->journal)
+        err = dfs_journal_sync(v->journal);
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+static void *flusher(void *arg)
+{
+    struct dfs_view *v = arg;
+
+    pthread_mutex_lock(&v->lock);
+    while (!v->flusher_stop) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_sec += 1;
+        pthread_cond_timedwait(&v->flusher_wake, &v->lock, &ts);
+        /* the content files and their names too: one syncfs of the cache's
+         * filesystem instead of a sync per file */
+        if (v->store && v->store->data_fd >= 0)
+            syncfs(v->store->data_fd);
+        if (v->journal && dfs_journal_sync(v->journal) < 0 && !v->journal_broken) {
+            v->journal_broken = 1;
+            fprintf(stderr, "discfs: %s; from now on changes are refused so that none is lost\n",
+                    dfs_journal_error(v->journal));
+        }
+    }
+    pthread_mutex_unlock(&v->lock);
+    return NULL;
+}
+
+int dfs_view_start_flusher(struct dfs_view *v)
+{
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    v->journal_lazy = 1;
+    if (v->journal)
+        dfs_journal_set_lazy(v->journal, 1);
+    pthread_mutex_unlock(&v->lock);
+    pthread_cond_init(&v->flusher_wake, NULL);
+    err = -pthread_create(&v->flusher, NULL, flusher, v);
+    if (err)
+        v->journal_lazy = 0;
+    return err;
+}
+
+void dfs_view_stop_flusher(struct dfs_view *v)
+{
+    if (!v->journal_lazy)
+        return;
+    pthread_mutex_lock(&v->lock);
+    v->flusher_stop = 1;
+    pthread_cond_signal(&v->flusher_wake);
+    pthread_mutex_unlock(&v->lock);
+    pthread_join(v->flusher, NULL);
+    pthread_cond_destroy(&v->flusher_wake);
+    dfs_view_sync_journal(v);
 }

@@ -100,7 +100,11 @@ struct dfs_view {
     struct dfs_journal *journal; /* the stage's transaction log (replay.c), or NULL */
     int replaying;               /* applying the journal: do not record again */
     int journal_broken;          /* the journal cannot be written: refuse changes */
-    uint64_t replay_id;          /* replay of a MAKE: the id and content file it had */
+    int journal_lazy;            /* -o journal=async: synced once a second (replay.c) */
+    int flusher_stop;
+    pthread_cond_t flusher_wake;
+    pthread_t flusher;
+    uint64_t replay_id; /* replay of a MAKE: the id and content file it had */
     uint64_t replay_cache_id;
     uint64_t (*replay_map)[2]; /* BASE records: (fresh id, id) pairs to renumber by */
     size_t n_replay_map;
@@ -194,6 +198,12 @@ struct dfs_journal;
 /* Apply the journal's records to a view fresh from the disc, then record every
  * further change in it.  Returns the number of records replayed or -errno. */
 long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j);
+/* -o journal=async: sync the journal once a second from a thread of its own,
+ * instead of after every record; stopped by dfs_view_stop_flusher(). */
+int dfs_view_start_flusher(struct dfs_view *v);
+void dfs_view_stop_flusher(struct dfs_view *v);
+/* Make every recorded change durable now (fsync of a file or directory). */
+int dfs_view_sync_journal(struct dfs_view *v);
 
 /* commit.c: a new session from the view */
 /* Writes the view as a new session if anything changed; returns 0, 1 when there was
