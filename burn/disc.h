@@ -147,7 +147,9 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct df
 int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_node *n,
                    void **handle);
 /* Write the session, activate it and import it again.  On failure nothing of the
- * old sessions is touched and the disc is re-imported as it was. */
+ * old sessions is touched and the disc is re-imported as it was; -EBADE: the
+ * session was written and imported, but it does not read back as written (its
+ * MD5), so the data staged for it must be written again. */
 int dfs_commit_write(struct dfs_commit *c);
 /* Free the builder (after write, or to give up before it). */
 void dfs_commit_end(struct dfs_commit *c);

@@ -254,7 +254,7 @@ static int verify_session(struct dfs_disc *d)
                  "the next commit writes them again",
                  d->image_path ? d->image_path : d->adr, start, end - 1);
         fprintf(stderr, "discfs: %s\n", d->last_error);
-        err = -EIO;
+        err = -EBADE;
     }
     return err;
 }

@@ -67,6 +67,7 @@ struct reattach_ctx {
     uint64_t next_fresh; /* the id a fresh mount would give the next new inode */
     uint64_t (*map)[2];  /* (fresh id, view id) of every inode of the session */
     size_t n_map, cap_map;
+    int keep_stage; /* the session does not verify: staged content stays */
     int err;
 };
 
@@ -128,7 +129,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         ino->ext = e->ext;
         ino->n_ext = e->n_ext;
         e->ext = NULL;
-        if (ino->cache_id) {
+        if (ino->cache_id && !c->keep_stage) {
             off_t size = ino->st.st_size;
             dfs_view_set_staged_size(v, ino, 0);
             ino->st.st_size = size;
@@ -158,6 +159,7 @@ static int rekey(struct dfs_view *v, struct reattach_ctx *c)
     struct dfs_store ns;
     struct dfs_journal *nj = NULL;
     char *root, *old, *slash;
+    int old_data_fd = -1;
     long n;
     int err;
 
@@ -191,16 +193,42 @@ static int rekey(struct dfs_view *v, struct reattach_ctx *c)
     dfs_store_reserve(&ns, v->store->next_id);
     dfs_journal_set_lazy(nj, v->journal_lazy);
     dfs_journal_sync(v->journal); /* what it holds is on the disc now anyway */
+    old_data_fd = dup(v->store->data_fd);
+    if (old_data_fd < 0) {
+        err = -errno;
+        dfs_journal_close(nj);
+        dfs_store_close(&ns);
+        goto out;
+    }
     dfs_journal_close(v->journal);
     dfs_store_close(v->store);
     *v->store = ns;
     v->journal = nj;
     err = dfs_view_log_base(v, (const uint64_t(*)[2])c->map, c->n_map);
+    /* content that must be written again moves along, recorded as staged */
+    for (size_t i = 0; i < c->n_map && !err && c->keep_stage; i++) {
+        struct dfs_inode *ino = dfs_view_inode(v, c->map[i][1]);
+        char name[17];
+
+        if (!ino || !ino->cache_id)
+            continue;
+        snprintf(name, sizeof(name), "%016llx", (unsigned long long)ino->cache_id);
+        if (renameat(old_data_fd, name, v->store->data_fd, name) < 0)
+            err = -errno;
+        else
+            err = dfs_view_log_stage(v, ino);
+    }
+    if (!err && c->keep_stage)
+        err = dfs_store_sync_dir(v->store);
+    close(old_data_fd);
+    old_data_fd = -1;
     if (err)
         goto out;
     if (nftw(old, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "discfs: cannot remove the old stage '%s': %s\n", old, strerror(errno));
 out:
+    if (old_data_fd >= 0)
+        close(old_data_fd);
     free(root);
     free(old);
     return err;
@@ -241,6 +269,26 @@ int dfs_view_commit(struct dfs_view *v)
         pthread_mutex_lock(&v->lock);
     }
     dfs_commit_end(c);
+    if (err == -EBADE) {
+        /* the session is on the disc but does not read back: the view moves onto
+         * it (its tree is the view's), the staged data stays staged, under the
+         * disc's new key, to be written again by the next commit */
+        rc.v = v;
+        rc.mark = ++v->walk_gen;
+        rc.keep_stage = 1;
+        err = dfs_disc_walk(v->disc, reattach, &rc, NULL);
+        if (!err)
+            err = rekey(v, &rc);
+        if (err) {
+            v->journal_broken = 1;
+            fprintf(stderr,
+                    "discfs: the stage cannot follow the session that does not verify (%s): "
+                    "further changes are refused; the stage is in '%s'\n",
+                    strerror(-err), v->store->dir);
+        }
+        err = -EIO;
+        goto out;
+    }
     if (err)
         goto out;
     rc.v = v;

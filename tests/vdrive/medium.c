@@ -576,6 +576,8 @@ int vd_faults_load(const char *path, struct vd_faults *f)
             f->f[f->n].kind = VD_FAULT_WRITE_ERROR;
         else if (strcmp(key, "power-loss") == 0)
             f->f[f->n].kind = VD_FAULT_POWER_LOSS;
+        else if (strcmp(key, "corrupt") == 0)
+            f->f[f->n].kind = VD_FAULT_CORRUPT;
         else
             continue;
         f->f[f->n++].lba = lba;
@@ -583,6 +585,13 @@ int vd_faults_load(const char *path, struct vd_faults *f)
 out_free:
     free(text);
     return ret;
+}
+
+const char *vd_fault_name(enum vd_fault_kind kind)
+{
+    return kind == VD_FAULT_WRITE_ERROR  ? "write-error"
+           : kind == VD_FAULT_POWER_LOSS ? "power-loss"
+                                         : "corrupt";
 }
 
 int vd_faults_save(const char *path, const struct vd_faults *f)
@@ -593,8 +602,7 @@ int vd_faults_save(const char *path, const struct vd_faults *f)
     len = (size_t)snprintf(text, sizeof(text), "%s %d\n", VD_FAULTS_MAGIC, VD_FAULTS_VERSION);
     for (int i = 0; i < f->n; i++)
         len += (size_t)snprintf(text + len, sizeof(text) - len, "%s %" PRIu32 "\n",
-                                f->f[i].kind == VD_FAULT_WRITE_ERROR ? "write-error" : "power-loss",
-                                f->f[i].lba);
+                                vd_fault_name(f->f[i].kind), f->f[i].lba);
     return vd_write_atomic(path, text, len);
 }
 

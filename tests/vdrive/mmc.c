@@ -486,6 +486,8 @@ static void cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba, uint32_t 
     struct vd_track *t;
     uint32_t nwa, limit;
     int valid;
+    int64_t corrupt_lba = -1; /* a corrupt fault: this block is stored as corrupt_blk */
+    uint8_t corrupt_blk[VD_BLOCK];
 
     if (!need_medium(c, r))
         return;
@@ -552,6 +554,16 @@ faults:
         if (at < nwa || at >= limit)
             continue;
         consume_fault(c, i);
+        if (kind == VD_FAULT_CORRUPT) {
+            /* a bad disc: the drive reports success, the medium holds other bytes */
+            uint8_t blk[VD_BLOCK];
+            memcpy(blk, r->buf + (size_t)(at - nwa) * VD_BLOCK, VD_BLOCK);
+            blk[100] ^= 0xff;
+            note(r, "injected corruption at lba %" PRIu32, at);
+            corrupt_lba = at;
+            memcpy(corrupt_blk, blk, VD_BLOCK);
+            break;
+        }
         /* the blocks before the fault do reach the medium */
         n = at - nwa;
         if (!(m->type->flags & VD_OVERWRITE) && n > 0) {
@@ -579,7 +591,8 @@ faults:
     }
 
     if (m->type->flags & VD_OVERWRITE) {
-        store(c, r, nwa, r->buf, n);
+        if (store(c, r, nwa, r->buf, n) == 0 && corrupt_lba >= 0)
+            store(c, r, corrupt_lba, corrupt_blk, 1);
         return;
     }
     if (m->ntracks >= VD_MAX_TRACKS && !vd_medium_open_track(m)) {
@@ -587,6 +600,8 @@ faults:
         return;
     }
     if (store(c, r, nwa, r->buf, n) < 0)
+        return;
+    if (corrupt_lba >= 0 && store(c, r, corrupt_lba, corrupt_blk, 1) < 0)
         return;
     t = vd_medium_open_track(m);
     if (!t) {

@@ -39,7 +39,7 @@ static void usage(FILE *f)
                "  tray open|close           open or close the tray, medium stays\n"
                "  status                    drive and medium summary, key value\n"
                "  show [NAME]               print a medium state file\n"
-               "  fault write-error|power-loss --lba N|--after N\n"
+               "  fault write-error|power-loss|corrupt --lba N|--after N\n"
                "                            arm a one-shot fault (--after: blocks\n"
                "                            after the loaded medium's NWA)\n"
                "  fault clear               disarm all faults\n"
@@ -356,6 +356,8 @@ static int cmd_fault(struct ctl *c, int argc, char **argv)
         kind = VD_FAULT_WRITE_ERROR;
     else if (strcmp(argv[1], "power-loss") == 0)
         kind = VD_FAULT_POWER_LOSS;
+    else if (strcmp(argv[1], "corrupt") == 0)
+        kind = VD_FAULT_CORRUPT;
     else
         return die("unknown fault '%s'", argv[1]);
     if (get_u32(argv[3], &x) < 0)

@@ -11,7 +11,7 @@
  *   NAME.medium   a medium's state: type, sessions, tracks, next writable
  *                 address, identity (versioned text, see medium.c)
  *   NAME.data     the medium's 2048-byte blocks (sparse)
- *   faults        armed one-shot faults (write error, power loss)
+ *   faults        armed one-shot faults (write error, power loss, silent corruption)
  *   cdb.log       every CDB the shim answered, one line each
  *
  * This header is the table of contents of the implementation:
@@ -107,7 +107,8 @@ struct vd_drive_state {
     int tray_open;
 };
 
-enum vd_fault_kind { VD_FAULT_WRITE_ERROR, VD_FAULT_POWER_LOSS };
+enum vd_fault_kind { VD_FAULT_WRITE_ERROR, VD_FAULT_POWER_LOSS, VD_FAULT_CORRUPT };
+const char *vd_fault_name(enum vd_fault_kind kind);
 
 #define VD_MAX_FAULTS 16
 struct vd_faults {
