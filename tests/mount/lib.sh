@@ -27,7 +27,8 @@ for tool in xorriso fusermount3; do
 done
 
 cleanup() {
-    if mountpoint -q "$MNT" 2>/dev/null; then fusermount3 -u "$MNT" 2>/dev/null || true; fi
+    # also when the daemon died: its mount is left behind ("not connected")
+    fusermount3 -u -z "$MNT" 2>/dev/null || true
     if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; wait "$PID" 2>/dev/null || true; fi
     rm -rf "$T"
 }

@@ -39,8 +39,9 @@ def fail(msg):
 
 
 def cleanup():
+    # also when the daemon died: its mount is left behind ("not connected")
+    subprocess.run(["fusermount3", "-u", "-z", MNT], stderr=subprocess.DEVNULL)
     if daemon and daemon.poll() is None:
-        subprocess.run(["fusermount3", "-u", "-z", MNT], stderr=subprocess.DEVNULL)
         daemon.wait()
     shutil.rmtree(T, ignore_errors=True)
 
