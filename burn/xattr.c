@@ -172,6 +172,18 @@ bad:
     return -EINVAL;
 }
 
+/* Only owner, group and other: the ACL says no more than the permission bits,
+ * and Linux keeps no such ACL (libisofs hands one out for nodes without any). */
+static int acl_is_minimal(const unsigned char *v, size_t size)
+{
+    for (size_t off = 4; off + 8 <= size; off += 8) {
+        unsigned tag = v[off] | v[off + 1] << 8;
+        if (tag != TAG_USER_OBJ && tag != TAG_GROUP_OBJ && tag != TAG_OTHER)
+            return 0;
+    }
+    return 1;
+}
+
 int dfs_acl_valid(const void *value, size_t size)
 {
     char *text = acl_to_text_form(value, size);
@@ -240,6 +252,10 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out, lo
             size = text_to_acl(texts[k], &bin);
             if (size < 0)
                 continue; /* a name that does not resolve here: left out */
+            if (k == 0 && acl_is_minimal(bin, (size_t)size)) {
+                free(bin);
+                continue;
+            }
             err = push(out, n_out, which[k], bin, (size_t)size);
             free(bin);
         }
@@ -281,7 +297,8 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long
     }
     for (size_t i = 0; i < n; i++) {
         if (strcmp(x[i].name, ACL_ACCESS) == 0) {
-            acc = acl_to_text_form((const unsigned char *)x[i].value, x[i].size);
+            if (!acl_is_minimal((const unsigned char *)x[i].value, x[i].size))
+                acc = acl_to_text_form((const unsigned char *)x[i].value, x[i].size);
         } else if (strcmp(x[i].name, ACL_DEFAULT) == 0) {
             def = acl_to_text_form((const unsigned char *)x[i].value, x[i].size);
         } else {

@@ -133,6 +133,7 @@ def state():
         s["chr"] = (stat.S_ISCHR(st.st_mode), os.major(st.st_rdev), os.minor(st.st_rdev),
                     oct(st.st_mode & 0o7777))
     s["exchange"] = (open(p("ex1")).read(), open(p("ex2")).read())
+    s["plain_dir_xattrs"] = os.listxattr(p("d"))  # no ACL where none was set
     return s
 
 
@@ -227,6 +228,7 @@ mount()
 after = state()
 for k in live:
     expect(after[k] == live[k], f"after a remount, {k}: {after[k]!r} != {live[k]!r}")
+expect(after["plain_dir_xattrs"] == [], f"a plain directory shows xattrs {after['plain_dir_xattrs']}")
 unmount()
 
 # independent reader: osirrox restores links, xattrs and ACLs from the disc
