@@ -58,6 +58,15 @@ unmount_disc() {
     expect_quiet_log
 }
 
+# kill_daemon: SIGKILL the discfs serving $MNT (also when $PID is a wrapper such as
+# scripts/vdrive), as a crash would, and drop the mount it leaves behind
+kill_daemon() {
+    pkill -9 -f -- "$DISCFS [^ ]* $MNT" || fail "no discfs process to kill"
+    wait "$PID" 2>/dev/null || true
+    PID=
+    fusermount3 -u -z "$MNT" 2>/dev/null || true
+}
+
 # the daemon printed nothing (errors would show up here)
 expect_quiet_log() {
     if [ -s "$LOG" ]; then fail "unexpected daemon output"; fi

@@ -7,12 +7,6 @@
 command -v getfattr >/dev/null || skip "getfattr is not installed (attr)"
 IMG=$T/disc.iso
 
-crash() {
-    kill -9 "$PID"
-    wait "$PID" 2>/dev/null || true
-    PID=
-    fusermount3 -u -z "$MNT" 2>/dev/null || true
-}
 mode_of() { stat -c %a "$MNT/$1"; }
 
 # --- changes after a commit name the right inodes after a crash
@@ -29,7 +23,7 @@ mv "$MNT/c" "$MNT/d/c2"
 ln "$MNT/f" "$MNT/d/f-link"
 echo grown >>"$MNT/b"
 mkdir "$MNT/d/new"; echo n >"$MNT/d/new/n"
-crash
+kill_daemon
 mount_disc "$IMG"
 [ "$(mode_of f)" = 600 ] || fail "chmod of f after a commit was replayed onto another file (f is $(mode_of f))"
 [ "$(mode_of b)" = 644 ] || fail "b got the mode meant for f"
@@ -44,12 +38,12 @@ ok "changes made after a commit replay onto the right files"
 # a second crash on top of the first replay, then a commit
 echo more >"$MNT/d/new/m"
 chmod 640 "$MNT/b"
-crash
+kill_daemon
 mount_disc "$IMG"
 [ "$(mode_of b)" = 640 ] && [ "$(cat "$MNT/d/new/m")" = more ] && [ "$(mode_of f)" = 600 ] ||
     fail "the second replay lost changes"
 sync "$MNT"
-crash # right after a commit: the new stage holds only its map
+kill_daemon # right after a commit: the new stage holds only its map
 mount_disc "$IMG"
 grep -q "pending changes" "$LOG" && fail "a stage with nothing pending reported changes"
 [ "$(mode_of b)" = 640 ] && [ "$(mode_of f)" = 600 ] && [ "$(cat "$MNT/d/c2")" = c ] ||
@@ -76,7 +70,7 @@ ok "an unlinked open file across a commit leaves new files alone"
 echo 12345 >>"$MNT/f"
 rm "$MNT/d/f-link" "$MNT/f"
 : >"$MNT/b"
-crash
+kill_daemon
 mount_disc "$IMG"
 avail=$(stat -f -c %a "$MNT")
 [ "$avail" -gt 1000 ] || fail "df after a replay shows $avail free blocks"
@@ -86,14 +80,14 @@ ok "after a replay df is sane ($avail blocks) and writes work"
 
 # --- content lost before it was synced: the replacement is recorded
 echo keep >"$MNT/lost"
-crash
+kill_daemon
 # remove the newest content file, as a machine crash before its sync could
 data=$(dirname "$(find "$CACHE" -name journal | head -1)")/data
 rm "$data/$(ls -t "$data" | head -1)"
 mount_disc "$IMG"
 grep -q "was lost in a crash" "$LOG" || fail "the lost content was not reported"
 echo rewritten >"$MNT/lost"
-crash
+kill_daemon
 mount_disc "$IMG"
 [ "$(cat "$MNT/lost")" = rewritten ] || fail "content written after a recovery was lost in a second crash"
 ok "content rewritten after a loss survives the next crash"

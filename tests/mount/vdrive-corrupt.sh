@@ -18,10 +18,7 @@ grep -q "does not read back as written (MD5 mismatch)" "$LOG" || fail "the log d
 cmp "$T/src" "$MNT/f" || fail "the file reads wrong after the failed verification"
 ok "$MEDIA: a session that does not verify fails the commit with EIO; the file reads right"
 
-pkill -9 -f -- "$DISCFS mmc:$NODE" || fail "no discfs process to kill"
-wait "$PID" 2>/dev/null || true
-PID=
-fusermount3 -u -z "$MNT" 2>/dev/null || true
+kill_daemon
 mount_disc "mmc:$NODE"
 grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the stage was not found after the crash"
 cmp "$T/src" "$MNT/f" || fail "after kill -9 the staged data is not back"

@@ -24,10 +24,7 @@ ok "$MEDIA: a write error fails the commit with EIO; the stage is intact, the mo
 # the failed burn moved the disc's next writable address: a crash now must still
 # find the stage on the next mount (it is keyed by the newest session, which the
 # failed burn did not change)
-pkill -9 -f -- "$DISCFS mmc:$NODE" || fail "no discfs process to kill"
-wait "$PID" 2>/dev/null || true
-PID=
-fusermount3 -u -z "$MNT" 2>/dev/null || true
+kill_daemon
 mount_disc "mmc:$NODE"
 cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/g")" = more ] ||
     fail "after a failed burn and a crash the staged changes are not back"

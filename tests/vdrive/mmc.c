@@ -459,6 +459,21 @@ static int store(struct vd_ctx *c, struct vd_req *r, int64_t lba, const uint8_t 
 }
 
 /* The process dies the way a drive without power would leave the disc. */
+/* The open track a WRITE at NWA goes into; a new one if none is open. */
+static struct vd_track *open_track(struct vd_medium *m, uint32_t nwa)
+{
+    struct vd_track *t = vd_medium_open_track(m);
+
+    if (!t) {
+        t = &m->track[m->ntracks++];
+        memset(t, 0, sizeof(*t));
+        t->session = m->sessions + 1;
+        t->start = nwa;
+        t->state = VD_TRACK_OPEN;
+    }
+    return t;
+}
+
 static void power_loss(struct vd_ctx *c)
 {
     struct vd_track *t = vd_medium_open_track(&c->m);
@@ -558,16 +573,8 @@ faults:
         }
         /* the blocks before the fault do reach the medium */
         n = at - nwa;
-        if (!(m->type->flags & VD_OVERWRITE) && n > 0) {
-            t = vd_medium_open_track(m);
-            if (!t) {
-                t = &m->track[m->ntracks++];
-                memset(t, 0, sizeof(*t));
-                t->session = m->sessions + 1;
-                t->start = nwa;
-            }
-            t->written += n;
-        }
+        if (!(m->type->flags & VD_OVERWRITE) && n > 0)
+            open_track(m, nwa)->written += n;
         if (store(c, r, nwa, r->buf, n) < 0)
             return;
         if (kind == VD_FAULT_POWER_LOSS)
@@ -595,15 +602,7 @@ faults:
         return;
     if (corrupt_lba >= 0 && store(c, r, corrupt_lba, corrupt_blk, 1) < 0)
         return;
-    t = vd_medium_open_track(m);
-    if (!t) {
-        t = &m->track[m->ntracks++];
-        memset(t, 0, sizeof(*t));
-        t->session = m->sessions + 1;
-        t->start = nwa;
-        t->state = VD_TRACK_OPEN;
-    }
-    t->written += n;
+    open_track(m, nwa)->written += n;
     save_medium(c, r);
 }
 
