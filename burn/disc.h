@@ -105,6 +105,12 @@ struct dfs_disc_entry {
     void *node;               /* opaque on-disc node, valid until dfs_disc_node_put() */
     struct dfs_xattr *xattrs; /* malloc'd, the callback may keep them: set to NULL */
     size_t n_xattrs;
+    /* Hard links: entries with the same non-zero family are names of one inode.
+     * Files: their disc inode number (st_ino; names of one family also share their
+     * extents); symlinks and special files: a number given to the names that
+     * libisofs finds to be one inode (iso_node_cmp_ino), with the top bit set,
+     * 0 for a single name. */
+    uint64_t family;
 };
 
 /* Called for every node below (and including) the root, parents before children.
@@ -123,16 +129,24 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
 
 /* ---- session.c ---- */
 
-/* The tree of the next session is built node by node, parents first.  A file is
- * either kept as it is on the disc (disc_node set: its data is not rewritten) or
- * new content from a local file (local_path set). */
+/* The tree of the next session is built node by node, parents first.  A
+ * non-directory is either a node of the disc, moved into place (disc_node: a file's
+ * data is not rewritten, it stays where it is), or made from a local object
+ * (local_path: a file's staged content, or the stand-in of a hard-linked symlink
+ * or special file), or new (symlinks and special files).  Names added from the same
+ * local path, or that are disc nodes of one family, are one inode in the session.
+ *
+ * A file's disc node is never cloned: libisofs would write a clone's data again,
+ * reading it from the disc that is being written (every name of an on-disc family
+ * has a disc node of its own; a new name of an on-disc file is staged content). */
 struct dfs_commit_node {
     const char *name;
     struct stat st;                 /* type and attributes to record */
     const char *link;               /* symlinks */
-    void *disc_node;                /* files kept on the disc */
-    const char *local_path;         /* files with staged content */
-    int another_name;               /* a further hard link to disc_node, already placed */
+    void *disc_node;                /* a node of the disc for this name */
+    const char *local_path;         /* staged content or a stand-in */
+    int clone;                      /* symlinks, special files: a further name, a clone
+                                     * of disc_node (which stays where it is) */
     const struct dfs_xattr *xattrs; /* all of them, ACLs included */
     size_t n_xattrs;
 };

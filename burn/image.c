@@ -40,6 +40,95 @@ static int file_extents(IsoFile *f, struct dfs_extent **out, int *n_out)
     return 0;
 }
 
+/* ---- hard-linked symlinks and special files ----
+ *
+ * libisofs keeps the inode numbers of these nodes to itself (there is no getter
+ * as iso_stream_get_id() is for files), but iso_node_cmp_ino() orders nodes by
+ * them and finds two names of one inode equal.  Sorting the tree's symlinks and
+ * special files with it gives the families; each gets a number of its own. */
+
+struct family_of {
+    IsoNode *node;
+    uint64_t family;
+};
+
+struct families {
+    struct family_of *v;
+    size_t n, cap;
+};
+
+static int collect_specials(IsoDir *dir, struct families *f)
+{
+    IsoDirIter *it;
+    IsoNode *child;
+    int err = 0;
+
+    if (iso_dir_get_children(dir, &it) < 0)
+        return -ENOMEM;
+    while (!err && iso_dir_iter_next(it, &child) == 1) {
+        enum IsoNodeType t = iso_node_get_type(child);
+
+        if (t == LIBISO_DIR) {
+            err = collect_specials((IsoDir *)child, f);
+        } else if (t == LIBISO_SYMLINK || t == LIBISO_SPECIAL) {
+            if (f->n == f->cap) {
+                size_t cap = f->cap ? 2 * f->cap : 256;
+                struct family_of *n = realloc(f->v, cap * sizeof(*n));
+                if (!n) {
+                    err = -ENOMEM;
+                    break;
+                }
+                f->v = n;
+                f->cap = cap;
+            }
+            f->v[f->n++] = (struct family_of){.node = child};
+        }
+    }
+    iso_dir_iter_free(it);
+    return err;
+}
+
+static int by_inode(const void *a, const void *b)
+{
+    return iso_node_cmp_ino(((const struct family_of *)a)->node,
+                            ((const struct family_of *)b)->node, 0);
+}
+
+static int by_node(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)((const struct family_of *)a)->node;
+    uintptr_t y = (uintptr_t)((const struct family_of *)b)->node;
+    return x < y ? -1 : x > y;
+}
+
+/* Number the families of two or more names, then sort by node for lookups. */
+static int find_families(IsoDir *root, struct families *f)
+{
+    uint64_t next = 1;
+    int err = collect_specials(root, f);
+
+    if (err || f->n == 0)
+        return err;
+    qsort(f->v, f->n, sizeof(*f->v), by_inode);
+    for (size_t i = 0; i + 1 < f->n; i++) {
+        if (by_inode(&f->v[i], &f->v[i + 1]) != 0)
+            continue;
+        if (!f->v[i].family)
+            f->v[i].family = 1ULL << 63 | next++; /* apart from files' numbers */
+        f->v[i + 1].family = f->v[i].family;
+    }
+    qsort(f->v, f->n, sizeof(*f->v), by_node);
+    return 0;
+}
+
+static uint64_t family_of(const struct families *f, IsoNode *node)
+{
+    struct family_of key = {.node = node}, *hit;
+
+    hit = f->n ? bsearch(&key, f->v, f->n, sizeof(*f->v), by_node) : NULL;
+    return hit ? hit->family : 0;
+}
+
 static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
 {
     memset(e, 0, sizeof(*e));
@@ -73,6 +162,7 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
         e->st.st_size = (off_t)iso_file_get_size(f);
         iso_stream_get_id(iso_file_get_stream(f), &fs_id, &dev, &ino);
         e->st.st_ino = ino;
+        e->family = ino;
         return file_extents(f, &e->ext, &e->n_ext);
     }
     case LIBISO_SYMLINK:
@@ -89,7 +179,8 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
     return 0;
 }
 
-static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *ctx, void *cookie)
+static int walk_dir(const struct families *fam, IsoDir *dir, dfs_disc_walk_fn fn, void *ctx,
+                    void *cookie)
 {
     IsoDirIter *it;
     IsoNode *child;
@@ -111,11 +202,13 @@ static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *
         if (err)
             break;
         e.name = iso_node_get_name(child);
+        if (iso_node_get_type(child) != LIBISO_FILE && iso_node_get_type(child) != LIBISO_DIR)
+            e.family = family_of(fam, child);
         err = fn(ctx, cookie, &e, &child_cookie);
         free(e.ext);
         dfs_xattrs_free(e.xattrs, e.n_xattrs);
         if (!err && iso_node_get_type(child) == LIBISO_DIR)
-            err = walk_dir(d, (IsoDir *)child, fn, ctx, child_cookie);
+            err = walk_dir(fam, (IsoDir *)child, fn, ctx, child_cookie);
     }
     iso_dir_iter_free(it);
     return err;
@@ -124,22 +217,28 @@ static int walk_dir(struct dfs_disc *d, IsoDir *dir, dfs_disc_walk_fn fn, void *
 int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root_cookie)
 {
     IsoDir *root = d->image ? iso_image_get_root(d->image) : NULL;
+    struct families fam = {0};
     struct dfs_disc_entry e;
     void *cookie = root_cookie;
     int err;
 
     if (!root)
         return -EIO; /* no session loaded (a reload after a commit failed) */
-    err = fill_entry((IsoNode *)root, &e);
-    if (err)
+    err = find_families(root, &fam);
+    if (!err)
+        err = fill_entry((IsoNode *)root, &e);
+    if (err) {
+        free(fam.v);
         return err < 0 ? err : -EIO;
+    }
     e.name = NULL;
     err = fn(ctx, NULL, &e, &cookie);
     free(e.ext);
     dfs_xattrs_free(e.xattrs, e.n_xattrs);
-    if (err)
-        return err;
-    return walk_dir(d, root, fn, ctx, cookie);
+    if (!err)
+        err = walk_dir(&fam, root, fn, ctx, cookie);
+    free(fam.v);
+    return err;
 }
 
 /* Bytes from the disc at byte position POS of a file stored in EXT, at most WANT,

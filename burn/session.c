@@ -125,9 +125,11 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
     IsoNode *node = NULL;
     int ret;
 
-    if (n->disc_node && n->another_name) {
-        /* a further hard link: a clone shares the stream, so libisofs records the
-         * same data and the same inode number (hardlinks extension) */
+    if (n->disc_node && n->clone) {
+        /* a further name of a symlink or special file: the clone keeps the disc
+         * inode number, so libisofs records one inode (hardlinks extension) */
+        if (iso_node_get_type(n->disc_node) == LIBISO_FILE)
+            return iso_err(c->d, ISO_WRONG_ARG_VALUE, n->name); /* see disc.h */
         ret = iso_image_tree_clone(img, n->disc_node, dir, (char *)n->name, &node, 0);
     } else if (n->disc_node) {
         node = n->disc_node;
@@ -142,10 +144,10 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
             iso_node_unref(node);
             return iso_err(c->d, ret, n->name);
         }
+    } else if (n->local_path) {
+        ret = iso_tree_add_new_node(img, dir, n->name, n->local_path, &node);
     } else if (S_ISDIR(n->st.st_mode)) {
         ret = iso_image_add_new_dir(img, dir, n->name, (IsoDir **)&node);
-    } else if (S_ISREG(n->st.st_mode)) {
-        ret = iso_tree_add_new_node(img, dir, n->name, n->local_path, &node);
     } else if (S_ISLNK(n->st.st_mode)) {
         ret = iso_image_add_new_symlink(img, dir, n->name, n->link, (IsoSymlink **)&node);
     } else {

@@ -236,3 +236,44 @@ void dfs_store_reserve(struct dfs_store *s, uint64_t id)
     if (id >= s->next_id)
         s->next_id = id + 1;
 }
+
+/* ROOT/<key>/links: stand-ins of hard-linked symlinks and special files, made for
+ * the commit that is being built and removed after it (nothing else is kept there) */
+int dfs_store_stand_in(const struct dfs_store *s, uint64_t id, mode_t mode, dev_t rdev,
+                       const char *target, int make, char *path, size_t len)
+{
+    int n = snprintf(path, len, "%s/links", s->dir);
+
+    if (n < 0 || (size_t)n >= len)
+        return -ENAMETOOLONG;
+    if (mkdir(path, 0700) < 0 && errno != EEXIST)
+        return -errno;
+    n = snprintf(path, len, "%s/links/%016" PRIx64, s->dir, id);
+    if (n < 0 || (size_t)n >= len)
+        return -ENAMETOOLONG;
+    if (!make)
+        return 0;
+    if (unlink(path) < 0 && errno != ENOENT)
+        return -errno;
+    if (S_ISLNK(mode) ? symlink(target, path) : mknod(path, (mode & S_IFMT) | 0600, rdev))
+        return -errno;
+    return 0;
+}
+
+void dfs_store_drop_stand_ins(const struct dfs_store *s)
+{
+    char path[4096];
+    DIR *d;
+    struct dirent *de;
+
+    if (!s->dir || snprintf(path, sizeof(path), "%s/links", s->dir) >= (int)sizeof(path))
+        return;
+    d = opendir(path);
+    if (!d)
+        return;
+    while ((de = readdir(d)))
+        if (de->d_name[0] != '.')
+            unlinkat(dirfd(d), de->d_name, 0);
+    closedir(d);
+    rmdir(path);
+}

@@ -5,6 +5,8 @@
  *   ROOT/                      0700
  *   ROOT/<key>/                0700, one stage per disc identity (key = fingerprint hex)
  *   ROOT/<key>/data/<id>       content of a staged file, id = 16 hex digits
+ *   ROOT/<key>/links/<id>      during a commit: the local stand-in of a hard-linked
+ *                              symlink or special file (id = the view's inode id)
  *
  * A content file is created empty or as a copy of on-disc data (copy-up), written with
  * pwrite by the view, and removed once a commit that contains it has been verified.
@@ -46,5 +48,13 @@ long dfs_store_list(const struct dfs_store *s, uint64_t **ids);
 void dfs_store_reserve(struct dfs_store *s, uint64_t id);
 /* fsync one content file's directory entry (after create) */
 int dfs_store_sync_dir(const struct dfs_store *s);
+
+/* The path of the stand-in of a hard-linked symlink (TARGET) or special file (MODE,
+ * RDEV) for a commit, in PATH; with MAKE it is made (once per commit: every name of
+ * the inode must be added from the same object).  All go with
+ * dfs_store_drop_stand_ins(). */
+int dfs_store_stand_in(const struct dfs_store *s, uint64_t id, mode_t mode, dev_t rdev,
+                       const char *target, int make, char *path, size_t len);
+void dfs_store_drop_stand_ins(const struct dfs_store *s);
 
 #endif

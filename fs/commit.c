@@ -18,6 +18,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Where the name of INO that add_dir() is at comes from (see dfs_commit_node in
+ * disc.h): the K-th name of an inode in this commit takes the K-th of its disc
+ * nodes; staged content and stand-ins are local objects named by PATH. */
+static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *name,
+                      struct dfs_commit_node *n, char *path, size_t len)
+{
+    unsigned k;
+    int err;
+
+    if (ino->commit_mark != v->commit_gen) {
+        ino->commit_mark = v->commit_gen;
+        ino->commit_names = 0;
+    }
+    k = ino->commit_names++;
+    if (S_ISREG(ino->st.st_mode) && ino->cache_id) {
+        n->local_path = path;
+        return dfs_store_path(v->store, ino->cache_id, path, len);
+    }
+    if (k < ino->n_disc_nodes) {
+        n->disc_node = ino->disc_nodes[k];
+        return 0;
+    }
+    if (S_ISREG(ino->st.st_mode)) {
+        /* a new name of an on-disc file is staged content (dfs_view_link) */
+        fprintf(stderr, "discfs: '%s' has more names than the disc knows and no staged content\n",
+                name);
+        return -EIO;
+    }
+    if (ino->n_disc_nodes) {
+        n->disc_node = ino->disc_nodes[0];
+        n->clone = 1;
+        return 0;
+    }
+    if (ino->st.st_nlink < 2)
+        return 0; /* a new symlink or special file of its own */
+    /* a new hard-linked symlink or special file: its names are added from one
+     * local stand-in, which makes them one inode of the session */
+    n->local_path = path;
+    err = dfs_store_stand_in(v->store, ino->id, ino->st.st_mode, ino->st.st_rdev, ino->link, k == 0,
+                             path, len);
+    if (err)
+        fprintf(stderr, "discfs: cannot make the stand-in of the hard-linked '%s' in '%s': %s\n",
+                name, v->store->dir, strerror(-err));
+    return err;
+}
+
 static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *dir, void *handle)
 {
     char path[4096];
@@ -35,17 +81,10 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
         };
         void *sub = NULL;
 
-        if (S_ISREG(ino->st.st_mode)) {
-            if (ino->cache_id) {
-                err = dfs_store_path(v->store, ino->cache_id, path, sizeof(path));
-                if (err)
-                    return err;
-                n.local_path = path;
-            } else {
-                n.disc_node = ino->disc_node;
-                n.another_name = ino->commit_mark == v->commit_gen;
-            }
-            ino->commit_mark = v->commit_gen;
+        if (!S_ISDIR(ino->st.st_mode)) {
+            err = place_name(v, ino, e->name, &n, path, sizeof(path));
+            if (err)
+                return err;
         }
         err = dfs_commit_add(c, handle, &n, &sub);
         if (err)
@@ -67,7 +106,8 @@ struct reattach_ctx {
     uint64_t next_fresh; /* the id a fresh mount would give the next new inode */
     uint64_t (*map)[2];  /* (fresh id, view id) of every inode of the session */
     size_t n_map, cap_map;
-    int keep_stage; /* the session does not verify: staged content stays */
+    struct dfs_families fam; /* hard links, grouped as a fresh mount groups them */
+    int keep_stage;          /* the session does not verify: staged content stays */
     int err;
 };
 
@@ -90,54 +130,62 @@ static void map_id(struct reattach_ctx *c, uint64_t fresh, uint64_t id)
 /* Attach view inodes to the nodes of the session just written, and note which id
  * a fresh mount of it would give each of them: the view's build (view.c
  * build_node) numbers inodes in this very walk order, one id for each inode, a
- * hard-link family counting once.  The journal of the new stage starts with that
- * map (rekey), so that its records, which name the ids of this view, replay onto
- * a fresh mount. */
+ * hard-link family (dfs_families) counting once.  The journal of the new stage
+ * starts with that map (rekey), so that its records, which name the ids of this
+ * view, replay onto a fresh mount. */
 static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
 {
     struct reattach_ctx *c = ctx_;
     struct dfs_view *v = c->v;
-    struct dfs_inode *ino;
+    struct dfs_inode *ino, *seen;
 
     if (!parent) {
         ino = v->inodes[DFS_ROOT_ID];
         map_id(c, DFS_ROOT_ID, DFS_ROOT_ID);
         c->next_fresh = DFS_ROOT_ID + 1;
         ino->walk_mark = c->mark;
-    } else if (parent == &missing) {
+        *child_cookie = ino;
+        return c->err;
+    }
+    if (parent == &missing || !(ino = dfs_view_child(v, parent, e->name))) {
+        if (parent != &missing)
+            fprintf(stderr, "discfs: the new session has '%s', which the view lacks\n", e->name);
         c->next_fresh++;
         *child_cookie = &missing;
-        return 0;
-    } else {
-        ino = dfs_view_child(v, parent, e->name);
-        if (!ino) {
-            fprintf(stderr, "discfs: the new session has '%s', which the view lacks\n", e->name);
-            c->next_fresh++;
-            *child_cookie = &missing;
-            return 0;
-        }
-        if (ino->walk_mark != c->mark) { /* a further hard link gets no id of its own */
-            ino->walk_mark = c->mark;
-            map_id(c, c->next_fresh++, ino->id);
+        return c->err;
+    }
+    seen = dfs_families_find(&c->fam, e);
+    if (!seen) { /* an inode of its own on a fresh mount */
+        if (ino->walk_mark == c->mark)
+            fprintf(stderr, "discfs: '%s' is a hard link in the view but not in the new session\n",
+                    e->name);
+        map_id(c, c->next_fresh++, ino->id);
+        if (!c->err)
+            c->err = dfs_families_add(&c->fam, e, ino);
+    } else if (seen != ino) {
+        fprintf(stderr, "discfs: '%s' is a hard link in the new session but not in the view\n",
+                e->name);
+    }
+    if (ino->walk_mark != c->mark) { /* the first name met: the inode's new nodes */
+        ino->walk_mark = c->mark;
+        dfs_view_drop_disc_nodes(ino);
+        if (S_ISREG(ino->st.st_mode)) {
+            free(ino->ext);
+            ino->ext = e->ext;
+            ino->n_ext = e->n_ext;
+            e->ext = NULL;
+            if (ino->cache_id && !c->keep_stage) {
+                off_t size = ino->st.st_size;
+                dfs_view_set_staged_size(v, ino, 0);
+                ino->st.st_size = size;
+                dfs_store_remove(v->store, ino->cache_id);
+                ino->cache_id = 0;
+                ino->stage_gen++;
+            }
         }
     }
-    dfs_disc_node_get(e->node);
-    dfs_disc_node_put(ino->disc_node);
-    ino->disc_node = e->node;
-    if (S_ISREG(ino->st.st_mode)) {
-        free(ino->ext);
-        ino->ext = e->ext;
-        ino->n_ext = e->n_ext;
-        e->ext = NULL;
-        if (ino->cache_id && !c->keep_stage) {
-            off_t size = ino->st.st_size;
-            dfs_view_set_staged_size(v, ino, 0);
-            ino->st.st_size = size;
-            dfs_store_remove(v->store, ino->cache_id);
-            ino->cache_id = 0;
-            ino->stage_gen++;
-        }
-    }
+    if (!S_ISDIR(ino->st.st_mode) && !c->err)
+        c->err = dfs_view_add_disc_node(ino, e->node);
     *child_cookie = ino;
     return c->err;
 }
@@ -315,6 +363,9 @@ int dfs_view_commit(struct dfs_view *v)
     }
 out:
     free(rc.map);
+    free(rc.fam.slots);
+    if (v->store)
+        dfs_store_drop_stand_ins(v->store);
     if (v->committing) {
         v->committing = 0;
         pthread_cond_broadcast(&v->commit_done);

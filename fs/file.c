@@ -17,8 +17,7 @@ void dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
 {
     ino->cache_id = id;
     ino->stage_gen++;
-    dfs_disc_node_put(ino->disc_node);
-    ino->disc_node = NULL;
+    dfs_view_drop_disc_nodes(ino);
     free(ino->ext);
     ino->ext = NULL;
     ino->n_ext = 0;

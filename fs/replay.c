@@ -119,6 +119,23 @@ static void get_time(struct rd *r, struct timespec *ts)
     ts->tv_nsec = (long)get_u64(r);
 }
 
+/* The time of a change of names, at the end of its record (the records of version 1
+ * before it had none): its directories get it as their mtime, live and replayed. */
+static void put_op_time(struct dfs_view *v, struct buf *b)
+{
+    if (!v->replaying)
+        clock_gettime(CLOCK_REALTIME, &v->op_time);
+    put_time(b, &v->op_time);
+}
+
+static void get_op_time(struct dfs_view *v, struct rd *r)
+{
+    if (r->off < r->len)
+        get_time(r, &v->op_time);
+    else
+        clock_gettime(CLOCK_REALTIME, &v->op_time);
+}
+
 /* Append B as a record of TYPE (v->lock held).  A journal that cannot be written
  * stops all further changes: acknowledging them could lose them. */
 static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
@@ -172,6 +189,7 @@ int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
     put_u64(&b, ino->cache_id);
     put_str(&b, name);
     put_str(&b, ino->link);
+    put_op_time(v, &b);
     return logged(v, (struct dfs_inode *)ino, emit(v, REC_MAKE, &b));
 }
 
@@ -181,6 +199,7 @@ int dfs_view_log_remove(struct dfs_view *v, uint64_t dir, const char *name, int 
 
     put_u64(&b, dir);
     put_str(&b, name);
+    put_op_time(v, &b);
     return emit(v, is_dir ? REC_RMDIR : REC_UNLINK, &b);
 }
 
@@ -194,6 +213,7 @@ int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint
     put_u64(&b, newdir);
     put_str(&b, newname);
     put_u64(&b, flags);
+    put_op_time(v, &b);
     return emit(v, REC_RENAME, &b);
 }
 
@@ -237,6 +257,7 @@ int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const ch
     put_u64(&b, id);
     put_u64(&b, newdir);
     put_str(&b, newname);
+    put_op_time(v, &b);
     return emit(v, REC_LINK, &b);
 }
 
@@ -336,6 +357,7 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
         cache = get_u64(&r);
         get_str(&r, name, sizeof(name));
         get_str(&r, name2, sizeof(name2));
+        get_op_time(v, &r);
         if (r.bad)
             break;
         v->replay_id = id;
@@ -353,6 +375,7 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
     case REC_RMDIR: {
         uint64_t dir = get_u64(&r);
         get_str(&r, name, sizeof(name));
+        get_op_time(v, &r);
         if (r.bad)
             break;
         err = type == REC_UNLINK ? dfs_view_unlink(v, dir, name) : dfs_view_rmdir(v, dir, name);
@@ -365,6 +388,7 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
         newdir = get_u64(&r);
         get_str(&r, name2, sizeof(name2));
         flags = (unsigned)get_u64(&r);
+        get_op_time(v, &r);
         if (r.bad)
             break;
         err = dfs_view_rename(v, dir, name, newdir, name2, flags);
@@ -405,6 +429,7 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
     case REC_LINK: {
         uint64_t id = get_u64(&r), newdir = get_u64(&r);
         get_str(&r, name, sizeof(name));
+        get_op_time(v, &r);
         if (r.bad)
             break;
         err = dfs_view_link(v, id, newdir, name, &st);

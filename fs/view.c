@@ -77,7 +77,7 @@ static void inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
         if (!v->replaying)
             dfs_store_remove(v->store, ino->cache_id);
     }
-    dfs_disc_node_put(ino->disc_node);
+    dfs_view_drop_disc_nodes(ino);
     v->inodes[ino->id] = NULL;
     free(ino->ext);
     free(ino->link);
@@ -261,6 +261,11 @@ void dfs_view_touch(struct dfs_inode *ino, int mtime)
         ino->st.st_mtim = ts;
 }
 
+void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir)
+{
+    dir->st.st_mtim = dir->st.st_ctim = v->op_time;
+}
+
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st)
 {
     (void)v;
@@ -277,51 +282,98 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
     ino->st.st_size = size;
 }
 
+/* ---- on-disc nodes of an inode ---- */
+
+/* One node of the disc per name the inode had there (hard links: every name of a
+ * family is a node of its own, and a commit puts each one back, see disc.h). */
+int dfs_view_add_disc_node(struct dfs_inode *ino, void *node)
+{
+    void **n = realloc(ino->disc_nodes, (ino->n_disc_nodes + 1) * sizeof(*n));
+
+    if (!n)
+        return -ENOMEM;
+    dfs_disc_node_get(node);
+    n[ino->n_disc_nodes++] = node;
+    ino->disc_nodes = n;
+    return 0;
+}
+
+void dfs_view_drop_disc_nodes(struct dfs_inode *ino)
+{
+    for (unsigned i = 0; i < ino->n_disc_nodes; i++)
+        dfs_disc_node_put(ino->disc_nodes[i]);
+    free(ino->disc_nodes);
+    ino->disc_nodes = NULL;
+    ino->n_disc_nodes = 0;
+}
+
+/* ---- hard-link families of a walk of the disc ---- */
+
+static int same_data(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
+{
+    if ((ino->st.st_mode & S_IFMT) != (e->st.st_mode & S_IFMT))
+        return 0;
+    if (!S_ISREG(e->st.st_mode))
+        return 1; /* libisofs compared them (image.c) */
+    return ino->st.st_size == e->st.st_size && ino->n_ext == e->n_ext &&
+           (e->n_ext == 0 || memcmp(ino->ext, e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0);
+}
+
+static struct dfs_family *family_slot(struct dfs_families *f, uint64_t family)
+{
+    size_t mask = f->n_slots - 1, i = (size_t)(family * 0x9E3779B97F4A7C15ULL) & mask;
+
+    for (; f->slots[i].ino; i = (i + 1) & mask)
+        if (f->slots[i].family == family)
+            break;
+    return &f->slots[i];
+}
+
+struct dfs_inode *dfs_families_find(struct dfs_families *f, const struct dfs_disc_entry *e)
+{
+    struct dfs_family *slot;
+
+    if (!e->family || !f->n_slots)
+        return NULL;
+    slot = family_slot(f, e->family);
+    return slot->ino && same_data(slot->ino, e) ? slot->ino : NULL;
+}
+
+int dfs_families_add(struct dfs_families *f, const struct dfs_disc_entry *e, struct dfs_inode *ino)
+{
+    struct dfs_family *slot;
+
+    if (!e->family)
+        return 0;
+    if (2 * (f->used + 1) > f->n_slots) {
+        struct dfs_families g = {.n_slots = f->n_slots ? 2 * f->n_slots : 1024};
+
+        g.slots = calloc(g.n_slots, sizeof(*g.slots));
+        if (!g.slots)
+            return -ENOMEM;
+        for (size_t i = 0; i < f->n_slots; i++)
+            if (f->slots[i].ino)
+                *family_slot(&g, f->slots[i].family) = f->slots[i];
+        g.used = f->used;
+        free(f->slots);
+        *f = g;
+    }
+    slot = family_slot(f, e->family);
+    if (!slot->ino) { /* the first inode of a number keeps it (another one's data differs) */
+        slot->family = e->family;
+        slot->ino = ino;
+        f->used++;
+    }
+    return 0;
+}
+
 /* ---- building the view from the disc ---- */
 
 struct build_ctx {
     struct dfs_view *v;
     uint64_t max_ino;
-    struct dfs_inode **by_ino; /* files by disc inode number: hard link families */
-    size_t n_by_ino;
+    struct dfs_families fam;
 };
-
-/* The inode that already has disc inode number E->st.st_ino and the same data. */
-static struct dfs_inode **family_slot(struct build_ctx *ctx, const struct dfs_disc_entry *e)
-{
-    size_t mask = ctx->n_by_ino - 1, i = (size_t)(e->st.st_ino * 0x9E3779B97F4A7C15ULL) & mask;
-
-    for (; ctx->by_ino[i]; i = (i + 1) & mask)
-        if (ctx->by_ino[i]->st.st_ino == e->st.st_ino)
-            break;
-    return &ctx->by_ino[i];
-}
-
-static int family_grow(struct build_ctx *ctx)
-{
-    size_t old = ctx->n_by_ino, n = old ? 2 * old : 1024;
-    struct dfs_inode **oldv = ctx->by_ino;
-
-    ctx->by_ino = calloc(n, sizeof(*ctx->by_ino));
-    if (!ctx->by_ino) {
-        ctx->by_ino = oldv;
-        return -ENOMEM;
-    }
-    ctx->n_by_ino = n;
-    for (size_t i = 0; i < old; i++)
-        if (oldv[i]) {
-            struct dfs_disc_entry e = {.st.st_ino = oldv[i]->st.st_ino};
-            *family_slot(ctx, &e) = oldv[i];
-        }
-    free(oldv);
-    return 0;
-}
-
-static int same_data(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
-{
-    return ino->st.st_size == e->st.st_size && ino->n_ext == e->n_ext &&
-           (e->n_ext == 0 || memcmp(ino->ext, e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0);
-}
 
 static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
 {
@@ -330,19 +382,14 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     struct dfs_inode *ino;
     int err;
 
-    if (parent && S_ISREG(e->st.st_mode) && e->st.st_ino) {
-        struct dfs_inode **slot;
-
-        if (v->n_live * 2 >= ctx->n_by_ino && family_grow(ctx) < 0)
-            return -ENOMEM;
-        slot = family_slot(ctx, e);
-        if (*slot && same_data(*slot, e)) { /* another name of a hard-linked file */
-            err = dentry_add(v, parent, e->name, *slot);
-            if (!err)
-                (*slot)->st.st_nlink++;
-            *child_cookie = *slot;
-            return err;
-        }
+    if (parent && (ino = dfs_families_find(&ctx->fam, e))) { /* a further hard link */
+        err = dentry_add(v, parent, e->name, ino);
+        if (!err)
+            err = dfs_view_add_disc_node(ino, e->node);
+        if (!err)
+            ino->st.st_nlink++;
+        *child_cookie = ino;
+        return err;
     }
     if (!parent) { /* the root */
         ino = v->inodes[DFS_ROOT_ID];
@@ -378,15 +425,11 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     ino->n_xattrs = e->n_xattrs;
     e->xattrs = NULL;
     e->n_xattrs = 0;
-    dfs_disc_node_get(e->node);
-    ino->disc_node = e->node;
-    if (parent && S_ISREG(e->st.st_mode) && e->st.st_ino) {
-        struct dfs_inode **slot = family_slot(ctx, e);
-        if (!*slot)
-            *slot = ino;
-    }
     *child_cookie = ino;
-    return 0;
+    if (!parent || S_ISDIR(e->st.st_mode))
+        return 0; /* directories are new in every session */
+    err = dfs_view_add_disc_node(ino, e->node);
+    return err ? err : dfs_families_add(&ctx->fam, e, ino);
 }
 
 int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store *store)
@@ -418,7 +461,7 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
     root->st.st_atim = root->st.st_ctim = root->st.st_mtim;
     if (disc) {
         err = dfs_disc_walk(disc, build_node, &ctx, root);
-        free(ctx.by_ino);
+        free(ctx.fam.slots);
         if (err)
             goto out_free;
     }
@@ -460,7 +503,7 @@ void dfs_view_close(struct dfs_view *v)
         struct dfs_inode *ino = v->inodes[i];
         if (!ino)
             continue;
-        dfs_disc_node_put(ino->disc_node);
+        dfs_view_drop_disc_nodes(ino);
         free(ino->ext);
         free(ino->link);
         free(ino->ents);
@@ -740,7 +783,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
         dentry_remove(v, dentry_find(v, dir, name));
         goto out_free;
     }
-    dfs_view_touch(dir, 1);
+    dfs_view_touch_dir(v, dir);
     ino->nlookup++;
     v->dirty = 1;
     dfs_view_stat(v, ino, out);
@@ -812,7 +855,7 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
         goto out;
     dentry_remove(v, e);
     drop_link(v, ino);
-    dfs_view_touch(dir, 1);
+    dfs_view_touch_dir(v, dir);
     v->dirty = 1;
 out:
     pthread_mutex_unlock(&v->lock);
@@ -842,6 +885,13 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         err = -EEXIST;
         goto out;
     }
+    /* every name of an on-disc file in a session is a node of the disc (disc.h): a
+     * name more than the disc has makes the file staged content */
+    if (S_ISREG(ino->st.st_mode) && !ino->cache_id && ino->st.st_nlink + 1 > ino->n_disc_nodes) {
+        err = dfs_view_copy_up(v, ino);
+        if (err)
+            goto out;
+    }
     err = dfs_view_log_link(v, id, newdir_id, newname);
     if (!err)
         err = dentry_add(v, dir, newname, ino);
@@ -849,7 +899,7 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         goto out;
     ino->st.st_nlink++;
     dfs_view_touch(ino, 0);
-    dfs_view_touch(dir, 1);
+    dfs_view_touch_dir(v, dir);
     if (!v->replaying)
         ino->nlookup++;
     v->dirty = 1;
@@ -984,8 +1034,8 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
         goto out;
     }
 done:
-    dfs_view_touch(dir, 1);
-    dfs_view_touch(newdir, 1);
+    dfs_view_touch_dir(v, dir);
+    dfs_view_touch_dir(v, newdir);
     dfs_view_touch(ino, 0);
     v->dirty = 1;
 out:

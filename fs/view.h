@@ -22,7 +22,7 @@
  * while mutations were frozen), so node ids and st_ino survive a commit too.
  *
  * Where a file's data lives:
- *   disc_node != NULL, cache_id == 0  unchanged since the disc: read from ext[]
+ *   n_disc_nodes > 0, cache_id == 0   unchanged since the disc: read from ext[]
  *   cache_id != 0                     staged content file in the cache (store.h)
  * stage_gen counts moves between the two, so that open handles notice them.
  *
@@ -55,16 +55,18 @@ struct dfs_inode {
     char *link;               /* symlink target */
     struct dfs_xattr *xattrs; /* extended attributes, ACLs included (Linux form) */
     size_t n_xattrs;
-    void *disc_node;        /* the node on the disc (a reference), or NULL */
+    void **disc_nodes; /* nodes on the disc, one per name it had there (references) */
+    unsigned n_disc_nodes;
     struct dfs_extent *ext; /* on-disc data of an unchanged file */
     int n_ext;
     uint64_t cache_id; /* staged content, 0 = none */
     unsigned stage_gen;
-    uint64_t nlookup;     /* references the kernel holds (lookup counts) */
-    unsigned nopen;       /* open handles */
-    unsigned commit_mark; /* the commit that placed it last (hard links) */
-    unsigned walk_mark;   /* the re-attach walk that met it (commit.c) */
-    off_t logged_size;    /* size and mtime as the journal has them */
+    uint64_t nlookup;      /* references the kernel holds (lookup counts) */
+    unsigned nopen;        /* open handles */
+    unsigned commit_mark;  /* the commit that placed it last (hard links) */
+    unsigned commit_names; /* names of it that commit placed so far */
+    unsigned walk_mark;    /* the re-attach walk that met it (commit.c) */
+    off_t logged_size;     /* size and mtime as the journal has them */
     struct timespec logged_mtim;
     /* directories */
     struct dfs_inode *parent;
@@ -104,7 +106,9 @@ struct dfs_view {
     int flusher_stop;
     pthread_cond_t flusher_wake;
     pthread_t flusher;
-    uint64_t replay_id; /* replay of a MAKE: the id and content file it had */
+    struct timespec op_time; /* the change of names being made: its directories' mtime,
+                              * recorded in its journal record and replayed (replay.c) */
+    uint64_t replay_id;      /* replay of a MAKE: the id and content file it had */
     uint64_t replay_cache_id;
     uint64_t (*replay_map)[2]; /* BASE records: (fresh id, id) pairs to renumber by */
     size_t n_replay_map;
@@ -222,6 +226,8 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
 void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
 void dfs_view_touch(struct dfs_inode *ino, int mtime);
+/* a directory whose entries changed: mtime and ctime are the change's v->op_time */
+void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir);
 /* replay.c: records of changes (lock held); 0 or -errno (the change must then fail) */
 int dfs_view_log_ok(struct dfs_view *v);
 int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
@@ -238,6 +244,22 @@ int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname);
 int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
                        size_t size, int remove);
+/* view.c: the nodes of the disc an inode stands for */
+int dfs_view_add_disc_node(struct dfs_inode *ino, void *node);
+void dfs_view_drop_disc_nodes(struct dfs_inode *ino);
+/* view.c: hard-link families met in a walk of the disc (dfs_disc_entry.family), so
+ * that the view's build and commit's re-attach group names into inodes alike */
+struct dfs_family {
+    uint64_t family;
+    struct dfs_inode *ino;
+};
+struct dfs_families {
+    struct dfs_family *slots;
+    size_t n_slots, used;
+};
+/* the inode of E's family met before (same number, type and data), or NULL */
+struct dfs_inode *dfs_families_find(struct dfs_families *f, const struct dfs_disc_entry *e);
+int dfs_families_add(struct dfs_families *f, const struct dfs_disc_entry *e, struct dfs_inode *ino);
 /* xattr.c: a new inode in DIR gets DIR's default ACL (lock held) */
 int dfs_view_inherit_acl(struct dfs_inode *dir, struct dfs_inode *ino, mode_t requested);
 int dfs_view_writable(struct dfs_view *v);
