@@ -179,11 +179,8 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
         if (err)
             goto out;
     }
-    if (wr && !ino->cache_id) {
-        err = dfs_view_copy_up(v, ino);
-        if (err)
-            goto out;
-    }
+    /* no copy-up here: an open for writing that writes nothing changes nothing
+     * (the first write copies up, prepare_write) */
     err = refresh_fd(v, ino, f);
     if (err)
         goto out;

@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #define NAME_MAX_ISO 255 /* Rock Ridge NM limit as libisofs writes it */
+/* the longest symlink target a session can hold: libisofs reads targets back
+ * through a buffer of LIBISOFS_NODE_PATH_MAX (1024) bytes, NUL included; and each
+ * of its components is a name of at most 255 bytes */
+#define LINK_MAX_ISO 1023
 /* the fixed part of a session: 16 blocks of system area, volume descriptors, path
  * tables, the root directories, MD5 tags; measured below 64 (tests/mount/space.sh) */
 #define SESSION_FIXED_BLOCKS 64
@@ -369,6 +373,45 @@ int dfs_families_add(struct dfs_families *f, const struct dfs_disc_entry *e, str
 
 /* ---- building the view from the disc ---- */
 
+/* A name that a session can hold: not empty, ".", "..", no '/', at most 255 bytes. */
+static int check_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return -EINVAL;
+    if (n > NAME_MAX_ISO)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* A name on the disc that no session can hold (a hostile or foreign disc: ".",
+ * "..", a '/', over 255 bytes) is shown under one it can: whatever the mount
+ * shows, the next commit must be able to write, and the user must be able to
+ * rename or remove it.  The new name is a function of the old one (a remount and
+ * the journal's records meet the same names): the old one cut to 238 bytes, '/'
+ * as '_', "." as "_dot_", ".." as "_dotdot_", then '~' and 16 hex digits of a
+ * hash of the whole old name. */
+static const char *writable_name(const char *name, char *buf, size_t len)
+{
+    uint64_t h = name_hash(0, name);
+    size_t n = 0;
+
+    if (check_name(name) == 0)
+        return name;
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        n = (size_t)snprintf(buf, len, "%s", name[1] ? "_dotdot_" : "_dot_");
+    else
+        for (; name[n] && n < NAME_MAX_ISO - 17; n++)
+            buf[n] = name[n] == '/' ? '_' : name[n];
+    snprintf(buf + n, len - n, "~%016llx", (unsigned long long)h);
+    fprintf(stderr,
+            "discfs: a name on the disc cannot be written to a new session as it is "
+            "('%.40s%s', %zu bytes): it is shown as '%s'; rename or remove it\n",
+            name, strlen(name) > 40 ? "..." : "", strlen(name), buf);
+    return buf;
+}
+
 struct build_ctx {
     struct dfs_view *v;
     uint64_t max_ino;
@@ -380,8 +423,11 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     struct build_ctx *ctx = ctx_;
     struct dfs_view *v = ctx->v;
     struct dfs_inode *ino;
+    char fixed[NAME_MAX_ISO + 1];
     int err;
 
+    if (parent)
+        e->name = writable_name(e->name, fixed, sizeof(fixed));
     if (parent && (ino = dfs_families_find(&ctx->fam, e))) { /* a further hard link */
         err = dentry_add(v, parent, e->name, ino);
         if (!err)
@@ -519,15 +565,19 @@ void dfs_view_close(struct dfs_view *v)
 
 /* ---- lookups ---- */
 
-static int check_name(const char *name)
+/* Can a session hold the symlink target LINK? */
+static int link_fits(const char *link)
 {
-    size_t n = strlen(name);
+    size_t len = strlen(link), run = 0;
 
-    if (n == 0 || strchr(name, '/'))
-        return -EINVAL;
-    if (n > NAME_MAX_ISO)
-        return -ENAMETOOLONG;
-    return 0;
+    if (len > LINK_MAX_ISO)
+        return 0;
+    for (const char *p = link; *p; p++) {
+        run = *p == '/' ? 0 : run + 1;
+        if (run > NAME_MAX_ISO)
+            return 0;
+    }
+    return 1;
 }
 
 static int get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir)
@@ -731,6 +781,10 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     if (!S_ISREG(mode) && !S_ISDIR(mode) && !S_ISLNK(mode) && !S_ISCHR(mode) && !S_ISBLK(mode) &&
         !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
         err = -EINVAL;
+        goto out;
+    }
+    if (S_ISLNK(mode) && !link_fits(link)) {
+        err = -ENAMETOOLONG; /* no session could hold it */
         goto out;
     }
     ino = inode_new(v, mode);
