@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -87,6 +89,98 @@ int dfs_lib_error(struct dfs_disc *d, int err, const char *what)
     return err;
 }
 
+/* The pid that holds a flock on the file ST (from /proc/locks), or -1. */
+static long lock_holder(const struct stat *st)
+{
+    FILE *f = fopen("/proc/locks", "re");
+    char line[256];
+    long pid = -1;
+
+    if (!f)
+        return -1;
+    while (pid < 0 && fgets(line, sizeof(line), f)) {
+        unsigned maj, min;
+        unsigned long long ino;
+        long p;
+
+        if (sscanf(line, "%*d: FLOCK %*s %*s %ld %x:%x:%llu", &p, &maj, &min, &ino) == 4 &&
+            maj == major(st->st_dev) && min == minor(st->st_dev) && ino == st->st_ino)
+            pid = p;
+    }
+    fclose(f);
+    return pid;
+}
+
+/* An image file is opened once, for the life of the mount, and everything goes
+ * through that descriptor: reads, identity checks, and libburn's writes (address
+ * "stdio:/dev/fd/N", which libburn dups), so that what was identified is what is
+ * written even if the path is renamed or replaced meanwhile (check_image_path()).
+ * A missing file is created empty (a blank disc), and removed again at unmount if
+ * it is still empty.  The open file is locked: one mount per image, whatever the
+ * cache (DESIGN.md, Identity). */
+static int open_image(struct dfs_disc *d)
+{
+    struct stat st;
+
+    d->image_fd = open(d->image_path, O_RDWR | O_CLOEXEC);
+    if (d->image_fd < 0 && errno == ENOENT) {
+        d->image_fd = open(d->image_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        d->image_created = d->image_fd >= 0;
+    }
+    if (d->image_fd < 0 && (errno == EACCES || errno == EROFS))
+        d->image_fd = open(d->image_path, O_RDONLY | O_CLOEXEC); /* mounted read-only */
+    if (d->image_fd < 0) {
+        int err = -errno;
+        snprintf(d->last_error, sizeof(d->last_error), "cannot open '%s': %s", d->image_path,
+                 strerror(-err));
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        return err;
+    }
+    if (fstat(d->image_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "'%s' is not a regular file: name an ISO image file, or a drive as /dev/srN "
+                 "or mmc:PATH",
+                 d->image_path);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        return -EINVAL;
+    }
+    d->image_dev = st.st_dev;
+    d->image_ino = st.st_ino;
+    if (flock(d->image_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "'%s' is in use by another discfs mount (pid %ld): one mount per image, "
+                 "whatever the cache; unmount it first",
+                 d->image_path, lock_holder(&st));
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        return -EBUSY;
+    }
+    return asprintf(&d->adr, "stdio:/dev/fd/%d", d->image_fd) < 0 ? -ENOMEM : 0;
+}
+
+/* The path of the image still names the file that is mounted (0), or -EIO with the
+ * reason in last_error: nothing may be written then (DESIGN.md, Identity). */
+static int image_path_is_ours(const struct dfs_disc *d)
+{
+    struct stat st;
+
+    return stat(d->image_path, &st) == 0 && st.st_dev == d->image_dev && st.st_ino == d->image_ino;
+}
+
+static int check_image_path(struct dfs_disc *d)
+{
+    struct stat st;
+
+    if (image_path_is_ours(d))
+        return 0;
+    snprintf(d->last_error, sizeof(d->last_error),
+             "the image '%s' was %s since it was mounted; nothing was written: put the mounted "
+             "image back under that name and sync again, or unmount to give up the changes",
+             d->image_path,
+             stat(d->image_path, &st) == 0 ? "replaced by another file" : "moved or removed");
+    fprintf(stderr, "discfs: %s\n", d->last_error);
+    return -EIO;
+}
+
 /* "PATH" (an image file), "stdio:PATH", "mmc:PATH" or "/dev/srN" -> libburn address */
 static int parse_device(struct dfs_disc *d, const char *device)
 {
@@ -116,9 +210,9 @@ static int parse_device(struct dfs_disc *d, const char *device)
         path = abs;
     }
     d->image_path = strdup(path);
-    if (!d->image_path || asprintf(&d->adr, "stdio:%s", path) < 0)
+    if (!d->image_path)
         return -ENOMEM;
-    return 0;
+    return open_image(d);
 }
 
 /* An image file that libisoburn calls blank must really be empty (all zero in the
@@ -452,14 +546,6 @@ int dfs_disc_load(struct dfs_disc *d)
         return dfs_lib_error(d, ret == 0 ? -ENODEV : -EIO, what);
     }
     d->drive = d->dinfo[0].drive;
-    if (d->image_path && d->image_fd < 0) {
-        /* kept open across reloads: readers may be using it (see dfs_disc_read) */
-        d->image_fd = open(d->image_path, O_RDONLY | O_CLOEXEC);
-        if (d->image_fd < 0 && errno != ENOENT) {
-            err = dfs_lib_error(d, -errno, what);
-            goto out_release;
-        }
-    }
     burn_disc_get_profile(d->drive, &profile, d->info.profile);
     d->info.emulated = isoburn_needs_emulation(d->drive) == 1;
     st = isoburn_disc_get_status(d->drive);
@@ -613,8 +699,14 @@ void dfs_disc_close(struct dfs_disc *d)
     if (!d)
         return;
     dfs_disc_unload(d);
-    if (d->image_fd >= 0)
+    if (d->image_fd >= 0) {
+        struct stat st;
+        /* a file made for a blank disc that got no session goes again */
+        if (d->image_created && fstat(d->image_fd, &st) == 0 && st.st_size == 0 &&
+            image_path_is_ours(d))
+            unlink(d->image_path);
         close(d->image_fd);
+    }
     pthread_mutex_destroy(&d->read_lock);
     free(d->adr);
     free(d->image_path);
@@ -707,6 +799,8 @@ int dfs_disc_check_identity(struct dfs_disc *d)
         d->info.lost = 1;
         return dfs_lib_error(d, -EIO, "cannot re-assess the disc in the drive");
     }
+    if (d->image_path && check_image_path(d))
+        return -EIO;
     d->info.lost = 0; /* let identify() read the disc now in the drive */
     err = identify(d, fp, desc, sizeof(desc));
     if (err) {

@@ -17,7 +17,10 @@ struct dfs_disc {
     int empty_tree;       /* no session could be read: an empty tree is shown */
     char *adr;            /* libburn address: "stdio:/abs/path" or a drive path */
     char *image_path;     /* image files: the file itself, else NULL */
-    int image_fd;         /* image files: O_RDONLY fd for data reads, -1 if absent */
+    int image_fd;         /* image files: the open image, locked (drive.c open_image) */
+    dev_t image_dev;      /* ... and what it was when it was opened */
+    ino_t image_ino;
+    int image_created; /* ... made by this mount (a new file: a blank disc) */
     struct burn_drive_info *dinfo;
     struct burn_drive *drive;
     IsoImage *image; /* newest session, attached to the drive; own reference */

@@ -57,4 +57,13 @@ if "$DISCFS" "$T/x.iso" "$T/mnt2" -f -o cache="$CACHE" >"$T/log2" 2>&1; then
 fi
 grep -q "in use by another discfs mount (pid $PID)" "$T/log2" || { cat "$T/log2" >&2; fail "no clear message for a second mount"; }
 ok "a second mount of the same disc is refused, naming the pid of the first"
+# also with another cache: the lock is on the image itself (issue 8, defect 6c)
+if "$DISCFS" "$T/x.iso" "$T/mnt2" -f -o cache="$T/other-cache" >"$T/log2" 2>&1; then
+    fusermount3 -u "$T/mnt2"; fail "the same disc was mounted twice with two caches"
+fi
+grep -q "'$T/x.iso' is in use by another discfs mount (pid $PID)" "$T/log2" ||
+    { cat "$T/log2" >&2; fail "no clear message for a second mount with another cache"; }
+[ ! -e "$T/other-cache" ] || [ -z "$(ls -A "$T/other-cache")" ] ||
+    fail "the refused mount left a stage in its cache"
+ok "a second mount of the same image with another cache is refused too"
 unmount_disc
