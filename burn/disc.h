@@ -64,6 +64,30 @@ int dfs_disc_verify(struct dfs_disc *d);
 /* CLOSE: the following commits finalize the disc (sequential media only: image
  * files and DVD+RW/BD-RE stay appendable). */
 void dfs_disc_set_close(struct dfs_disc *d, int close);
+/* The sessions of the disc, oldest first: number (1...), start and the key of the
+ * stage that a mount of that session would use (DESIGN.md, Identity); the first
+ * entry is the blank disc before the first session (number -1, msc1 UINT32_MAX;
+ * any_blank: a blank disc in a drive has no identity of its own, so its stage may
+ * as well belong to another disc).
+ * Returns the count, with a malloc'd array in *out, or -errno. */
+struct dfs_session_ref {
+    int number;
+    uint32_t msc1;
+    char key[65];
+    int any_blank;
+};
+int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out);
+/* Show session NUMBER instead of the newest one (its tree and stage key; -1: the
+ * empty tree of the blank disc); new sessions still go after all of them.  0 or
+ * -errno (then nothing is loaded). */
+int dfs_disc_load_session(struct dfs_disc *d, int number);
+/* Does the newest session on the disc read back with its MD5 tag?  1 yes, 0 no. */
+int dfs_disc_newest_verifies(struct dfs_disc *d);
+
+/* Fault injection for crash tests: with DISCFS_TEST_CRASH=NAME in the environment
+ * the process kills itself (SIGKILL) at the point called NAME. */
+void dfs_crash_point(const char *name);
+
 /* The message behind the last failure of this disc, or "" */
 const char *dfs_disc_last_error(const struct dfs_disc *d);
 
@@ -160,11 +184,14 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct df
 /* Add N under PARENT (NULL = root); *handle is the new directory for its children. */
 int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_node *n,
                    void **handle);
-/* Write the session, activate it and import it again.  On failure nothing of the
- * old sessions is touched and the disc is re-imported as it was; -EBADE: the
- * session was written and imported, but it does not read back as written (its
- * MD5), so the data staged for it must be written again. */
-int dfs_commit_write(struct dfs_commit *c);
+/* Write the session, activate it and import it again as a fresh mount would.
+ * INTENT (may be NULL) is told where the session will start before anything is
+ * written; its error cancels the write.  On failure nothing of the old sessions
+ * is touched; -EBADE: a session was written, but the newest session a reader
+ * finds is not it, or does not read back as written (its MD5 tag), so the data
+ * staged for it must be written again: the view keeps its nodes, the disc stays
+ * as it was loaded now (the next commit appends after everything). */
+int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t start), void *ctx);
 /* Free the builder (after write, or to give up before it). */
 void dfs_commit_end(struct dfs_commit *c);
 

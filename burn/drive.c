@@ -3,6 +3,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -320,9 +321,73 @@ static int media_state(enum burn_disc_status st)
  * burn_drive_re_assess they describe whatever disc is in the drive); on emulated
  * media they are libisoburn's, and the descriptors read now tell the discs apart.
  * Any blank disc has the same fingerprint. */
+/* The medium as identities and messages name it. */
+static void media_name(struct dfs_disc *d, char *media, size_t size)
+{
+    char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL, type[80], bar[9];
+    int profile = 0, app = 0, valid = 0;
+    unsigned int disc_id = 0;
+
+    if (d->image_path) {
+        snprintf(media, size, "image file");
+        return;
+    }
+    burn_disc_get_profile(d->drive, &profile, type);
+    if (burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0)
+        snprintf(media, size, "%s %s", type, product ? product : "");
+    else
+        snprintf(media, size, "%s", type);
+    free(product);
+    free(book);
+    free(c1);
+    free(c2);
+    if (burn_disc_get_cd_info(d->drive, type, &disc_id, bar, &app, &valid) > 0 && (valid & 1))
+        snprintf(media + strlen(media), size - strlen(media), " disc id %08x", disc_id);
+}
+
+/* The stage key of the session that starts at MSC1 (DESIGN.md, Identity): the MD5
+ * of the medium, msc1 and the session's volume descriptor, leaving out what a
+ * failed write changes (session count, NWA).  A blank disc's key (MSC1 == UINT32_MAX)
+ * is "blank" and, for an image file, its path. */
+static int session_key(struct dfs_disc *d, const char *media, uint32_t msc1, char key[65])
+{
+    void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
+    unsigned char pvd[2048];
+    char head[512], md5[16];
+    int err = 0;
+
+    if (iso_md5_start(&ctx) < 0)
+        return -ENOMEM;
+    if (msc1 == UINT32_MAX) {
+        iso_md5_compute(ctx, "blank", 5);
+        if (d->image_path)
+            iso_md5_compute(ctx, d->image_path, (int)strlen(d->image_path));
+    } else {
+        snprintf(head, sizeof(head), "%s|%u|", media, msc1);
+        iso_md5_compute(ctx, head, strlen(head));
+        err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
+        if (!err)
+            iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
+    }
+    iso_md5_end(&ctx, md5);
+    hex((unsigned char *)md5, 16, key);
+    return err;
+}
+
+/* DESIGN.md, Identity: the fingerprint of the medium in the drive (hex MD5 into
+ * FP) and a description of it for messages (DESC).  Assembled from the media
+ * profile, media id and CD disc id (drives), the session count, msc1 and the next
+ * writable address, and the volume descriptors of the newest session (on emulated
+ * media also the superblock at block 16 that every session rewrites).  On
+ * sequential drives the figures come fresh from libburn (after
+ * burn_drive_re_assess they describe whatever disc is in the drive); on emulated
+ * media they are libisoburn's, and the descriptors read now tell the discs apart.
+ * Any blank disc has the same fingerprint.  Also sets d->key_scratch, the stage
+ * key of the session that is loaded (d->info.msc1: not the newest one, when that
+ * cannot be read or another one was asked for). */
 static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size)
 {
-    void *ctx = NULL, *kctx = NULL; /* iso_md5_start() frees a non-NULL context */
+    void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
     char md5[16], head[512], media[200] = "", volid[33] = "";
     unsigned char pvd[2048];
     enum dfs_media_state state = d->info.state;
@@ -340,33 +405,9 @@ static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_siz
         state = (enum dfs_media_state)s;
         fresh_toc(d, &sessions, &msc1, &nwa);
     }
-    if (!d->image_path) {
-        char *product = NULL, *c1 = NULL, *c2 = NULL, *book = NULL, type[80];
-        int profile = 0, app = 0, valid = 0;
-        unsigned int disc_id = 0;
-        char bar[9];
-
-        burn_disc_get_profile(d->drive, &profile, type);
-        if (burn_disc_get_media_id(d->drive, &product, &c1, &c2, &book, 0) > 0)
-            snprintf(media, sizeof(media), "%s %s", type, product ? product : "");
-        else
-            snprintf(media, sizeof(media), "%s", type);
-        free(product);
-        free(book);
-        free(c1);
-        free(c2);
-        if (burn_disc_get_cd_info(d->drive, type, &disc_id, bar, &app, &valid) > 0 && (valid & 1))
-            snprintf(media + strlen(media), sizeof(media) - strlen(media), " disc id %08x",
-                     disc_id);
-    } else {
-        snprintf(media, sizeof(media), "image file");
-    }
+    media_name(d, media, sizeof(media));
     if (iso_md5_start(&ctx) < 0)
         return -ENOMEM;
-    if (iso_md5_start(&kctx) < 0) {
-        iso_md5_end(&ctx, md5);
-        return -ENOMEM;
-    }
     if (state == DFS_MEDIA_BLANK && d->info.emulated && !d->image_path &&
         dfs_disc_read_blocks(d, 16, pvd, 1) == 0 && memcmp(pvd + 1, "CD001", 5) == 0)
         state = DFS_MEDIA_APPENDABLE; /* libisoburn's blank, but it has a session now */
@@ -383,24 +424,16 @@ static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_siz
         iso_md5_end(&ctx, md5);
         hex((unsigned char *)md5, 16, fp);
         /* the stage key of a blank disc, also after a failed first burn */
-        iso_md5_compute(kctx, "blank", 5);
-        if (d->image_path)
-            iso_md5_compute(kctx, d->image_path, (int)strlen(d->image_path));
-        iso_md5_end(&kctx, md5);
-        hex((unsigned char *)md5, 16, d->key_scratch);
+        session_key(d, media, UINT32_MAX, d->key_scratch);
         snprintf(desc, desc_size, "%s %s", state == DFS_MEDIA_BLANK ? "a blank" : "an unreadable",
                  media);
         return 0;
     }
     snprintf(head, sizeof(head), "%s|%d|%u|%u|", media, sessions, msc1, nwa);
     iso_md5_compute(ctx, head, strlen(head));
-    /* the stage key leaves out what a failed write changes (session count, NWA) */
-    snprintf(head, sizeof(head), "%s|%u|", media, msc1);
-    iso_md5_compute(kctx, head, strlen(head));
     err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
     if (!err) {
         iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
-        iso_md5_compute(kctx, (char *)pvd, sizeof(pvd));
         if (pvd[0] == 1 && memcmp(pvd + 1, "CD001", 5) == 0) {
             memcpy(volid, pvd + 40, 32);
             for (int i = 31; i >= 0 && (volid[i] == ' ' || volid[i] == '\0'); i--)
@@ -413,8 +446,8 @@ static int identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_siz
     }
     iso_md5_end(&ctx, md5);
     hex((unsigned char *)md5, 16, fp);
-    iso_md5_end(&kctx, md5);
-    hex((unsigned char *)md5, 16, d->key_scratch);
+    if (!err)
+        err = session_key(d, media, d->info.msc1, d->key_scratch);
     if (err)
         return err;
     snprintf(desc, desc_size, "%s, %d session%s, newest at block %u, volume '%s'", media, sessions,
@@ -534,10 +567,11 @@ int dfs_disc_load(struct dfs_disc *d)
 {
     struct isoburn_read_opts *ro = NULL;
     enum burn_disc_status st;
-    int profile = 0, ret, err;
+    int profile = 0, ret, err, older_ok, newest_bad = 0;
     char what[600];
 
     snprintf(what, sizeof(what), "cannot open '%s'", d->image_path ? d->image_path : d->adr);
+    d->empty_tree = d->info.empty_tree = 0; /* what this load finds */
     /* bit5|bit6: attributes of staged files come from the view, not from the cache
      * files' own ACL/xattrs. */
     ret = isoburn_drive_aquire(&d->dinfo, d->adr, 1 | 32 | 64);
@@ -548,6 +582,8 @@ int dfs_disc_load(struct dfs_disc *d)
     d->drive = d->dinfo[0].drive;
     burn_disc_get_profile(d->drive, &profile, d->info.profile);
     d->info.emulated = isoburn_needs_emulation(d->drive) == 1;
+    /* a write-once disc whose newest session cannot be read shows an older one */
+    older_ok = !d->image_path && !d->info.emulated && !d->want_session;
     st = isoburn_disc_get_status(d->drive);
     switch (st) {
     case BURN_DISC_BLANK:
@@ -584,9 +620,26 @@ int dfs_disc_load(struct dfs_disc *d)
         isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
         d->info.state = DFS_MEDIA_CLOSED;
     read_toc(d);
-    if (d->info.state != DFS_MEDIA_BLANK) {
+    if (d->want_session > 0) { /* an older session was asked for (fs/main.c) */
+        char num[16];
+        int lba;
+
+        snprintf(num, sizeof(num), "%d", d->want_session);
+        if (isoburn_set_msc1(d->drive, 1, num, 0) <= 0 ||
+            isoburn_disc_get_msc1(d->drive, &lba) <= 0) {
+            snprintf(what, sizeof(what), "cannot find session %d of '%s'", d->want_session,
+                     d->image_path ? d->image_path : d->adr);
+            err = dfs_lib_error(d, -EIO, what);
+            goto out_release;
+        }
+        d->info.msc1 = (uint32_t)lba;
+    }
+    if (d->info.state != DFS_MEDIA_BLANK && d->want_session >= 0) {
         err = check_iso(d);
-        if (err) {
+        if (err && older_ok) {
+            newest_bad = 1; /* no volume descriptor where it starts: an older one is shown */
+            err = 0;
+        } else if (err) {
             fprintf(stderr, "discfs: %s\n", d->last_error);
             goto out_release;
         }
@@ -601,23 +654,27 @@ int dfs_disc_load(struct dfs_disc *d)
     isoburn_ropt_set_extensions(ro, isoburn_ropt_noiso1999 | isoburn_ropt_nomd5tag |
                                         isoburn_ropt_map_stripped | isoburn_ropt_joliet_stripped);
     isoburn_ropt_set_default_perms(ro, 0, 0, 0444);
-    ret = isoburn_read_image(d->drive, ro, &d->image);
-    if (ret <= 0 && !d->image_path && !d->info.emulated && d->info.sessions >= 2)
+    ret = newest_bad || d->want_session < 0 ? 0 : isoburn_read_image(d->drive, ro, &d->image);
+    if (ret <= 0 && older_ok)
         ret = read_older_session(d, ro);
-    if (ret <= 0 && !d->image_path && !d->info.emulated && d->info.state == DFS_MEDIA_APPENDABLE) {
-        /* not one session can be read: the first burn of a blank disc failed.  Show
-         * the empty tree the disc had (and find its stage, identify()); new
-         * sessions go after the broken one */
+    if (ret <= 0 && ((!d->image_path && !d->info.emulated && !d->want_session &&
+                      d->info.state == DFS_MEDIA_APPENDABLE) ||
+                     d->want_session < 0)) {
+        /* not one session can be read (the first burn of a blank disc failed), or
+         * the blank disc before the first session was asked for: show the empty
+         * tree the disc had (and find its stage, identify()); new sessions go after
+         * all of them */
         dfs_lib_error(d, 0, NULL);
         isoburn_ropt_set_extensions(ro, isoburn_ropt_pretend_blank);
         d->image = NULL;
         ret = isoburn_read_image(d->drive, ro, &d->image);
         if (ret > 0) {
             d->empty_tree = d->info.empty_tree = 1;
-            fprintf(stderr,
-                    "discfs: no session of '%s' can be read (the first burn failed?): showing "
-                    "an empty disc; new sessions go after the broken one\n",
-                    d->adr);
+            if (!d->want_session)
+                fprintf(stderr,
+                        "discfs: no session of '%s' can be read (the first burn failed?): "
+                        "showing an empty disc; new sessions go after the broken one\n",
+                        d->adr);
         }
     }
     isoburn_ropt_destroy(&ro, 0);
@@ -866,4 +923,92 @@ void dfs_disc_after_failed_write(struct dfs_disc *d)
                 "discfs: the failed write used blocks %u to %u of '%s'; the changes stay "
                 "staged and the next commit writes them after these blocks\n",
                 old_nwa, d->info.nwa ? d->info.nwa - 1 : 0, d->adr);
+}
+
+int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
+{
+    struct isoburn_toc_disc *toc;
+    struct isoburn_toc_session **sess;
+    struct dfs_session_ref *v = NULL;
+    char media[200];
+    int n = 0, count = 0, err = 0;
+
+    *out = NULL;
+    if (!d->drive)
+        return -EIO;
+    media_name(d, media, sizeof(media));
+    pthread_mutex_lock(&d->read_lock);
+    toc = isoburn_toc_drive_get_disc(d->drive);
+    sess = toc ? isoburn_toc_disc_get_sessions(toc, &n) : NULL;
+    if (!(v = calloc((size_t)n + 1, sizeof(*v))))
+        err = -ENOMEM;
+    if (!err) { /* the blank disc the first session was written on */
+        v[0].number = -1;
+        v[0].msc1 = UINT32_MAX;
+        v[0].any_blank = !d->image_path;
+        session_key(d, media, UINT32_MAX, v[0].key);
+        count = 1;
+    }
+    for (int i = 0; i < n && sess && !err; i++) {
+        struct isoburn_toc_track **tr;
+        struct burn_toc_entry e;
+        int nt = 0;
+
+        tr = isoburn_toc_session_get_tracks(sess[i], &nt);
+        if (!tr || nt < 1)
+            continue;
+        isoburn_toc_track_get_entry(tr[0], &e);
+        if (!(e.extensions_valid & 1))
+            continue;
+        v[count].number = i + 1;
+        v[count].msc1 = (uint32_t)e.start_lba;
+        if (session_key(d, media, v[count].msc1, v[count].key) == 0)
+            count++;
+    }
+    if (toc)
+        isoburn_toc_disc_free(toc);
+    dfs_lib_error(d, 0, NULL);
+    pthread_mutex_unlock(&d->read_lock);
+    if (err) {
+        free(v);
+        return err;
+    }
+    *out = v;
+    return count;
+}
+
+int dfs_disc_load_session(struct dfs_disc *d, int number)
+{
+    int err;
+
+    pthread_mutex_lock(&d->read_lock);
+    dfs_disc_unload(d);
+    d->want_session = number;
+    err = dfs_disc_load(d);
+    pthread_mutex_unlock(&d->read_lock);
+    return err;
+}
+
+int dfs_disc_newest_verifies(struct dfs_disc *d)
+{
+    struct dfs_session_ref *s = NULL;
+    uint32_t tag_start, end;
+    int n = dfs_disc_sessions(d, &s), ok = 0;
+
+    /* the newest session must be the one loaded, and match its tag */
+    if (n > 0 && !d->want_session && s[n - 1].msc1 == d->info.msc1) {
+        pthread_mutex_lock(&d->read_lock);
+        ok = dfs_session_md5(d, d->info.msc1, &tag_start, &end) == 1;
+        pthread_mutex_unlock(&d->read_lock);
+    }
+    free(s);
+    return ok;
+}
+
+void dfs_crash_point(const char *name)
+{
+    const char *want = getenv("DISCFS_TEST_CRASH");
+
+    if (want && strcmp(want, name) == 0)
+        raise(SIGKILL);
 }

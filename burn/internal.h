@@ -35,8 +35,9 @@ struct dfs_disc {
         uint32_t min_track, align, runout;
         uint32_t gap; /* closing the next session (space.c) */
     } space;
-    int close;      /* finalize the disc with the next commit */
-    char desc[300]; /* the disc as messages name it (identify() in drive.c) */
+    int close;        /* finalize the disc with the next commit */
+    int want_session; /* the session to load (dfs_disc_load_session), 0 = the newest */
+    char desc[300];   /* the disc as messages name it (identify() in drive.c) */
     char last_error[8192];
 };
 
@@ -58,6 +59,11 @@ int dfs_disc_check_identity(struct dfs_disc *d);
 void dfs_disc_after_failed_write(struct dfs_disc *d);
 /* Read whole 2048-byte blocks from the medium. */
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
+
+/* session.c */
+/* Read the loaded session back against its MD5 tag, which must cover START: 1 it
+ * matches, 2 it does not, 0 no such tag, or -errno. */
+int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
 
 /* xattr.c */
 /* The node's attributes and ACLs as Linux xattrs, and the nanoseconds of its mtime

@@ -224,51 +224,82 @@ static void wait_idle(struct burn_drive *drive)
         usleep(20000);
 }
 
-/* DESIGN.md, Commit: the session just written is read back from the medium and
- * must match the MD5 that libisofs recorded in its tag (d->read_lock held). */
-static int verify_session(struct dfs_disc *d)
+int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end)
 {
     enum { CHUNK = 32 };
-    uint32_t start, end;
     char want[16], got[16], *buf;
     void *ctx = NULL;
     int err = 0;
 
-    if (iso_image_get_session_md5(d->image, &start, &end, want, 0) != 1)
-        return 0; /* a session without MD5 (not one of ours): nothing to compare */
+    *tag_start = *end = 0;
+    if (!d->image || iso_image_get_session_md5(d->image, tag_start, end, want, 0) != 1 ||
+        *tag_start > start)
+        return 0;
     buf = malloc(CHUNK * 2048);
     if (!buf || iso_md5_start(&ctx) < 0) {
         free(buf);
         return -ENOMEM;
     }
-    for (uint32_t lba = start; lba < end && !err; lba += CHUNK) {
-        int n = end - lba < CHUNK ? (int)(end - lba) : CHUNK;
+    for (uint32_t lba = *tag_start; lba < *end && !err; lba += CHUNK) {
+        int n = *end - lba < CHUNK ? (int)(*end - lba) : CHUNK;
         err = dfs_disc_read_blocks(d, lba, buf, n);
         if (!err)
             iso_md5_compute(ctx, buf, n * 2048);
     }
     iso_md5_end(&ctx, got);
     free(buf);
-    if (!err && memcmp(want, got, 16) != 0) {
+    if (err)
+        return err;
+    return memcmp(want, got, 16) == 0 ? 1 : 2;
+}
+
+/* DESIGN.md, Commit: verify as a reader would.  The medium was re-assessed and its
+ * newest session loaded as a fresh mount loads it (dfs_disc_load: TOC, msc1,
+ * volume descriptors, tree); that session must be the one written at START, carry
+ * the MD5 tag libisofs wrote for it, and read back with that MD5 (d->read_lock
+ * held).  -EBADE otherwise, the reason in last_error. */
+static int verify_session(struct dfs_disc *d, uint32_t start)
+{
+    const char *name = d->image_path ? d->image_path : d->adr;
+    uint32_t tag_start, end;
+    int ok;
+
+    if (d->info.msc1 != start) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the session written to '%s' at block %u is not the newest one a reader finds "
+                 "(that starts at block %u): the medium may be bad; the changes stay staged and "
+                 "the next commit writes them again",
+                 name, start, d->info.msc1);
+        goto out_mismatch;
+    }
+    ok = dfs_session_md5(d, start, &tag_start, &end);
+    if (ok < 0 || ok == 1)
+        return ok < 0 ? ok : 0;
+    if (ok == 0)
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the session written to '%s' at block %u reads back without its MD5 tag: the "
+                 "medium may be bad; the changes stay staged and the next commit writes them "
+                 "again",
+                 name, start);
+    else
         snprintf(d->last_error, sizeof(d->last_error),
                  "the session written to '%s' at blocks %u to %u does not read back as "
                  "written (MD5 mismatch): the medium may be bad; the changes stay staged and "
                  "the next commit writes them again",
-                 d->image_path ? d->image_path : d->adr, start, end - 1);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
-        err = -EBADE;
-    }
-    return err;
+                 name, tag_start, end - 1);
+out_mismatch:
+    fprintf(stderr, "discfs: %s\n", d->last_error);
+    return -EBADE;
 }
 
-int dfs_commit_write(struct dfs_commit *c)
+int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t start), void *ctx)
 {
     struct dfs_disc *d = c->d;
     struct isoburn_imgen_opts *o;
     struct burn_disc *disc = NULL;
     struct burn_write_opts *bo = NULL;
     char what[600], reasons[BURN_REASONS_LEN];
-    int ret, err, pad, sectors, burned = 0;
+    int ret, err, pad, sectors, burned = 0, lba = 0, start = 0;
     off_t space;
 
     snprintf(what, sizeof(what), "cannot write a session to '%s'",
@@ -321,6 +352,17 @@ int dfs_commit_write(struct dfs_commit *c)
         err = -EIO;
         goto out_cancel;
     }
+    /* where the session goes: a reader must find it there (verify_session), and
+     * the stage notes it before the first block is written (a crash from here on
+     * leaves a session that the next mount must tell apart, fs/main.c) */
+    if (isoburn_disc_track_lba_nwa(d->drive, bo, 0, &lba, &start) <= 0) {
+        err = dfs_lib_error(d, -EIO, what);
+        goto out_cancel;
+    }
+    err = intent ? intent(ctx, (uint32_t)start) : 0;
+    if (err)
+        goto out_cancel;
+    dfs_crash_point("before-write");
     isoburn_disc_write(bo, disc);
     wait_idle(d->drive);
     if (!isoburn_drive_wrote_well(d->drive)) {
@@ -339,14 +381,21 @@ int dfs_commit_write(struct dfs_commit *c)
     burn_write_opts_free(bo);
     isoburn_igopt_destroy(&o, 0);
     dfs_lib_error(d, 0, NULL);
-    /* the new session becomes the base: import it again, and read it back */
+    dfs_crash_point("after-write");
+    /* the new session becomes the base: import it again as a fresh mount would,
+     * and read it back */
     dfs_disc_unload(d);
+    d->want_session = 0;
     err = dfs_disc_load(d);
-    if (err)
-        fprintf(stderr, "discfs: the session was written, but reading it back failed: %s\n",
-                d->last_error);
-    else
-        err = verify_session(d);
+    if (err) {
+        fprintf(stderr,
+                "discfs: the session was written to '%s' at block %d, but it cannot be read "
+                "back (%s): the changes stay staged and the next commit writes them again\n",
+                d->image_path ? d->image_path : d->adr, start, d->last_error);
+        err = -EBADE;
+    } else {
+        err = verify_session(d, (uint32_t)start);
+    }
     pthread_mutex_unlock(&d->read_lock);
     return err;
 

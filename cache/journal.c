@@ -14,8 +14,8 @@
 #define HDR_MAGIC "DFSJOURN"
 #define HDR_SIZE 64
 #define REC_MAGIC 0x52534644u
-#define REC_HDR 20 /* magic, version, type, length, sequence */
-#define MAX_PAYLOAD (1u << 20)
+#define REC_HDR 20              /* magic, version, type, length, sequence */
+#define MAX_PAYLOAD (64u << 20) /* a BASE map of 4M inodes is one record (fs/replay.c) */
 
 struct dfs_journal {
     char *dir;

@@ -98,6 +98,67 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
     return 0;
 }
 
+/* Before the first block is written: the stage notes where the session goes, so
+ * that a mount after a crash can tell whether the newest session is this one
+ * (fs/main.c).  Called without v->lock (changes wait for the commit). */
+static int note_intent(void *ctx, uint32_t start)
+{
+    struct dfs_view *v = ctx;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = dfs_view_log_commit(v, start);
+    if (!err && v->journal)
+        err = dfs_journal_sync(v->journal); /* also with -o journal=async */
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+/* DESIGN.md, Commit: the session read back is the tree that was meant, name by
+ * name (type, size, symlink target), and holds nothing else. */
+struct check_ctx {
+    struct dfs_view *v;
+    uint64_t seen;
+    int bad;
+};
+
+static int check_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
+{
+    struct check_ctx *c = ctx_;
+    struct dfs_inode *ino;
+
+    if (!parent) {
+        *child_cookie = c->v->inodes[DFS_ROOT_ID];
+        return 0;
+    }
+    c->seen++;
+    ino = dfs_view_child(c->v, parent, e->name);
+    if (!ino || (ino->st.st_mode & S_IFMT) != (e->st.st_mode & S_IFMT) ||
+        (S_ISREG(ino->st.st_mode) && ino->st.st_size != e->st.st_size) ||
+        (S_ISLNK(ino->st.st_mode) && (!e->link || strcmp(e->link, ino->link) != 0))) {
+        if (c->bad++ < 3)
+            fprintf(stderr, "discfs: the session read back has '%s' other than it was meant\n",
+                    e->name);
+        ino = NULL;
+    }
+    *child_cookie = ino;
+    return ino || !S_ISDIR(e->st.st_mode) ? 0 : -EBADE;
+}
+
+static int check_tree(struct dfs_view *v)
+{
+    struct check_ctx c = {.v = v};
+    int err = dfs_disc_walk(v->disc, check_node, &c, NULL);
+
+    if (!err && !c.bad && c.seen == v->n_dentries)
+        return 0;
+    fprintf(stderr,
+            "discfs: the session read back is not the tree that was written (%llu names of "
+            "%llu): the changes stay staged and the next commit writes them again\n",
+            (unsigned long long)c.seen, (unsigned long long)v->n_dentries);
+    return -EBADE;
+}
+
 static char missing; /* cookie of a disc node without a view inode */
 
 struct reattach_ctx {
@@ -107,7 +168,6 @@ struct reattach_ctx {
     uint64_t (*map)[2];  /* (fresh id, view id) of every inode of the session */
     size_t n_map, cap_map;
     struct dfs_families fam; /* hard links, grouped as a fresh mount groups them */
-    int keep_stage;          /* the session does not verify: staged content stays */
     int err;
 };
 
@@ -174,7 +234,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
             ino->ext = e->ext;
             ino->n_ext = e->n_ext;
             e->ext = NULL;
-            if (ino->cache_id && !c->keep_stage) {
+            if (ino->cache_id) {
                 off_t size = ino->st.st_size;
                 dfs_view_set_staged_size(v, ino, 0);
                 ino->st.st_size = size;
@@ -199,15 +259,15 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 }
 
 /* The disc has a new fingerprint now: continue in a new, empty stage under it and
- * remove the old one.  A crash in between leaves the old stage behind, and it is
- * never replayed: its fingerprint is no longer the disc's (journal.h). */
+ * remove the old one.  A crash in between leaves the old stage behind; the next
+ * mount finds that its intent names the newest session, which reads back, and
+ * removes it (fs/recover.c). */
 static int rekey(struct dfs_view *v, struct reattach_ctx *c)
 {
     const char *fp = dfs_disc_get_info(v->disc)->stage_key;
     struct dfs_store ns;
     struct dfs_journal *nj = NULL;
     char *root, *old, *slash;
-    int old_data_fd = -1;
     long n;
     int err;
 
@@ -241,42 +301,17 @@ static int rekey(struct dfs_view *v, struct reattach_ctx *c)
     dfs_store_reserve(&ns, v->store->next_id);
     dfs_journal_set_lazy(nj, v->journal_lazy);
     dfs_journal_sync(v->journal); /* what it holds is on the disc now anyway */
-    old_data_fd = dup(v->store->data_fd);
-    if (old_data_fd < 0) {
-        err = -errno;
-        dfs_journal_close(nj);
-        dfs_store_close(&ns);
-        goto out;
-    }
     dfs_journal_close(v->journal);
     dfs_store_close(v->store);
     *v->store = ns;
     v->journal = nj;
     err = dfs_view_log_base(v, (const uint64_t(*)[2])c->map, c->n_map);
-    /* content that must be written again moves along, recorded as staged */
-    for (size_t i = 0; i < c->n_map && !err && c->keep_stage; i++) {
-        struct dfs_inode *ino = dfs_view_inode(v, c->map[i][1]);
-        char name[17];
-
-        if (!ino || !ino->cache_id)
-            continue;
-        snprintf(name, sizeof(name), "%016llx", (unsigned long long)ino->cache_id);
-        if (renameat(old_data_fd, name, v->store->data_fd, name) < 0)
-            err = -errno;
-        else
-            err = dfs_view_log_stage(v, ino);
-    }
-    if (!err && c->keep_stage)
-        err = dfs_store_sync_dir(v->store);
-    close(old_data_fd);
-    old_data_fd = -1;
     if (err)
         goto out;
+    dfs_crash_point("before-old-stage-removed");
     if (nftw(old, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
         fprintf(stderr, "discfs: cannot remove the old stage '%s': %s\n", old, strerror(errno));
 out:
-    if (old_data_fd >= 0)
-        close(old_data_fd);
     free(root);
     free(old);
     return err;
@@ -313,27 +348,18 @@ int dfs_view_commit(struct dfs_view *v)
          * back; changes wait (dfs_view_wait_commit) */
         v->committing = 1;
         pthread_mutex_unlock(&v->lock);
-        err = dfs_commit_write(c);
+        err = dfs_commit_write(c, note_intent, v);
         pthread_mutex_lock(&v->lock);
     }
     dfs_commit_end(c);
+    if (!err)
+        err = check_tree(v);
     if (err == -EBADE) {
-        /* the session is on the disc but does not read back: the view moves onto
-         * it (its tree is the view's), the staged data stays staged, under the
-         * disc's new key, to be written again by the next commit */
-        rc.v = v;
-        rc.mark = ++v->walk_gen;
-        rc.keep_stage = 1;
-        err = dfs_disc_walk(v->disc, reattach, &rc, NULL);
-        if (!err)
-            err = rekey(v, &rc);
-        if (err) {
-            v->journal_broken = 1;
-            fprintf(stderr,
-                    "discfs: the stage cannot follow the session that does not verify (%s): "
-                    "further changes are refused; the stage is in '%s'\n",
-                    strerror(-err), v->store->dir);
-        }
+        /* a session was written, but it is not the tree that was meant, or it does
+         * not read back: the view keeps its nodes and the stage all it holds, under
+         * the key it has, to be written again by the next commit (which appends
+         * after the bad session); a crash until then finds the stage again by its
+         * session (fs/main.c) */
         err = -EIO;
         goto out;
     }

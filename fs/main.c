@@ -245,6 +245,8 @@ int main(int argc, char *argv[])
     }
     info = dfs_disc_get_info(m.disc);
     dfs_disc_set_close(m.disc, m.opt.close);
+    if (dfs_find_stage(m.disc, m.opt.cache) != 0)
+        goto out_disc;
     err = dfs_store_open(&m.store, m.opt.cache, info->stage_key);
     if (err) {
         fprintf(stderr, "discfs: cannot open the stage in '%s': %s\n", m.opt.cache, strerror(-err));

@@ -39,6 +39,7 @@ enum {
     REC_LINK = 7,
     REC_XATTR = 8,
     REC_BASE = 9,
+    REC_COMMIT = 10,
 };
 
 struct buf {
@@ -274,23 +275,79 @@ int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const 
     return emit(v, REC_XATTR, &b);
 }
 
+/* One record: a crash cannot cut the map in two (records are whole or dropped, and
+ * a stage whose BASE was dropped has no changes yet: the fresh ids are right). */
 int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
 {
-    enum { PER_RECORD = 4000 };
-    int err = 0;
+    size_t len = 8 + 16 * n;
+    unsigned char *p;
+    int err;
 
-    for (size_t i = 0; i < n && !err; i += PER_RECORD) {
-        struct buf b = {.len = 0};
-        size_t k = n - i < PER_RECORD ? n - i : PER_RECORD;
-
-        put_u64(&b, k);
-        for (size_t j = i; j < i + k; j++) {
-            put_u64(&b, map[j][0]);
-            put_u64(&b, map[j][1]);
+    if (!v->journal || v->replaying)
+        return 0;
+    if (v->journal_broken)
+        return -EIO;
+    p = malloc(len);
+    if (!p)
+        return -ENOMEM;
+    for (int i = 0; i < 8; i++)
+        p[i] = ((uint64_t)n >> (8 * i)) & 0xff;
+    for (size_t j = 0; j < n; j++)
+        for (int i = 0; i < 8; i++) {
+            p[8 + 16 * j + i] = (map[j][0] >> (8 * i)) & 0xff;
+            p[16 + 16 * j + i] = (map[j][1] >> (8 * i)) & 0xff;
         }
-        err = emit(v, REC_BASE, &b);
+    err = dfs_journal_append(v->journal, REC_BASE, p, (uint32_t)len);
+    free(p);
+    if (err) {
+        v->journal_broken = 1;
+        fprintf(stderr, "discfs: %s; from now on changes are refused so that none is lost\n",
+                dfs_journal_error(v->journal));
     }
     return err;
+}
+
+int dfs_view_log_commit(struct dfs_view *v, uint32_t start)
+{
+    struct buf b = {.len = 0};
+
+    put_u64(&b, start);
+    return emit(v, REC_COMMIT, &b);
+}
+
+struct intent {
+    int found, changed_after;
+    uint32_t start;
+};
+
+static int find_intent(void *ctx, uint16_t type, const void *payload, uint32_t len)
+{
+    struct intent *in = ctx;
+    struct rd r = {.p = payload, .len = len};
+
+    if (type == REC_COMMIT) {
+        uint64_t s = get_u64(&r);
+        if (r.bad)
+            return -EBADMSG;
+        in->found = 1;
+        in->start = (uint32_t)s;
+        in->changed_after = 0;
+    } else if (type != REC_BASE) {
+        in->changed_after = 1;
+    }
+    return 0;
+}
+
+int dfs_stage_intent(struct dfs_journal *j, uint32_t *start, int *changed_after)
+{
+    struct intent in = {0};
+    long n = dfs_journal_replay(j, find_intent, &in, NULL);
+
+    if (n < 0)
+        return (int)n;
+    *start = in.start;
+    *changed_after = in.changed_after;
+    return in.found;
 }
 
 /* The BASE records are complete: renumber the view by them. */
@@ -337,6 +394,8 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
         }
         return r.bad ? -EBADMSG : 0;
     }
+    if (type == REC_COMMIT)
+        return 0;        /* where a commit began to write (fs/main.c): no change */
     err = apply_base(v); /* before the first record of another kind */
     v->replay_done_base = 1;
     if (err)

@@ -242,6 +242,16 @@ int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino);
 /* the first records of a new stage: the ids a fresh walk of the session gives */
 int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname);
+/* a commit begins to write a session at block START (the stage's intent) */
+int dfs_view_log_commit(struct dfs_view *v, uint32_t start);
+/* The block where the last commit of the stage in J began to write its session:
+ * 1 and *START (*CHANGED_AFTER: changes were recorded after it), 0 no commit began,
+ * or -errno (fs/recover.c). */
+int dfs_stage_intent(struct dfs_journal *j, uint32_t *start, int *changed_after);
+/* recover.c: before the stage of the session shown is opened, find the stages
+ * that crashes left under older sessions of the disc under ROOT: remove those
+ * whose changes are on the disc, show the session of one whose changes are not */
+int dfs_find_stage(struct dfs_disc *disc, const char *root);
 int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
                        size_t size, int remove);
 /* view.c: the nodes of the disc an inode stands for */

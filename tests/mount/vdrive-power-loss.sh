@@ -28,13 +28,17 @@ grep -q "closed the track that an interrupted write left damaged" "$LOG" ||
 grep -q "the newest session of .* cannot be read .*showing session 1 of 2" "$LOG" ||
     fail "the mount does not say that it shows the older session"
 [ "$(cat "$MNT/a")" = a ] || fail "the last good session is not shown"
-cp "$T/src" "$MNT/f" || fail "cannot write after the damaged track was closed"
+# the stage is keyed by the session shown, not by the broken one (issue 8, defect 6b)
+grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the stage was not found"
+cmp "$T/src" "$MNT/f" || fail "the staged file is not back after the power loss"
+echo more >"$MNT/g" || fail "cannot write after the damaged track was closed"
 sync "$MNT" || fail "the commit after the power loss failed: $(cat "$LOG")"
 fusermount3 -u "$MNT"
 wait "$PID" || fail "discfs exited with an error: $(cat "$LOG")"
 PID=
 mount_disc "mmc:$NODE"
-cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/a")" = a ] || fail "the new session does not read back"
+cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/a")" = a ] && [ "$(cat "$MNT/g")" = more ] ||
+    fail "the new session does not read back"
 unmount_disc
 ok "$MEDIA: after a power loss the damaged track is closed at mount and a session follows" \
     "(sessions at $(toc_starts))"

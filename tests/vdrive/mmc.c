@@ -565,7 +565,7 @@ faults:
             /* a bad disc: the drive reports success, the medium holds other bytes */
             uint8_t blk[VD_BLOCK];
             memcpy(blk, r->buf + (size_t)(at - nwa) * VD_BLOCK, VD_BLOCK);
-            blk[100] ^= 0xff;
+            blk[1] ^= 0xff; /* in a volume descriptor: its "CD001" */
             vd_note(r, "injected corruption at lba %" PRIu32, at);
             corrupt_lba = at;
             memcpy(corrupt_blk, blk, VD_BLOCK);
