@@ -138,7 +138,8 @@ static void get_op_time(struct dfs_view *v, struct rd *r)
 }
 
 /* Append B as a record of TYPE (v->lock held).  A journal that cannot be written
- * stops all further changes: acknowledging them could lose them. */
+ * (but for want of space) stops all further changes: acknowledging them could
+ * lose them. */
 static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
 {
     int err;
@@ -149,6 +150,19 @@ static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
         return -EIO;
     err = b->overflow ? -ENAMETOOLONG
                       : dfs_journal_append(v->journal, type, b->data, (uint32_t)b->len);
+    if (err == -ENOSPC || err == -EDQUOT) {
+        /* a full cache: this change fails and the journal stays whole (a record cut
+         * short is overwritten by the next one), so later changes go through as
+         * soon as there is room again */
+        if (!v->journal_full)
+            fprintf(stderr,
+                    "discfs: %s: changes fail with 'No space left on device' until space is "
+                    "freed in the cache\n",
+                    dfs_journal_error(v->journal));
+        v->journal_full = 1;
+        return err;
+    }
+    v->journal_full = 0;
     if (err && !b->overflow) {
         v->journal_broken = 1;
         fprintf(stderr,

@@ -102,6 +102,7 @@ struct dfs_view {
     struct dfs_journal *journal; /* the stage's transaction log (replay.c), or NULL */
     int replaying;               /* applying the journal: do not record again */
     int journal_broken;          /* the journal cannot be written: refuse changes */
+    int journal_full;            /* the last record did not fit in the cache (ENOSPC) */
     int journal_lazy;            /* -o journal=async: synced once a second (replay.c) */
     int flusher_stop;
     pthread_cond_t flusher_wake;
