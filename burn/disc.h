@@ -5,10 +5,14 @@
  * it is translated (drive.c: dfs_lib_error) and kept in dfs_disc_last_error().
  *
  * Table of contents:
- *   drive.c    library set-up, open/close of a device, media state, fingerprint
- *   image.c    walk of the imported newest session, extents and reads of file data
- *   session.c  building the tree of the next session and writing it (commit)
+ *   drive.c    library set-up, devices (the image file's descriptor and lock), load
+ *              and unload of a session
+ *   media.c    media state, table of contents, fingerprint and stage keys, sessions
+ *   read.c     reads of blocks and of file data by extents
+ *   image.c    walk of the imported session and its hard-link families
+ *   session.c  building the tree of the next session, writing and verifying it
  *   space.c    what a session costs on the medium (DESIGN.md, Space)
+ *   xattr.c    xattrs, ACLs and private attributes in AAIP
  */
 #ifndef DISCFS_BURN_DISC_H
 #define DISCFS_BURN_DISC_H

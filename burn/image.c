@@ -1,4 +1,5 @@
-/* burn/image.c - the imported newest session: tree walk and file data */
+/* burn/image.c - the imported session: its nodes, their hard-link families and the
+ * walk of its tree (file data is read in read.c) */
 #include "internal.h"
 
 #include <errno.h>
@@ -239,62 +240,4 @@ int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root
         err = walk_dir(&fam, root, fn, ctx, cookie);
     free(fam.v);
     return err;
-}
-
-/* Bytes from the disc at byte position POS of a file stored in EXT, at most WANT,
- * never crossing an extent; returns bytes read, 0 past the end, or -errno. */
-static ssize_t read_some(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, char *buf,
-                         size_t want, uint64_t pos)
-{
-    uint64_t base = 0;
-    int i;
-
-    for (i = 0; i < n_ext && pos >= base + ext[i].size; i++)
-        base += ext[i].size;
-    if (i == n_ext)
-        return 0;
-    if (want > base + ext[i].size - pos)
-        want = (size_t)(base + ext[i].size - pos);
-    pos -= base; /* offset inside the extent */
-    if (d->image_path) {
-        ssize_t n;
-
-        if (d->image_fd < 0)
-            return -EIO;
-        n = pread(d->image_fd, buf, want, (off_t)ext[i].lba * 2048 + (off_t)pos);
-        if (n < 0)
-            return -errno;
-        return n == 0 ? -EIO : n; /* 0: the image is shorter than its tree says */
-    } else {
-        /* real drives: whole blocks through libburn */
-        char blk[65536];
-        size_t skip = pos % 2048, nblk = (skip + want + 2047) / 2048;
-        int err;
-
-        if (nblk > sizeof(blk) / 2048)
-            nblk = sizeof(blk) / 2048;
-        err = dfs_disc_read_blocks(d, ext[i].lba + (uint32_t)(pos / 2048), blk, (int)nblk);
-        if (err)
-            return err;
-        if (want > nblk * 2048 - skip)
-            want = nblk * 2048 - skip;
-        memcpy(buf, blk + skip, want);
-        return (ssize_t)want;
-    }
-}
-
-ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, void *buf,
-                      size_t size, off_t off)
-{
-    size_t done = 0;
-
-    while (done < size) {
-        ssize_t n = read_some(d, ext, n_ext, (char *)buf + done, size - done, (uint64_t)off + done);
-        if (n < 0)
-            return done ? (ssize_t)done : n;
-        if (n == 0)
-            break;
-        done += (size_t)n;
-    }
-    return (ssize_t)done;
 }

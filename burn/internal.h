@@ -1,4 +1,5 @@
-/* burn/internal.h - state shared by drive.c, image.c and session.c */
+/* burn/internal.h - state shared by the files of burn/ (disc.h is their table of
+ * contents) */
 #ifndef DISCFS_BURN_INTERNAL_H
 #define DISCFS_BURN_INTERNAL_H
 
@@ -42,6 +43,9 @@ struct dfs_disc {
 };
 
 /* drive.c */
+/* The image file's path still names the file that is mounted: 0, or -EIO with
+ * the reason in last_error (nothing may be written then). */
+int dfs_check_image_path(struct dfs_disc *d);
 /* Drain the library message queues into the log; keep the worst one in d->last_error
  * (d may be NULL).  Returns ERR unchanged so that it can end a return statement. */
 int dfs_lib_error(struct dfs_disc *d, int err, const char *what);
@@ -49,6 +53,18 @@ int dfs_lib_error(struct dfs_disc *d, int err, const char *what);
 int dfs_disc_load(struct dfs_disc *d);
 /* Release the image and the drive. */
 void dfs_disc_unload(struct dfs_disc *d);
+/* media.c */
+/* The medium's table of contents into d->info (sessions, msc1, nwa, free blocks). */
+int dfs_read_toc(struct dfs_disc *d);
+/* A written medium has an ISO 9660 volume descriptor where its session d->info.msc1
+ * starts: 0, or -EMEDIUMTYPE with the message in last_error. */
+int dfs_check_iso(struct dfs_disc *d);
+/* The fingerprint (FP), description (DESC) and d->key_scratch of the disc. */
+int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size);
+/* Close a track that a cut-short write left damaged: 1 if one was closed. */
+int dfs_close_damaged(struct dfs_disc *d);
+/* Load the newest readable session older than the newest one (write-once media). */
+int dfs_read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro);
 /* Re-assess the medium (drives) and compare it with the loaded disc: 0 when it is
  * the same, -EIO (message in last_error, reads fail until it is back) if not.
  * Call with read_lock held. */
@@ -57,7 +73,7 @@ int dfs_disc_check_identity(struct dfs_disc *d);
  * new state (sessions, NWA, free blocks, fingerprint) as the mounted disc's.
  * Call with read_lock held. */
 void dfs_disc_after_failed_write(struct dfs_disc *d);
-/* Read whole 2048-byte blocks from the medium. */
+/* read.c: whole 2048-byte blocks from the medium */
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count);
 
 /* session.c */
