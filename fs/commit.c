@@ -7,7 +7,7 @@
  * failure the stage is left exactly as it was and the next commit starts over.
  */
 #define _GNU_SOURCE
-#include "view.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <ftw.h>

@@ -1,6 +1,6 @@
 /* fs/file.c - file data: open handles, reads from the disc or the stage, copy-up */
 #define _GNU_SOURCE
-#include "view.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

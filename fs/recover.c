@@ -18,7 +18,7 @@
  * disc's one session does not read back, and never removed here.
  */
 #define _GNU_SOURCE
-#include "view.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <ftw.h>
@@ -126,8 +126,9 @@ int dfs_find_stage(struct dfs_disc *disc, const char *root)
         }
         /* a commit of these changes did not reach the disc as it was meant */
         if (dfs_disc_load_session(disc, s[i].number) != 0) {
-            fprintf(stderr, "discfs: cannot show session %d of the disc, which the changes in "
-                            "'%s' apply to: they are kept there\n",
+            fprintf(stderr,
+                    "discfs: cannot show session %d of the disc, which the changes in "
+                    "'%s' apply to: they are kept there\n",
                     s[i].number, dir);
             free(s);
             return -EIO;

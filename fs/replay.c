@@ -17,7 +17,7 @@
  * writes into a file that was neither fsync'd nor closed before the crash.
  */
 #define _GNU_SOURCE
-#include "view.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <fcntl.h>

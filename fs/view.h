@@ -215,64 +215,9 @@ int dfs_view_sync_journal(struct dfs_view *v);
  * nothing to commit, or -errno (the stage is then kept as it was). */
 int dfs_view_commit(struct dfs_view *v);
 
-/* internal to fs/: view.c helpers used by file.c and commit.c (lock held) */
-struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id);
-struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, const char *name);
-/* Give the inodes of a view fresh from the disc the ids in MAP: (id now, new id)
- * pairs covering every inode (replay of BASE records; nothing was handed out yet). */
-int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
-void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st);
-void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
-int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
-void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
-int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
-void dfs_view_touch(struct dfs_inode *ino, int mtime);
-/* a directory whose entries changed: mtime and ctime are the change's v->op_time */
-void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir);
-/* replay.c: records of changes (lock held); 0 or -errno (the change must then fail) */
-int dfs_view_log_ok(struct dfs_view *v);
-int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
-                      const struct dfs_inode *ino);
-int dfs_view_log_remove(struct dfs_view *v, uint64_t dir, const char *name, int is_dir);
-int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t newdir,
-                        const char *newname, unsigned flags);
-int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to_set);
-int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino);
-/* a written file was released: record its size and mtime unless the journal has them */
-int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino);
-/* the first records of a new stage: the ids a fresh walk of the session gives */
-int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
-int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname);
-/* a commit begins to write a session at block START (the stage's intent) */
-int dfs_view_log_commit(struct dfs_view *v, uint32_t start);
-/* The block where the last commit of the stage in J began to write its session:
- * 1 and *START (*CHANGED_AFTER: changes were recorded after it), 0 no commit began,
- * or -errno (fs/recover.c). */
-int dfs_stage_intent(struct dfs_journal *j, uint32_t *start, int *changed_after);
 /* recover.c: before the stage of the session shown is opened, find the stages
  * that crashes left under older sessions of the disc under ROOT: remove those
  * whose changes are on the disc, show the session of one whose changes are not */
 int dfs_find_stage(struct dfs_disc *disc, const char *root);
-int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
-                       size_t size, int remove);
-/* view.c: the nodes of the disc an inode stands for */
-int dfs_view_add_disc_node(struct dfs_inode *ino, void *node);
-void dfs_view_drop_disc_nodes(struct dfs_inode *ino);
-/* view.c: hard-link families met in a walk of the disc (dfs_disc_entry.family), so
- * that the view's build and commit's re-attach group names into inodes alike */
-struct dfs_family {
-    uint64_t family;
-    struct dfs_inode *ino;
-};
-struct dfs_families {
-    struct dfs_family *slots;
-    size_t n_slots, used;
-};
-/* the inode of E's family met before (same number, type and data), or NULL */
-struct dfs_inode *dfs_families_find(struct dfs_families *f, const struct dfs_disc_entry *e);
-int dfs_families_add(struct dfs_families *f, const struct dfs_disc_entry *e, struct dfs_inode *ino);
-/* xattr.c: a new inode in DIR gets DIR's default ACL (lock held) */
-int dfs_view_inherit_acl(struct dfs_inode *dir, struct dfs_inode *ino, mode_t requested);
-int dfs_view_writable(struct dfs_view *v);
 
 #endif

@@ -7,7 +7,7 @@
  * that user.* is only for files and directories.
  */
 #define _GNU_SOURCE
-#include "view.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <stdlib.h>

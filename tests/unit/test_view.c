@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "view.h"
+#include "internal.h" /* white-box: inodes by id */
 
 struct fixture {
     char dir[64];

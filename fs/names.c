@@ -1,0 +1,597 @@
+/* fs/names.c - names of the view: the (directory, name) hash, lookups, and the
+ * changes of names (make, link, unlink, rmdir, rename) */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+/* the longest symlink target a session can hold: libisofs reads targets back
+ * through a buffer of LIBISOFS_NODE_PATH_MAX (1024) bytes, NUL included; and each
+ * of its components is a name of at most 255 bytes */
+#define LINK_MAX_ISO 1023
+
+uint64_t dfs_name_hash(uint64_t dir, const char *name)
+{
+    uint64_t h = 1469598103934665603ULL ^ dir;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
+int dfs_hash_grow(struct dfs_view *v)
+{
+    size_t n = v->n_buckets ? 2 * v->n_buckets : 4096;
+    struct dfs_dentry **b = calloc(n, sizeof(*b));
+
+    if (!b)
+        return -ENOMEM;
+    for (size_t i = 0; i < v->n_buckets; i++) {
+        struct dfs_dentry *e = v->buckets[i], *next;
+        for (; e; e = next) {
+            next = e->hnext;
+            e->hnext = b[e->hash & (n - 1)];
+            b[e->hash & (n - 1)] = e;
+        }
+    }
+    free(v->buckets);
+    v->buckets = b;
+    v->n_buckets = n;
+    return 0;
+}
+
+struct dfs_dentry *dfs_dentry_find(struct dfs_view *v, struct dfs_inode *dir, const char *name)
+{
+    uint64_t h = dfs_name_hash(dir->id, name);
+
+    for (struct dfs_dentry *e = v->buckets[h & (v->n_buckets - 1)]; e; e = e->hnext)
+        if (e->hash == h && e->dir == dir && strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
+struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, const char *name)
+{
+    struct dfs_dentry *e = dfs_dentry_find(v, dir, name);
+    return e ? e->inode : NULL;
+}
+
+/* Add NAME -> INO to DIR (the caller checked that NAME is free).  INO's own link
+ * count is the caller's business; DIR gains the link of a subdirectory's "..". */
+int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
+                      struct dfs_inode *ino)
+{
+    struct dfs_dentry *e;
+    int err;
+
+    if (v->n_dentries + 1 > v->n_buckets) {
+        err = dfs_hash_grow(v);
+        if (err)
+            return err;
+    }
+    if (dir->n_ents == dir->cap_ents) {
+        size_t cap = dir->cap_ents ? 2 * dir->cap_ents : 8;
+        struct dfs_dentry **n = realloc(dir->ents, cap * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        dir->ents = n;
+        dir->cap_ents = cap;
+    }
+    e = calloc(1, sizeof(*e));
+    if (!e || !(e->name = strdup(name))) {
+        free(e);
+        return -ENOMEM;
+    }
+    e->dir = dir;
+    e->inode = ino;
+    e->off = ++dir->next_off;
+    e->hash = dfs_name_hash(dir->id, name);
+    e->hnext = v->buckets[e->hash & (v->n_buckets - 1)];
+    v->buckets[e->hash & (v->n_buckets - 1)] = e;
+    v->n_dentries++;
+    dir->ents[dir->n_ents++] = e;
+    if (S_ISDIR(ino->st.st_mode)) {
+        ino->parent = dir;
+        dir->st.st_nlink++;
+    }
+    return 0;
+}
+
+/* Take E out of its directory and the hash.  The inode's own link count is the
+ * caller's business (unlink, rmdir and rename differ); a directory's parent loses
+ * the link of its "..". */
+void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
+{
+    struct dfs_inode *dir = e->dir, *ino = e->inode;
+    struct dfs_dentry **pp = &v->buckets[e->hash & (v->n_buckets - 1)];
+    size_t lo = 0, hi = dir->n_ents;
+
+    while (*pp != e)
+        pp = &(*pp)->hnext;
+    *pp = e->hnext;
+    v->n_dentries--;
+    /* ents[] is sorted by off: binary search, then close the gap */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (dir->ents[mid]->off < e->off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    memmove(&dir->ents[lo], &dir->ents[lo + 1], (dir->n_ents - lo - 1) * sizeof(e));
+    dir->n_ents--;
+    if (S_ISDIR(ino->st.st_mode)) {
+        dir->st.st_nlink--;
+        ino->parent = NULL;
+    }
+    free(e->name);
+    free(e);
+}
+
+/* A name that a session can hold: not empty, ".", "..", no '/', at most 255 bytes. */
+static int check_name(const char *name)
+{
+    size_t n = strlen(name);
+
+    if (n == 0 || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+        return -EINVAL;
+    if (n > NAME_MAX_ISO)
+        return -ENAMETOOLONG;
+    return 0;
+}
+
+/* A name on the disc that no session can hold (a hostile or foreign disc: ".",
+ * "..", a '/', over 255 bytes) is shown under one it can: whatever the mount
+ * shows, the next commit must be able to write, and the user must be able to
+ * rename or remove it.  The new name is a function of the old one (a remount and
+ * the journal's records meet the same names): the old one cut to 238 bytes, '/'
+ * as '_', "." as "_dot_", ".." as "_dotdot_", then '~' and 16 hex digits of a
+ * hash of the whole old name. */
+const char *dfs_writable_name(const char *name, char *buf, size_t len)
+{
+    uint64_t h = dfs_name_hash(0, name);
+    size_t n = 0;
+
+    if (check_name(name) == 0)
+        return name;
+    if (!strcmp(name, ".") || !strcmp(name, ".."))
+        n = (size_t)snprintf(buf, len, "%s", name[1] ? "_dotdot_" : "_dot_");
+    else
+        for (; name[n] && n < NAME_MAX_ISO - 17; n++)
+            buf[n] = name[n] == '/' ? '_' : name[n];
+    snprintf(buf + n, len - n, "~%016llx", (unsigned long long)h);
+    fprintf(stderr,
+            "discfs: a name on the disc cannot be written to a new session as it is "
+            "('%.40s%s', %zu bytes): it is shown as '%s'; rename or remove it\n",
+            name, strlen(name) > 40 ? "..." : "", strlen(name), buf);
+    return buf;
+}
+
+/* Can a session hold the symlink target LINK? */
+static int link_fits(const char *link)
+{
+    size_t len = strlen(link), run = 0;
+
+    if (len > LINK_MAX_ISO)
+        return 0;
+    for (const char *p = link; *p; p++) {
+        run = *p == '/' ? 0 : run + 1;
+        if (run > NAME_MAX_ISO)
+            return 0;
+    }
+    return 1;
+}
+
+int dfs_get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir)
+{
+    *dir = dfs_view_inode(v, id);
+    if (!*dir)
+        return -ESTALE;
+    if (!S_ISDIR((*dir)->st.st_mode))
+        return -ENOTDIR;
+    return 0;
+}
+
+/* DIR_ID is a directory in which a name NAME may be made now */
+static int check_target(struct dfs_view *v, uint64_t dir_id, const char *name,
+                        struct dfs_inode **dir)
+{
+    int err = dfs_get_dir(v, dir_id, dir);
+
+    if (!err)
+        err = dfs_view_writable(v);
+    if (!err)
+        err = check_name(name);
+    return err;
+}
+
+static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir, const char *name,
+                                   struct dfs_inode **ino)
+{
+    if (strcmp(name, ".") == 0) {
+        *ino = dir;
+        return NULL;
+    }
+    if (strcmp(name, "..") == 0) {
+        *ino = dir->parent ? dir->parent : dir;
+        return NULL;
+    }
+    {
+        struct dfs_dentry *e = dfs_dentry_find(v, dir, name);
+        *ino = e ? e->inode : NULL;
+        return e;
+    }
+}
+
+int dfs_view_lookup(struct dfs_view *v, uint64_t dir_id, const char *name, struct stat *st)
+{
+    struct dfs_inode *dir, *ino;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = dfs_get_dir(v, dir_id, &dir);
+    if (err)
+        goto out;
+    if (strlen(name) > NAME_MAX_ISO) {
+        err = -ENAMETOOLONG;
+        goto out;
+    }
+    find_dot(v, dir, name, &ino);
+    if (!ino) {
+        err = -ENOENT;
+        goto out;
+    }
+    ino->nlookup++;
+    dfs_view_stat(v, ino, st);
+    st->st_dev = ino->id; /* the caller's node id; ops.c takes it from here */
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t mode, dev_t rdev,
+                  const char *link, uid_t uid, gid_t gid, struct stat *out)
+{
+    struct dfs_inode *dir, *ino = NULL;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = check_target(v, dir_id, name, &dir);
+    if (err)
+        goto out;
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || dfs_dentry_find(v, dir, name)) {
+        err = -EEXIST;
+        goto out;
+    }
+    if (!S_ISREG(mode) && !S_ISDIR(mode) && !S_ISLNK(mode) && !S_ISCHR(mode) && !S_ISBLK(mode) &&
+        !S_ISFIFO(mode) && !S_ISSOCK(mode)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (S_ISLNK(mode) && !link_fits(link)) {
+        err = -ENAMETOOLONG; /* no session could hold it */
+        goto out;
+    }
+    ino = dfs_inode_new(v, mode);
+    if (!ino) {
+        err = -ENOMEM;
+        goto out;
+    }
+    ino->st.st_uid = uid;
+    ino->st.st_gid = gid;
+    if (dir->st.st_mode & S_ISGID) { /* BSD group semantics of setgid directories */
+        ino->st.st_gid = dir->st.st_gid;
+        if (S_ISDIR(mode))
+            ino->st.st_mode |= S_ISGID;
+    }
+    ino->st.st_rdev = rdev;
+    if (!S_ISLNK(mode)) { /* also in a replay: the same parent gives the same ACL */
+        err = dfs_view_inherit_acl(dir, ino, mode);
+        if (err)
+            goto out_free;
+    }
+    dfs_view_touch(ino, 1);
+    ino->st.st_atim = ino->st.st_mtim;
+    if (S_ISLNK(mode)) {
+        ino->st.st_mode = S_IFLNK | 0777;
+        ino->link = strdup(link);
+        if (!ino->link) {
+            err = -ENOMEM;
+            goto out_free;
+        }
+        ino->st.st_size = (off_t)strlen(link);
+    }
+    if (S_ISREG(mode) && v->replaying) {
+        ino->cache_id = v->replay_cache_id; /* its content file is in the stage */
+    } else if (S_ISREG(mode)) {
+        int fd = dfs_store_create(v->store, &ino->cache_id);
+        if (fd < 0) {
+            err = fd;
+            ino->cache_id = 0;
+            goto out_free;
+        }
+        close(fd);
+        /* its directory entry is synced with its content, when the file is synced
+         * or released (file.c): the guarantee of journal.h covers those */
+    }
+    err = dfs_dentry_add(v, dir, name, ino);
+    if (err)
+        goto out_free;
+    err = dfs_view_log_make(v, dir_id, name, ino);
+    if (err) {
+        dfs_dentry_remove(v, dfs_dentry_find(v, dir, name));
+        goto out_free;
+    }
+    dfs_view_touch_dir(v, dir);
+    ino->nlookup++;
+    v->dirty = 1;
+    dfs_view_stat(v, ino, out);
+    out->st_dev = ino->id;
+    goto out;
+
+out_free:
+    ino->st.st_nlink = 0;
+    v->n_live--;
+    dfs_inode_maybe_free(v, ino);
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+/* One name of INO is gone. */
+static void drop_link(struct dfs_view *v, struct dfs_inode *ino)
+{
+    if (S_ISDIR(ino->st.st_mode))
+        ino->st.st_nlink = 0;
+    else
+        ino->st.st_nlink--;
+    if (ino->st.st_nlink == 0)
+        v->n_live--;
+    dfs_view_touch(ino, 0);
+    dfs_inode_maybe_free(v, ino);
+}
+
+static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, int want_dir)
+{
+    struct dfs_inode *dir, *ino;
+    struct dfs_dentry *e;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = dfs_get_dir(v, dir_id, &dir);
+    if (!err)
+        err = dfs_view_writable(v);
+    if (err)
+        goto out;
+    if (strcmp(name, ".") == 0) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (strcmp(name, "..") == 0) {
+        err = -ENOTEMPTY;
+        goto out;
+    }
+    e = dfs_dentry_find(v, dir, name);
+    if (!e) {
+        err = strlen(name) > NAME_MAX_ISO ? -ENAMETOOLONG : -ENOENT;
+        goto out;
+    }
+    ino = e->inode;
+    if (want_dir && !S_ISDIR(ino->st.st_mode)) {
+        err = -ENOTDIR;
+        goto out;
+    }
+    if (!want_dir && S_ISDIR(ino->st.st_mode)) {
+        err = -EISDIR;
+        goto out;
+    }
+    if (want_dir && ino->n_ents) {
+        err = -ENOTEMPTY;
+        goto out;
+    }
+    err = dfs_view_log_remove(v, dir_id, name, want_dir);
+    if (err)
+        goto out;
+    dfs_dentry_remove(v, e);
+    drop_link(v, ino);
+    dfs_view_touch_dir(v, dir);
+    v->dirty = 1;
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const char *newname,
+                  struct stat *out)
+{
+    struct dfs_inode *ino, *dir;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    err = ino ? check_target(v, newdir_id, newname, &dir) : -ESTALE;
+    if (err)
+        goto out;
+    if (S_ISDIR(ino->st.st_mode)) {
+        err = -EPERM;
+        goto out;
+    }
+    if (ino->st.st_nlink == 0) {
+        err = -ENOENT;
+        goto out;
+    }
+    if (!strcmp(newname, ".") || !strcmp(newname, "..") || dfs_dentry_find(v, dir, newname)) {
+        err = -EEXIST;
+        goto out;
+    }
+    /* every name of an on-disc file in a session is a node of the disc (disc.h): a
+     * name more than the disc has makes the file staged content */
+    if (S_ISREG(ino->st.st_mode) && !ino->cache_id && ino->st.st_nlink + 1 > ino->n_disc_nodes) {
+        err = dfs_view_copy_up(v, ino);
+        if (err)
+            goto out;
+    }
+    err = dfs_view_log_link(v, id, newdir_id, newname);
+    if (!err)
+        err = dfs_dentry_add(v, dir, newname, ino);
+    if (err)
+        goto out;
+    ino->st.st_nlink++;
+    dfs_view_touch(ino, 0);
+    dfs_view_touch_dir(v, dir);
+    if (!v->replaying)
+        ino->nlookup++;
+    v->dirty = 1;
+    dfs_view_stat(v, ino, out);
+    out->st_dev = ino->id;
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_unlink(struct dfs_view *v, uint64_t dir, const char *name)
+{
+    return remove_entry(v, dir, name, 0);
+}
+
+int dfs_view_rmdir(struct dfs_view *v, uint64_t dir, const char *name)
+{
+    return remove_entry(v, dir, name, 1);
+}
+
+/* Is A the directory D or one of its ancestors? */
+static int is_ancestor(struct dfs_inode *a, struct dfs_inode *d)
+{
+    for (; d; d = d->parent)
+        if (d == a)
+            return 1;
+    return 0;
+}
+
+int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint64_t newdir_id,
+                    const char *newname, unsigned flags)
+{
+    struct dfs_inode *dir, *newdir, *ino, *victim = NULL;
+    struct dfs_dentry *e, *te;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = dfs_get_dir(v, dir_id, &dir);
+    if (!err)
+        err = check_target(v, newdir_id, newname, &newdir);
+    if (err)
+        goto out;
+    if (flags & ~(unsigned)(RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (!strcmp(name, ".") || !strcmp(name, "..") || !strcmp(newname, ".") ||
+        !strcmp(newname, "..")) {
+        err = -EBUSY;
+        goto out;
+    }
+    e = dfs_dentry_find(v, dir, name);
+    if (!e) {
+        err = -ENOENT;
+        goto out;
+    }
+    ino = e->inode;
+    te = dfs_dentry_find(v, newdir, newname);
+    if (te == e || (te && te->inode == ino && !(flags & RENAME_EXCHANGE)))
+        goto out; /* onto itself or another link of the same file: nothing to do */
+    if (te)
+        victim = te->inode;
+    if ((flags & RENAME_NOREPLACE) && te) {
+        err = -EEXIST;
+        goto out;
+    }
+    if ((flags & RENAME_EXCHANGE) && !te) {
+        err = -ENOENT;
+        goto out;
+    }
+    if (S_ISDIR(ino->st.st_mode) && is_ancestor(ino, newdir)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if ((flags & RENAME_EXCHANGE) && S_ISDIR(victim->st.st_mode) && is_ancestor(victim, dir)) {
+        err = -EINVAL;
+        goto out;
+    }
+    if (victim && !(flags & RENAME_EXCHANGE)) {
+        if (S_ISDIR(ino->st.st_mode) && !S_ISDIR(victim->st.st_mode)) {
+            err = -ENOTDIR;
+            goto out;
+        }
+        if (!S_ISDIR(ino->st.st_mode) && S_ISDIR(victim->st.st_mode)) {
+            err = -EISDIR;
+            goto out;
+        }
+        if (S_ISDIR(victim->st.st_mode) && victim->n_ents) {
+            err = -ENOTEMPTY;
+            goto out;
+        }
+    }
+    err = dfs_view_log_rename(v, dir_id, name, newdir_id, newname, flags);
+    if (err)
+        goto out;
+    if (flags & RENAME_EXCHANGE) {
+        /* swap the inodes behind the two names */
+        e->inode = victim;
+        te->inode = ino;
+        if (S_ISDIR(ino->st.st_mode) != S_ISDIR(victim->st.st_mode) && dir != newdir) {
+            if (S_ISDIR(ino->st.st_mode)) {
+                dir->st.st_nlink--;
+                newdir->st.st_nlink++;
+            } else {
+                newdir->st.st_nlink--;
+                dir->st.st_nlink++;
+            }
+        }
+        if (S_ISDIR(ino->st.st_mode))
+            ino->parent = newdir;
+        if (S_ISDIR(victim->st.st_mode))
+            victim->parent = dir;
+        goto done;
+    }
+    dfs_dentry_remove(v, e);
+    if (victim) {
+        dfs_dentry_remove(v, te);
+        drop_link(v, victim);
+    }
+    err = dfs_dentry_add(v, newdir, newname, ino);
+    if (err) {
+        /* out of memory: put it back under its old name so nothing is lost */
+        if (dfs_dentry_add(v, dir, name, ino) < 0)
+            fprintf(stderr, "discfs: lost the name '%s' while out of memory\n", name);
+        goto out;
+    }
+done:
+    dfs_view_touch_dir(v, dir);
+    dfs_view_touch_dir(v, newdir);
+    dfs_view_touch(ino, 0);
+    v->dirty = 1;
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
+
+int dfs_view_readlink(struct dfs_view *v, uint64_t id, char *buf, size_t size)
+{
+    struct dfs_inode *ino;
+    int err = 0;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    if (!ino)
+        err = -ESTALE;
+    else if (!S_ISLNK(ino->st.st_mode) || !ino->link)
+        err = -EINVAL;
+    else
+        snprintf(buf, size, "%s", ino->link);
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}

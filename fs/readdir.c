@@ -1,0 +1,61 @@
+/* fs/readdir.c - directory listings with stable offsets, readdirplus lookup counts */
+#define _GNU_SOURCE
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, dfs_fill_fn fill,
+                     void *ctx)
+{
+    struct dfs_inode *dir;
+    struct stat st;
+    size_t lo, hi;
+    int err;
+
+    pthread_mutex_lock(&v->lock);
+    err = dfs_get_dir(v, dir_id, &dir);
+    if (err)
+        goto out;
+    if (off < 1) {
+        dfs_view_stat(v, dir, &st);
+        st.st_dev = dir->id;
+        /* readdirplus counts a lookup for every entry but "." and ".." */
+        if (fill(ctx, ".", &st, 1))
+            goto out;
+        off = 1;
+    }
+    if (off < 2) {
+        struct dfs_inode *p = dir->parent ? dir->parent : dir;
+        dfs_view_stat(v, p, &st);
+        st.st_dev = p->id;
+        if (fill(ctx, "..", &st, 2))
+            goto out;
+        off = 2;
+    }
+    /* first entry whose off is above the requested one: entries of the same
+     * directory keep their offsets while others come and go */
+    lo = 0;
+    hi = dir->n_ents;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (dir->ents[mid]->off <= (uint64_t)off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (size_t i = lo; i < dir->n_ents; i++) {
+        struct dfs_dentry *e = dir->ents[i];
+        dfs_view_stat(v, e->inode, &st);
+        st.st_dev = e->inode->id;
+        if (fill(ctx, e->name, &st, (off_t)e->off))
+            break;
+        if (plus)
+            e->inode->nlookup++;
+    }
+out:
+    pthread_mutex_unlock(&v->lock);
+    return err;
+}
