@@ -249,7 +249,7 @@ int dfs_disc_load(struct dfs_disc *d)
     struct isoburn_read_opts *ro = NULL;
     enum burn_disc_status st;
     int profile = 0, ret, err, older_ok, newest_bad = 0;
-    char what[600];
+    char what[600], not_iso[sizeof(d->last_error)] = "";
 
     snprintf(what, sizeof(what), "cannot open '%s'", d->image_path ? d->image_path : d->adr);
     d->empty_tree = d->info.empty_tree = 0; /* what this load finds */
@@ -317,8 +317,9 @@ int dfs_disc_load(struct dfs_disc *d)
     }
     if (d->info.state != DFS_MEDIA_BLANK && d->want_session >= 0) {
         err = dfs_check_iso(d);
-        if (err && older_ok) {
+        if (err && older_ok && d->info.sessions >= 2) {
             newest_bad = 1; /* no volume descriptor where it starts: an older one is shown */
+            snprintf(not_iso, sizeof(not_iso), "%s", d->last_error);
             err = 0;
         } else if (err) {
             fprintf(stderr, "discfs: %s\n", d->last_error);
@@ -338,6 +339,13 @@ int dfs_disc_load(struct dfs_disc *d)
     ret = newest_bad || d->want_session < 0 ? 0 : isoburn_read_image(d->drive, ro, &d->image);
     if (ret <= 0 && older_ok)
         ret = dfs_read_older_session(d, ro);
+    if (ret <= 0 && newest_bad) { /* no session of ISO 9660 at all */
+        isoburn_ropt_destroy(&ro, 0);
+        snprintf(d->last_error, sizeof(d->last_error), "%s", not_iso);
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+        err = -EMEDIUMTYPE;
+        goto out_release;
+    }
     if (ret <= 0 && ((!d->image_path && !d->info.emulated && !d->want_session &&
                       d->info.state == DFS_MEDIA_APPENDABLE) ||
                      d->want_session < 0)) {
