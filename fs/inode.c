@@ -18,12 +18,12 @@ struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id)
     return v->inodes[id];
 }
 
-struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode)
+struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id)
 {
     struct dfs_inode *ino;
 
     /* a replayed inode gets the id it had (ids only grow, gaps stay empty) */
-    uint64_t want = v->replaying && v->replay_id ? v->replay_id : v->n_ids;
+    uint64_t want = id ? id : v->n_ids;
 
     if (want < v->n_ids)
         return NULL;
@@ -221,18 +221,65 @@ int dfs_view_writable(struct dfs_view *v)
     return v->readonly ? -EROFS : dfs_view_log_ok(v);
 }
 
+void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat *in, int to_set)
+{
+    struct timespec keep;
+
+    if (to_set & DFS_SET_SIZE) {
+        dfs_view_set_staged_size(v, ino, in->st_size);
+        dfs_view_touch(ino, 1);
+    }
+    if (to_set & DFS_SET_MODE)
+        ino->st.st_mode = (ino->st.st_mode & S_IFMT) | (in->st_mode & 07777);
+    if (to_set & DFS_SET_UID)
+        ino->st.st_uid = in->st_uid;
+    if (to_set & DFS_SET_GID)
+        ino->st.st_gid = in->st_gid;
+    if (to_set & DFS_SET_ATIME)
+        ino->st.st_atim = in->st_atim;
+    if (to_set & DFS_SET_MTIME)
+        ino->st.st_mtim = in->st_mtim;
+    keep = ino->st.st_mtim;
+    dfs_view_touch(ino, 0);
+    ino->st.st_mtim = keep;
+    if (to_set & DFS_SET_CTIME)
+        ino->st.st_ctim = in->st_ctim;
+    v->dirty = 1;
+}
+
+/* Does IN change what TO_SET names of INO? */
+static int changes(const struct dfs_inode *ino, const struct stat *in, int to_set)
+{
+    const struct stat *st = &ino->st;
+
+    return ((to_set & DFS_SET_SIZE) && in->st_size != st->st_size) ||
+           ((to_set & DFS_SET_MODE) && (in->st_mode & 07777) != (st->st_mode & 07777)) ||
+           ((to_set & DFS_SET_UID) && in->st_uid != st->st_uid) ||
+           ((to_set & DFS_SET_GID) && in->st_gid != st->st_gid) ||
+           ((to_set & DFS_SET_ATIME) && (in->st_atim.tv_sec != st->st_atim.tv_sec ||
+                                         in->st_atim.tv_nsec != st->st_atim.tv_nsec)) ||
+           ((to_set & DFS_SET_MTIME) && (in->st_mtim.tv_sec != st->st_mtim.tv_sec ||
+                                         in->st_mtim.tv_nsec != st->st_mtim.tv_nsec));
+}
+
 int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int to_set,
                      struct stat *out)
 {
     struct dfs_inode *ino;
-    int err, changed = 0;
+    int err;
 
     pthread_mutex_lock(&v->lock);
     ino = dfs_view_inode(v, id);
     err = ino ? dfs_view_writable(v) : -ESTALE;
     if (err)
         goto out;
-    if ((to_set & DFS_SET_SIZE) && in->st_size != ino->st.st_size) {
+    if (!(to_set & DFS_SET_SIZE) || in->st_size == ino->st.st_size)
+        to_set &= ~DFS_SET_SIZE;
+    if (!changes(ino, in, to_set))
+        goto out_stat;
+    if (to_set & DFS_SET_SIZE) {
+        int fd;
+
         if (S_ISDIR(ino->st.st_mode)) {
             err = -EISDIR;
             goto out;
@@ -241,55 +288,25 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
             err = -EINVAL;
             goto out;
         }
-        err = v->replaying ? 0 : dfs_view_check_space(v, ino, in->st_size);
-        if (!err && !ino->cache_id && !v->replaying)
+        err = dfs_view_check_space(v, ino, in->st_size);
+        if (!err && !ino->cache_id)
             err = dfs_view_copy_up(v, ino);
-        if (!err && !v->replaying) { /* replay: the content file already has its size */
-            int fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
-            if (fd < 0)
-                err = fd;
-            else if (ftruncate(fd, in->st_size) < 0)
-                err = -errno;
-            if (fd >= 0)
-                close(fd);
-        }
         if (err)
             goto out;
-        dfs_view_set_staged_size(v, ino, in->st_size);
-        dfs_view_touch(ino, 1);
-        changed = 1;
+        fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
+        if (fd < 0)
+            err = fd;
+        else if (ftruncate(fd, in->st_size) < 0)
+            err = -errno;
+        if (fd >= 0)
+            close(fd);
+        if (err)
+            goto out;
     }
-    if ((to_set & DFS_SET_MODE) && (in->st_mode & 07777) != (ino->st.st_mode & 07777)) {
-        ino->st.st_mode = (ino->st.st_mode & S_IFMT) | (in->st_mode & 07777);
-        changed = 1;
-    }
-    if ((to_set & DFS_SET_UID) && in->st_uid != ino->st.st_uid) {
-        ino->st.st_uid = in->st_uid;
-        changed = 1;
-    }
-    if ((to_set & DFS_SET_GID) && in->st_gid != ino->st.st_gid) {
-        ino->st.st_gid = in->st_gid;
-        changed = 1;
-    }
-    if ((to_set & DFS_SET_ATIME) && (in->st_atim.tv_sec != ino->st.st_atim.tv_sec ||
-                                     in->st_atim.tv_nsec != ino->st.st_atim.tv_nsec)) {
-        ino->st.st_atim = in->st_atim;
-        changed = 1;
-    }
-    if ((to_set & DFS_SET_MTIME) && (in->st_mtim.tv_sec != ino->st.st_mtim.tv_sec ||
-                                     in->st_mtim.tv_nsec != ino->st.st_mtim.tv_nsec)) {
-        ino->st.st_mtim = in->st_mtim;
-        changed = 1;
-    }
-    if (changed) {
-        struct timespec keep = ino->st.st_mtim;
-        dfs_view_touch(ino, 0);
-        ino->st.st_mtim = keep;
-        if (to_set & DFS_SET_CTIME)
-            ino->st.st_ctim = in->st_ctim;
-        v->dirty = 1;
-        err = dfs_view_log_setattr(v, ino, to_set);
-    }
+    /* the record carries the ctime too: a replay gives the one given now */
+    dfs_do_setattr(v, ino, in, to_set);
+    err = dfs_view_log_setattr(v, ino, to_set);
+out_stat:
     dfs_view_stat(v, ino, out);
 out:
     pthread_mutex_unlock(&v->lock);

@@ -19,8 +19,9 @@
 #define NAME_MAX_ISO 255 /* Rock Ridge NM limit as libisofs writes it */
 
 /* inode.c */
-/* A new inode of MODE: the next id (in a replay, the id its record names). */
-struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode);
+/* A new inode of MODE with id ID (0: the next one; a replay gives the id its
+ * record names), or NULL. */
+struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id);
 /* Free an inode that is no longer in the tree, once nobody refers to it. */
 void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino);
 
@@ -35,6 +36,37 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e);
 int dfs_get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir);
 /* A name of the disc as the view shows it: NAME, or one a session can hold (in BUF) */
 const char *dfs_writable_name(const char *name, char *buf, size_t len);
+
+/* The changes of names themselves (STYLE.md 5; passthrough_ll lo_do_lookup): the
+ * dfs_view_* operations check, record and call these; the replay of the journal
+ * calls them directly with what the records say.  Lock held, checks done; the
+ * directories touched get v->op_time.  On failure nothing changed. */
+struct dfs_make {
+    uint64_t id; /* 0: the next one */
+    mode_t mode;
+    dev_t rdev;
+    uid_t uid;
+    gid_t gid;
+    const char *link;     /* symlinks */
+    uint64_t cache_id;    /* regular files: their content file */
+    struct timespec time; /* atime, mtime and ctime */
+};
+int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
+                const struct dfs_make *a, struct dfs_inode **out);
+/* remove the name E of DIR (unlink, rmdir) */
+void dfs_do_remove(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *e);
+/* a further name NAME in DIR of INO */
+int dfs_do_link(struct dfs_view *v, struct dfs_inode *ino, struct dfs_inode *dir, const char *name);
+/* rename or exchange (FLAGS: RENAME_EXCHANGE) the name E of DIR to NAME of NEWDIR;
+ * TE is NEWDIR's entry NAME or NULL */
+int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *e,
+                  struct dfs_inode *newdir, struct dfs_dentry *te, const char *name,
+                  unsigned flags);
+/* inode.c: the attributes TO_SET of IN (a size: the content file has it already) */
+void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat *in, int to_set);
+/* xattr.c: set (VALUE) or remove (NULL) the attribute NAME of INO */
+int dfs_do_xattr(struct dfs_view *v, struct dfs_inode *ino, const char *name, const void *value,
+                 size_t size);
 
 /* internal to fs/: view.c helpers used by file.c and commit.c (lock held) */
 struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id);

@@ -63,7 +63,7 @@ struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, cons
 /* Add NAME -> INO to DIR (the caller checked that NAME is free).  INO's own link
  * count is the caller's business; DIR gains the link of a subdirectory's "..". */
 int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
-                      struct dfs_inode *ino)
+                   struct dfs_inode *ino)
 {
     struct dfs_dentry *e;
     int err;
@@ -253,9 +253,51 @@ out:
     return err;
 }
 
+int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
+                const struct dfs_make *a, struct dfs_inode **out)
+{
+    struct dfs_inode *ino = dfs_inode_new(v, a->mode, a->id);
+    int err;
+
+    if (!ino)
+        return -ENOMEM;
+    ino->st.st_uid = a->uid;
+    ino->st.st_gid = a->gid;
+    if (dir->st.st_mode & S_ISGID) { /* BSD group semantics of setgid directories */
+        ino->st.st_gid = dir->st.st_gid;
+        if (S_ISDIR(a->mode))
+            ino->st.st_mode |= S_ISGID;
+    }
+    ino->st.st_rdev = a->rdev;
+    ino->st.st_atim = ino->st.st_mtim = ino->st.st_ctim = a->time;
+    if (S_ISLNK(a->mode)) {
+        ino->st.st_mode = S_IFLNK | 0777;
+        ino->link = strdup(a->link);
+        err = ino->link ? 0 : -ENOMEM;
+        ino->st.st_size = ino->link ? (off_t)strlen(a->link) : 0;
+    } else { /* also in a replay: the same parent gives the same ACL */
+        err = dfs_view_inherit_acl(dir, ino, a->mode);
+    }
+    ino->cache_id = S_ISREG(a->mode) ? a->cache_id : 0;
+    if (!err)
+        err = dfs_dentry_add(v, dir, name, ino);
+    if (err) {
+        ino->cache_id = 0; /* the content file is the caller's */
+        ino->st.st_nlink = 0;
+        v->n_live--;
+        dfs_inode_maybe_free(v, ino);
+        return err;
+    }
+    dfs_view_touch_dir(v, dir);
+    v->dirty = 1;
+    *out = ino;
+    return 0;
+}
+
 int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t mode, dev_t rdev,
                   const char *link, uid_t uid, gid_t gid, struct stat *out)
 {
+    struct dfs_make a = {.mode = mode, .rdev = rdev, .uid = uid, .gid = gid, .link = link};
     struct dfs_inode *dir, *ino = NULL;
     int err;
 
@@ -263,7 +305,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     err = check_target(v, dir_id, name, &dir);
     if (err)
         goto out;
-    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0 || dfs_dentry_find(v, dir, name)) {
+    if (dfs_dentry_find(v, dir, name)) {
         err = -EEXIST;
         goto out;
     }
@@ -276,67 +318,34 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
         err = -ENAMETOOLONG; /* no session could hold it */
         goto out;
     }
-    ino = dfs_inode_new(v, mode);
-    if (!ino) {
-        err = -ENOMEM;
-        goto out;
-    }
-    ino->st.st_uid = uid;
-    ino->st.st_gid = gid;
-    if (dir->st.st_mode & S_ISGID) { /* BSD group semantics of setgid directories */
-        ino->st.st_gid = dir->st.st_gid;
-        if (S_ISDIR(mode))
-            ino->st.st_mode |= S_ISGID;
-    }
-    ino->st.st_rdev = rdev;
-    if (!S_ISLNK(mode)) { /* also in a replay: the same parent gives the same ACL */
-        err = dfs_view_inherit_acl(dir, ino, mode);
-        if (err)
-            goto out_free;
-    }
-    dfs_view_touch(ino, 1);
-    ino->st.st_atim = ino->st.st_mtim;
-    if (S_ISLNK(mode)) {
-        ino->st.st_mode = S_IFLNK | 0777;
-        ino->link = strdup(link);
-        if (!ino->link) {
-            err = -ENOMEM;
-            goto out_free;
-        }
-        ino->st.st_size = (off_t)strlen(link);
-    }
-    if (S_ISREG(mode) && v->replaying) {
-        ino->cache_id = v->replay_cache_id; /* its content file is in the stage */
-    } else if (S_ISREG(mode)) {
-        int fd = dfs_store_create(v->store, &ino->cache_id);
+    if (S_ISREG(mode)) {
+        int fd = dfs_store_create(v->store, &a.cache_id);
         if (fd < 0) {
             err = fd;
-            ino->cache_id = 0;
-            goto out_free;
+            goto out;
         }
         close(fd);
         /* its directory entry is synced with its content, when the file is synced
          * or released (file.c): the guarantee of journal.h covers those */
     }
-    err = dfs_dentry_add(v, dir, name, ino);
-    if (err)
-        goto out_free;
-    err = dfs_view_log_make(v, dir_id, name, ino);
-    if (err) {
-        dfs_dentry_remove(v, dfs_dentry_find(v, dir, name));
-        goto out_free;
+    clock_gettime(CLOCK_REALTIME, &a.time);
+    v->op_time = a.time;
+    err = dfs_do_make(v, dir, name, &a, &ino);
+    if (!err) {
+        err = dfs_view_log_make(v, dir_id, name, ino);
+        if (err) { /* not recorded: undone */
+            ino->cache_id = 0;
+            dfs_do_remove(v, dir, dfs_dentry_find(v, dir, name));
+        }
     }
-    dfs_view_touch_dir(v, dir);
+    if (err) {
+        if (a.cache_id)
+            dfs_store_remove(v->store, a.cache_id);
+        goto out;
+    }
     ino->nlookup++;
-    v->dirty = 1;
     dfs_view_stat(v, ino, out);
     out->st_dev = ino->id;
-    goto out;
-
-out_free:
-    ino->st.st_nlink = 0;
-    v->n_live--;
-    dfs_inode_maybe_free(v, ino);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;
@@ -353,6 +362,16 @@ static void drop_link(struct dfs_view *v, struct dfs_inode *ino)
         v->n_live--;
     dfs_view_touch(ino, 0);
     dfs_inode_maybe_free(v, ino);
+}
+
+void dfs_do_remove(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *e)
+{
+    struct dfs_inode *ino = e->inode;
+
+    dfs_dentry_remove(v, e);
+    drop_link(v, ino);
+    dfs_view_touch_dir(v, dir);
+    v->dirty = 1;
 }
 
 static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, int want_dir)
@@ -393,16 +412,26 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
         err = -ENOTEMPTY;
         goto out;
     }
+    clock_gettime(CLOCK_REALTIME, &v->op_time);
     err = dfs_view_log_remove(v, dir_id, name, want_dir);
-    if (err)
-        goto out;
-    dfs_dentry_remove(v, e);
-    drop_link(v, ino);
-    dfs_view_touch_dir(v, dir);
-    v->dirty = 1;
+    if (!err)
+        dfs_do_remove(v, dir, e);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;
+}
+
+int dfs_do_link(struct dfs_view *v, struct dfs_inode *ino, struct dfs_inode *dir, const char *name)
+{
+    int err = dfs_dentry_add(v, dir, name, ino);
+
+    if (err)
+        return err;
+    ino->st.st_nlink++;
+    dfs_view_touch(ino, 0);
+    dfs_view_touch_dir(v, dir);
+    v->dirty = 1;
+    return 0;
 }
 
 int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const char *newname,
@@ -424,7 +453,7 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         err = -ENOENT;
         goto out;
     }
-    if (!strcmp(newname, ".") || !strcmp(newname, "..") || dfs_dentry_find(v, dir, newname)) {
+    if (dfs_dentry_find(v, dir, newname)) {
         err = -EEXIST;
         goto out;
     }
@@ -435,17 +464,13 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         if (err)
             goto out;
     }
+    clock_gettime(CLOCK_REALTIME, &v->op_time);
     err = dfs_view_log_link(v, id, newdir_id, newname);
     if (!err)
-        err = dfs_dentry_add(v, dir, newname, ino);
+        err = dfs_do_link(v, ino, dir, newname);
     if (err)
         goto out;
-    ino->st.st_nlink++;
-    dfs_view_touch(ino, 0);
-    dfs_view_touch_dir(v, dir);
-    if (!v->replaying)
-        ino->nlookup++;
-    v->dirty = 1;
+    ino->nlookup++;
     dfs_view_stat(v, ino, out);
     out->st_dev = ino->id;
 out:
@@ -469,6 +494,58 @@ static int is_ancestor(struct dfs_inode *a, struct dfs_inode *d)
     for (; d; d = d->parent)
         if (d == a)
             return 1;
+    return 0;
+}
+
+int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *e,
+                  struct dfs_inode *newdir, struct dfs_dentry *te, const char *newname,
+                  unsigned flags)
+{
+    struct dfs_inode *ino = e->inode, *victim = te ? te->inode : NULL;
+    char *name;
+    int err = 0;
+
+    if (flags & RENAME_EXCHANGE) {
+        /* swap the inodes behind the two names */
+        e->inode = victim;
+        te->inode = ino;
+        if (S_ISDIR(ino->st.st_mode) != S_ISDIR(victim->st.st_mode) && dir != newdir) {
+            if (S_ISDIR(ino->st.st_mode)) {
+                dir->st.st_nlink--;
+                newdir->st.st_nlink++;
+            } else {
+                newdir->st.st_nlink--;
+                dir->st.st_nlink++;
+            }
+        }
+        if (S_ISDIR(ino->st.st_mode))
+            ino->parent = newdir;
+        if (S_ISDIR(victim->st.st_mode))
+            victim->parent = dir;
+        goto done;
+    }
+    name = strdup(e->name);
+    if (!name)
+        return -ENOMEM;
+    dfs_dentry_remove(v, e);
+    if (victim) {
+        dfs_dentry_remove(v, te);
+        drop_link(v, victim);
+    }
+    err = dfs_dentry_add(v, newdir, newname, ino);
+    if (err) {
+        /* out of memory: put it back under its old name so nothing is lost */
+        if (dfs_dentry_add(v, dir, name, ino) < 0)
+            fprintf(stderr, "discfs: lost the name '%s' while out of memory\n", name);
+        free(name);
+        return err;
+    }
+    free(name);
+done:
+    dfs_view_touch_dir(v, dir);
+    dfs_view_touch_dir(v, newdir);
+    dfs_view_touch(ino, 0);
+    v->dirty = 1;
     return 0;
 }
 
@@ -535,45 +612,10 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
             goto out;
         }
     }
+    clock_gettime(CLOCK_REALTIME, &v->op_time);
     err = dfs_view_log_rename(v, dir_id, name, newdir_id, newname, flags);
-    if (err)
-        goto out;
-    if (flags & RENAME_EXCHANGE) {
-        /* swap the inodes behind the two names */
-        e->inode = victim;
-        te->inode = ino;
-        if (S_ISDIR(ino->st.st_mode) != S_ISDIR(victim->st.st_mode) && dir != newdir) {
-            if (S_ISDIR(ino->st.st_mode)) {
-                dir->st.st_nlink--;
-                newdir->st.st_nlink++;
-            } else {
-                newdir->st.st_nlink--;
-                dir->st.st_nlink++;
-            }
-        }
-        if (S_ISDIR(ino->st.st_mode))
-            ino->parent = newdir;
-        if (S_ISDIR(victim->st.st_mode))
-            victim->parent = dir;
-        goto done;
-    }
-    dfs_dentry_remove(v, e);
-    if (victim) {
-        dfs_dentry_remove(v, te);
-        drop_link(v, victim);
-    }
-    err = dfs_dentry_add(v, newdir, newname, ino);
-    if (err) {
-        /* out of memory: put it back under its old name so nothing is lost */
-        if (dfs_dentry_add(v, dir, name, ino) < 0)
-            fprintf(stderr, "discfs: lost the name '%s' while out of memory\n", name);
-        goto out;
-    }
-done:
-    dfs_view_touch_dir(v, dir);
-    dfs_view_touch_dir(v, newdir);
-    dfs_view_touch(ino, 0);
-    v->dirty = 1;
+    if (!err)
+        err = dfs_do_rename(v, dir, e, newdir, te, newname, flags);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;

@@ -12,9 +12,14 @@
  * records only say which content file belongs to which inode (MAKE, STAGE).
  * What a replay restores: every acknowledged change (each record is fdatasync'd
  * before the reply), the content of every file that was fsync'd or closed (the
- * content file is fsync'd on release).  Not restored exactly: the mtime/ctime that
- * a directory got from a change of its entries (the replay time instead), and
- * writes into a file that was neither fsync'd nor closed before the crash.
+ * content file is fsync'd on release), times included (a change of names records
+ * the time its directories got).  Not restored: writes into a file that was
+ * neither fsync'd nor closed before the crash.
+ *
+ * The records are written by the dfs_view_* operations after their checks, and
+ * replayed by apply(), which calls the same do_* functions (internal.h) that the
+ * operations call: a replay never goes through the checks, the records or the
+ * lookup counts of a live operation.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -124,9 +129,7 @@ static void get_time(struct rd *r, struct timespec *ts)
  * before it had none): its directories get it as their mtime, live and replayed. */
 static void put_op_time(struct dfs_view *v, struct buf *b)
 {
-    if (!v->replaying)
-        clock_gettime(CLOCK_REALTIME, &v->op_time);
-    put_time(b, &v->op_time);
+    put_time(b, &v->op_time); /* set by the operation (names.c) */
 }
 
 static void get_op_time(struct dfs_view *v, struct rd *r)
@@ -144,7 +147,7 @@ static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
 {
     int err;
 
-    if (!v->journal || v->replaying)
+    if (!v->journal)
         return 0;
     if (v->journal_broken)
         return -EIO;
@@ -186,7 +189,7 @@ static int logged(struct dfs_view *v, struct dfs_inode *ino, int err)
 
 int dfs_view_log_ok(struct dfs_view *v)
 {
-    return v->journal_broken && !v->replaying ? -EIO : 0;
+    return v->journal_broken ? -EIO : 0;
 }
 
 int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
@@ -297,7 +300,7 @@ int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
     unsigned char *p;
     int err;
 
-    if (!v->journal || v->replaying)
+    if (!v->journal)
         return 0;
     if (v->journal_broken)
         return -EIO;
@@ -382,12 +385,140 @@ static int apply_base(struct dfs_view *v)
 
 /* ---- replay ---- */
 
+/* The change a record describes, applied with the do_* functions of the view
+ * (internal.h), as the live operation applied it (lock held).  R is the record's
+ * payload; NAME and NAME2 are buffers of 4096 bytes. */
+static int apply(struct dfs_view *v, uint16_t type, struct rd *r, char *name, char *name2)
+{
+    struct dfs_inode *dir, *dir2, *ino;
+    struct dfs_dentry *e;
+
+    switch (type) {
+    case REC_MAKE: {
+        uint64_t dir_id = get_u64(r);
+        struct dfs_make a = {.id = get_u64(r)};
+
+        a.mode = (mode_t)get_u64(r);
+        a.rdev = (dev_t)get_u64(r);
+        a.uid = (uid_t)get_u64(r);
+        a.gid = (gid_t)get_u64(r);
+        get_time(r, &a.time);
+        a.cache_id = get_u64(r);
+        get_str(r, name, 4096);
+        get_str(r, name2, 4096);
+        a.link = name2;
+        get_op_time(v, r);
+        if (r->bad)
+            return 0;
+        dfs_store_reserve(v->store, a.cache_id);
+        if (dfs_get_dir(v, dir_id, &dir) || dfs_dentry_find(v, dir, name) ||
+            (a.id && a.id < v->n_ids))
+            return -ESTALE;
+        return dfs_do_make(v, dir, name, &a, &ino);
+    }
+    case REC_UNLINK:
+    case REC_RMDIR: {
+        uint64_t dir_id = get_u64(r);
+
+        get_str(r, name, 4096);
+        get_op_time(v, r);
+        if (r->bad)
+            return 0;
+        if (dfs_get_dir(v, dir_id, &dir) || !(e = dfs_dentry_find(v, dir, name)))
+            return -ENOENT;
+        if (S_ISDIR(e->inode->st.st_mode) != (type == REC_RMDIR) || e->inode->n_ents)
+            return -ESTALE;
+        dfs_do_remove(v, dir, e);
+        return 0;
+    }
+    case REC_RENAME: {
+        uint64_t dir_id = get_u64(r), newdir_id;
+        struct dfs_dentry *te;
+        unsigned flags;
+
+        get_str(r, name, 4096);
+        newdir_id = get_u64(r);
+        get_str(r, name2, 4096);
+        flags = (unsigned)get_u64(r);
+        get_op_time(v, r);
+        if (r->bad)
+            return 0;
+        if (dfs_get_dir(v, dir_id, &dir) || dfs_get_dir(v, newdir_id, &dir2) ||
+            !(e = dfs_dentry_find(v, dir, name)))
+            return -ENOENT;
+        te = dfs_dentry_find(v, dir2, name2);
+        if (te == e || (te && te->inode == e->inode && !(flags & RENAME_EXCHANGE)))
+            return 0; /* as the live rename: nothing to do */
+        if ((flags & RENAME_EXCHANGE) && !te)
+            return -ENOENT;
+        return dfs_do_rename(v, dir, e, dir2, te, name2, flags);
+    }
+    case REC_SETATTR: {
+        uint64_t id = get_u64(r);
+        int to_set = (int)get_u64(r);
+        struct stat in = {0};
+
+        in.st_mode = (mode_t)get_u64(r);
+        in.st_uid = (uid_t)get_u64(r);
+        in.st_gid = (gid_t)get_u64(r);
+        in.st_size = (off_t)get_u64(r);
+        get_time(r, &in.st_atim);
+        get_time(r, &in.st_mtim);
+        get_time(r, &in.st_ctim);
+        if (r->bad)
+            return 0;
+        if (!(ino = dfs_view_inode(v, id)))
+            return -ESTALE;
+        if ((to_set & DFS_SET_SIZE) && !S_ISREG(ino->st.st_mode))
+            return -ESTALE;
+        dfs_do_setattr(v, ino, &in, to_set | DFS_SET_CTIME);
+        return 0;
+    }
+    case REC_STAGE: {
+        uint64_t id = get_u64(r), cache = get_u64(r);
+
+        if (r->bad)
+            return 0;
+        dfs_store_reserve(v->store, cache);
+        if (!(ino = dfs_view_inode(v, id)) || !S_ISREG(ino->st.st_mode))
+            return -ESTALE;
+        dfs_view_use_content(ino, cache);
+        return 0;
+    }
+    case REC_LINK: {
+        uint64_t id = get_u64(r), newdir_id = get_u64(r);
+
+        get_str(r, name, 4096);
+        get_op_time(v, r);
+        if (r->bad)
+            return 0;
+        if (!(ino = dfs_view_inode(v, id)) || S_ISDIR(ino->st.st_mode) ||
+            dfs_get_dir(v, newdir_id, &dir) || dfs_dentry_find(v, dir, name))
+            return -ESTALE;
+        return dfs_do_link(v, ino, dir, name);
+    }
+    case REC_XATTR: {
+        uint64_t id = get_u64(r), remove = get_u64(r), size;
+
+        get_str(r, name, 4096);
+        size = get_u64(r);
+        if (r->bad || r->off + size > r->len) {
+            r->bad = 1;
+            return 0;
+        }
+        if (!(ino = dfs_view_inode(v, id)))
+            return -ESTALE;
+        return dfs_do_xattr(v, ino, name, remove ? NULL : r->p + r->off, (size_t)size);
+    }
+    }
+    return 0;
+}
+
 static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t len)
 {
     struct dfs_view *v = ctx;
     struct rd r = {.p = payload, .len = len};
     char name[4096], name2[4096];
-    struct stat st;
     int err = 0;
 
     if (type == REC_BASE) {
@@ -414,116 +545,14 @@ static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t le
     v->replay_done_base = 1;
     if (err)
         return err;
-    v->replayed_changes++;
-
-    switch (type) {
-    case REC_MAKE: {
-        uint64_t dir = get_u64(&r), id = get_u64(&r);
-        mode_t mode = (mode_t)get_u64(&r);
-        dev_t rdev = (dev_t)get_u64(&r);
-        uid_t uid = (uid_t)get_u64(&r);
-        gid_t gid = (gid_t)get_u64(&r);
-        struct timespec mt;
-        uint64_t cache;
-
-        get_time(&r, &mt);
-        cache = get_u64(&r);
-        get_str(&r, name, sizeof(name));
-        get_str(&r, name2, sizeof(name2));
-        get_op_time(v, &r);
-        if (r.bad)
-            break;
-        v->replay_id = id;
-        v->replay_cache_id = cache;
-        dfs_store_reserve(v->store, cache);
-        err = dfs_view_make(v, dir, name, mode, rdev, name2, uid, gid, &st);
-        if (!err) {
-            struct dfs_inode *ino = dfs_view_inode(v, id);
-            ino->nlookup--; /* nobody looked it up in this life */
-            ino->st.st_mtim = ino->st.st_atim = ino->st.st_ctim = mt;
-        }
-        break;
-    }
-    case REC_UNLINK:
-    case REC_RMDIR: {
-        uint64_t dir = get_u64(&r);
-        get_str(&r, name, sizeof(name));
-        get_op_time(v, &r);
-        if (r.bad)
-            break;
-        err = type == REC_UNLINK ? dfs_view_unlink(v, dir, name) : dfs_view_rmdir(v, dir, name);
-        break;
-    }
-    case REC_RENAME: {
-        uint64_t dir = get_u64(&r), newdir;
-        unsigned flags;
-        get_str(&r, name, sizeof(name));
-        newdir = get_u64(&r);
-        get_str(&r, name2, sizeof(name2));
-        flags = (unsigned)get_u64(&r);
-        get_op_time(v, &r);
-        if (r.bad)
-            break;
-        err = dfs_view_rename(v, dir, name, newdir, name2, flags);
-        break;
-    }
-    case REC_SETATTR: {
-        uint64_t id = get_u64(&r);
-        int to_set = (int)get_u64(&r);
-        struct stat in = {0};
-
-        in.st_mode = (mode_t)get_u64(&r);
-        in.st_uid = (uid_t)get_u64(&r);
-        in.st_gid = (gid_t)get_u64(&r);
-        in.st_size = (off_t)get_u64(&r);
-        get_time(&r, &in.st_atim);
-        get_time(&r, &in.st_mtim);
-        get_time(&r, &in.st_ctim);
-        if (r.bad)
-            break;
-        err = dfs_view_setattr(v, id, &in, to_set | DFS_SET_CTIME, &st);
-        break;
-    }
-    case REC_STAGE: {
-        uint64_t id = get_u64(&r), cache = get_u64(&r);
-        struct dfs_inode *ino;
-        if (r.bad)
-            break;
-        dfs_store_reserve(v->store, cache);
-        pthread_mutex_lock(&v->lock);
-        ino = dfs_view_inode(v, id);
-        if (ino && S_ISREG(ino->st.st_mode))
-            dfs_view_use_content(ino, cache);
-        else
-            err = -ESTALE;
-        pthread_mutex_unlock(&v->lock);
-        break;
-    }
-    case REC_LINK: {
-        uint64_t id = get_u64(&r), newdir = get_u64(&r);
-        get_str(&r, name, sizeof(name));
-        get_op_time(v, &r);
-        if (r.bad)
-            break;
-        err = dfs_view_link(v, id, newdir, name, &st);
-        break;
-    }
-    case REC_XATTR: {
-        uint64_t id = get_u64(&r), remove = get_u64(&r), size;
-        get_str(&r, name, sizeof(name));
-        size = get_u64(&r);
-        if (r.bad || r.off + size > r.len) {
-            r.bad = 1;
-            break;
-        }
-        err = remove ? dfs_view_removexattr(v, id, name)
-                     : dfs_view_setxattr(v, id, name, r.p + r.off, (size_t)size, 0);
-        break;
-    }
-    default:
+    if (type < REC_MAKE || type > REC_XATTR) {
         fprintf(stderr, "discfs: the journal holds a record of unknown type %u\n", type);
         return -EPROTONOSUPPORT;
     }
+    v->replayed_changes++;
+    pthread_mutex_lock(&v->lock);
+    err = apply(v, type, &r, name, name2);
+    pthread_mutex_unlock(&v->lock);
     if (r.bad) {
         fprintf(stderr, "discfs: a journal record of type %u is malformed\n", type);
         return -EBADMSG;

@@ -100,7 +100,7 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     if (!parent) { /* the root */
         ino = v->inodes[DFS_ROOT_ID];
     } else {
-        ino = dfs_inode_new(v, e->st.st_mode);
+        ino = dfs_inode_new(v, e->st.st_mode, 0);
         if (!ino)
             return -ENOMEM;
         err = dfs_dentry_add(v, parent, e->name, ino);
@@ -156,7 +156,7 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
     err = dfs_hash_grow(v);
     if (err)
         goto out_free;
-    root = dfs_inode_new(v, S_IFDIR | 0755);
+    root = dfs_inode_new(v, S_IFDIR | 0755, 0);
     if (!root) {
         err = -ENOMEM;
         goto out_free;

@@ -100,17 +100,17 @@ struct dfs_view {
     int dirty;              /* something to commit */
     int readonly;
     struct dfs_journal *journal; /* the stage's transaction log (replay.c), or NULL */
-    int replaying;               /* applying the journal: do not record again */
+    int replaying;               /* applying the journal: a replay that fails must leave the
+                                  * stage as it was, so content files are removed by the
+                                  * sweep after it, never during it (inode.c) */
     int journal_broken;          /* the journal cannot be written: refuse changes */
     int journal_full;            /* the last record did not fit in the cache (ENOSPC) */
     int journal_lazy;            /* -o journal=async: synced once a second (replay.c) */
     int flusher_stop;
     pthread_cond_t flusher_wake;
     pthread_t flusher;
-    struct timespec op_time; /* the change of names being made: its directories' mtime,
-                              * recorded in its journal record and replayed (replay.c) */
-    uint64_t replay_id;      /* replay of a MAKE: the id and content file it had */
-    uint64_t replay_cache_id;
+    struct timespec op_time;   /* the change of names being made: its directories' mtime,
+                                * recorded in its journal record and replayed (replay.c) */
     uint64_t (*replay_map)[2]; /* BASE records: (fresh id, id) pairs to renumber by */
     size_t n_replay_map;
     int replay_done_base; /* a record other than BASE was replayed */

@@ -149,6 +149,20 @@ static void mode_from_acl(struct dfs_inode *ino, const unsigned char *acl, size_
     ino->st.st_mode = mode;
 }
 
+int dfs_do_xattr(struct dfs_view *v, struct dfs_inode *ino, const char *name, const void *value,
+                 size_t size)
+{
+    int err = put(ino, name, value, size);
+
+    if (err)
+        return err;
+    if (value && !strcmp(name, ACL_ACCESS))
+        mode_from_acl(ino, value, size);
+    dfs_view_touch(ino, 0);
+    v->dirty = 1;
+    return 0;
+}
+
 static int change(struct dfs_view *v, uint64_t id, const char *name, const void *value, size_t size,
                   int flags)
 {
@@ -190,13 +204,7 @@ static int change(struct dfs_view *v, uint64_t id, const char *name, const void 
         goto out; /* the same again: nothing to stage */
     err = dfs_view_log_xattr(v, id, name, value, size, !value);
     if (!err)
-        err = put(ino, name, value, size);
-    if (err)
-        goto out;
-    if (value && !strcmp(name, ACL_ACCESS))
-        mode_from_acl(ino, value, size);
-    dfs_view_touch(ino, 0);
-    v->dirty = 1;
+        err = dfs_do_xattr(v, ino, name, value, size);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;
