@@ -127,7 +127,7 @@ int dfs_acl_valid(const void *value, size_t size);
 struct dfs_disc_entry {
     const char *name;       /* NULL for the root */
     struct stat st;         /* mode, uid, gid, size, rdev, 1 s times; st_ino = disc inode or 0 */
-    const char *link;       /* symlink target */
+    const char *link;       /* symlink target (exact: from AAIP where Rock Ridge loses it) */
     struct dfs_extent *ext; /* file data (malloc'd, the callback may keep it: set *ext to NULL) */
     int n_ext;
     void *node;               /* opaque on-disc node, valid until dfs_disc_node_put() */
@@ -139,6 +139,7 @@ struct dfs_disc_entry {
      * libisofs finds to be one inode (iso_node_cmp_ino), with the top bit set,
      * 0 for a single name. */
     uint64_t family;
+    char *own_link; /* the walk's: the exact target read from AAIP, or NULL */
 };
 
 /* Called for every node below (and including) the root, parents before children.

@@ -142,12 +142,9 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
     e->st.st_ctim.tv_sec = iso_node_get_ctime(node);
     e->st.st_nlink = 1;
     {
-        long ns;
-        int err = dfs_node_get_xattrs(node, &e->xattrs, &e->n_xattrs, &ns);
+        int err = dfs_node_get_xattrs(node, &e->xattrs, &e->n_xattrs, &e->st.st_mtim, &e->own_link);
         if (err)
             return err;
-        if (ns >= 0)
-            e->st.st_mtim.tv_nsec = ns;
     }
     switch (iso_node_get_type(node)) {
     case LIBISO_DIR:
@@ -168,7 +165,7 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
     }
     case LIBISO_SYMLINK:
         e->st.st_mode = S_IFLNK | 0777;
-        e->link = iso_symlink_get_dest((IsoSymlink *)node);
+        e->link = e->own_link ? e->own_link : iso_symlink_get_dest((IsoSymlink *)node);
         e->st.st_size = e->link ? (off_t)strlen(e->link) : 0;
         break;
     case LIBISO_SPECIAL:
@@ -197,6 +194,7 @@ static int walk_dir(const struct families *fam, IsoDir *dir, dfs_disc_walk_fn fn
         if (err == 1) {
             dfs_xattrs_free(e.xattrs, e.n_xattrs);
             free(e.ext);
+            free(e.own_link);
             err = 0;
             continue;
         }
@@ -207,6 +205,7 @@ static int walk_dir(const struct families *fam, IsoDir *dir, dfs_disc_walk_fn fn
             e.family = family_of(fam, child);
         err = fn(ctx, cookie, &e, &child_cookie);
         free(e.ext);
+        free(e.own_link);
         dfs_xattrs_free(e.xattrs, e.n_xattrs);
         if (!err && iso_node_get_type(child) == LIBISO_DIR)
             err = walk_dir(fam, (IsoDir *)child, fn, ctx, child_cookie);
@@ -235,6 +234,7 @@ int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root
     e.name = NULL;
     err = fn(ctx, NULL, &e, &cookie);
     free(e.ext);
+    free(e.own_link);
     dfs_xattrs_free(e.xattrs, e.n_xattrs);
     if (!err)
         err = walk_dir(&fam, root, fn, ctx, cookie);

@@ -82,11 +82,15 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
 int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
 
 /* xattr.c */
-/* The node's attributes and ACLs as Linux xattrs, and the nanoseconds of its mtime
- * (-1 if not recorded). */
-int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n, long *mtime_ns);
-/* Make the node's attributes exactly X (ACLs included) and record MTIME_NS. */
-int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long mtime_ns);
+/* The node's attributes and ACLs as Linux xattrs, and what Rock Ridge could not
+ * record exactly: MTIME (holding the Rock Ridge one) gets its exact seconds and
+ * nanoseconds, *LINK a malloc'd exact symlink target or NULL. */
+int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n, struct timespec *mtime,
+                        char **link);
+/* Make the node's attributes exactly X (ACLs included) and record what Rock Ridge
+ * cannot hold of MTIME and of the symlink target LINK (NULL: none). */
+int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
+                        const struct timespec *mtime, const char *link);
 
 /* space.c */
 /* The space model of the loaded disc (after read_toc: needs info and free_blocks). */

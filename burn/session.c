@@ -100,7 +100,7 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct df
 {
     IsoNode *root = (IsoNode *)iso_image_get_root(c->d->image);
 
-    if (dfs_node_set_xattrs(root, x, n, st->st_mtim.tv_nsec) < 0)
+    if (dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL) < 0)
         return -ENOMEM;
     set_attrs(root, st);
     return 0;
@@ -157,7 +157,8 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
     if (ret < 0)
         return iso_err(c->d, ret, n->name);
     /* attributes and ACLs first: libisofs may touch the permission bits there */
-    if (dfs_node_set_xattrs(node, n->xattrs, n->n_xattrs, n->st.st_mtim.tv_nsec) < 0)
+    if (dfs_node_set_xattrs(node, n->xattrs, n->n_xattrs, &n->st.st_mtim,
+                            S_ISLNK(n->st.st_mode) ? n->link : NULL) < 0)
         return iso_err(c->d, ISO_OUT_OF_MEM, n->name);
     set_attrs(node, &n->st);
     if (handle)

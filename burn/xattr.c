@@ -6,10 +6,14 @@
  * in the long text form of acl_to_text(3) ("user::rw-\nuser:1000:r--\n...").  This
  * file converts between the two, so that the view deals in Linux xattrs only.
  *
- * The nanoseconds of a node's mtime, which Rock Ridge cannot record, travel in the
- * attribute isofs.mtns (decimal), which libisofs keeps and xorriso never restores
- * (reference/libisofs.md pitfall 7); attributes of the isofs namespace are never
- * shown to the user.
+ * What Rock Ridge cannot record exactly travels in private attributes of the isofs
+ * namespace, which libisofs keeps and xorriso never restores (reference/libisofs.md
+ * pitfall 7), and which are never shown to the user:
+ *   isofs.mtns   the nanoseconds of the mtime (decimal)
+ *   isofs.mtime  the seconds of an mtime outside 1900-01-01 .. 2155-12-31 (decimal),
+ *                which the 7-byte times of Rock Ridge cannot hold
+ *   isofs.link   a symlink target that Rock Ridge does not give back as it was (a
+ *                trailing '/', an empty, '.' or '..' component)
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -24,6 +28,28 @@
 #define ACL_ACCESS "system.posix_acl_access"
 #define ACL_DEFAULT "system.posix_acl_default"
 #define MTNS "isofs.mtns"
+#define MTIME "isofs.mtime"
+#define LINK "isofs.link"
+#define RR_TIME_MIN (-2208988800LL) /* 1900-01-01 00:00:00 UTC */
+#define RR_TIME_MAX 5869583999LL    /* 2155-12-31 23:59:59 UTC */
+
+static int ours(const char *name)
+{
+    return !strcmp(name, MTNS) || !strcmp(name, MTIME) || !strcmp(name, LINK);
+}
+
+/* Would Rock Ridge (SL components) give back LINK as it is? */
+static int link_exact_in_rr(const char *link)
+{
+    size_t n = strlen(link);
+
+    if (n > 1 && link[n - 1] == '/')
+        return 0;
+    return !strstr(link, "//") && strcmp(link, ".") && strcmp(link, "..") &&
+           strncmp(link, "./", 2) && strncmp(link, "../", 3) && !strstr(link, "/./") &&
+           !strstr(link, "/../") && !(n >= 2 && !strcmp(link + n - 2, "/.")) &&
+           !(n >= 3 && !strcmp(link + n - 3, "/.."));
+}
 
 enum {
     TAG_USER_OBJ = 1,
@@ -213,7 +239,8 @@ static int push(struct dfs_xattr **x, size_t *n, const char *name, const void *v
     return 0;
 }
 
-int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out, long *mtime_ns)
+int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out,
+                        struct timespec *mtime, char **link)
 {
     size_t num = 0, *lens = NULL;
     char **names = NULL, **values = NULL, *acc = NULL, *def = NULL;
@@ -221,19 +248,28 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out, lo
 
     *out = NULL;
     *n_out = 0;
-    *mtime_ns = -1;
+    *link = NULL;
     if (iso_node_get_attrs(node, &num, &names, &lens, &values, 0) < 0)
         return 0; /* no attributes to speak of */
     for (size_t i = 0; i < num && !err; i++) {
-        if (strcmp(names[i], MTNS) == 0) {
-            char buf[16];
-            if (lens[i] < sizeof(buf)) {
-                memcpy(buf, values[i], lens[i]);
-                buf[lens[i]] = '\0';
-                *mtime_ns = strtol(buf, NULL, 10);
-                if (*mtime_ns < 0 || *mtime_ns > 999999999)
-                    *mtime_ns = -1;
+        if (ours(names[i])) {
+            char buf[32];
+            long long v;
+
+            if (!strcmp(names[i], LINK)) {
+                *link = strndup(values[i], lens[i]);
+                err = *link ? 0 : -ENOMEM;
+                continue;
             }
+            if (lens[i] >= sizeof(buf))
+                continue;
+            memcpy(buf, values[i], lens[i]);
+            buf[lens[i]] = '\0';
+            v = strtoll(buf, NULL, 10);
+            if (!strcmp(names[i], MTNS) && v >= 0 && v <= 999999999)
+                mtime->tv_nsec = (long)v;
+            else if (!strcmp(names[i], MTIME))
+                mtime->tv_sec = (time_t)v;
             continue;
         }
         if (strncmp(names[i], "isofs.", 6) == 0 || !names[i][0])
@@ -265,15 +301,18 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out, lo
         dfs_xattrs_free(*out, *n_out);
         *out = NULL;
         *n_out = 0;
+        free(*link);
+        *link = NULL;
     }
     return err;
 }
 
-int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long mtime_ns)
+int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
+                        const struct timespec *mtime, const char *link)
 {
     size_t num = 0, *olens = NULL;
     char **onames = NULL, **ovalues = NULL;
-    char **names = NULL, **values = NULL, *acc = NULL, *def = NULL, ns[16];
+    char **names = NULL, **values = NULL, *acc = NULL, *def = NULL, ns[16], sec[32];
     size_t *lens = NULL, m = 0;
     int ret = 0;
 
@@ -281,15 +320,15 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long
      * rather than with iso_node_set_attrs() flag bit4, which leaks in libisofs 1.5.4 */
     if (iso_node_get_attrs(node, &num, &onames, &olens, &ovalues, 0) < 0)
         num = 0;
-    names = calloc(n + num + 1, sizeof(*names));
-    values = calloc(n + num + 1, sizeof(*values));
-    lens = calloc(n + num + 1, sizeof(*lens));
+    names = calloc(n + num + 3, sizeof(*names));
+    values = calloc(n + num + 3, sizeof(*values));
+    lens = calloc(n + num + 3, sizeof(*lens));
     if (!names || !values || !lens) {
         ret = -ENOMEM;
         goto out;
     }
     for (size_t i = 0; i < num; i++) {
-        if (strncmp(onames[i], "isofs.", 6) != 0 || strcmp(onames[i], MTNS) == 0)
+        if (strncmp(onames[i], "isofs.", 6) != 0 || ours(onames[i]))
             continue;
         names[m] = onames[i];
         values[m] = ovalues[i];
@@ -307,10 +346,20 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n, long
             lens[m++] = x[i].size;
         }
     }
-    if (mtime_ns > 0) {
+    if (mtime->tv_nsec > 0) {
         names[m] = MTNS;
         values[m] = ns;
-        lens[m++] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime_ns);
+        lens[m++] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime->tv_nsec);
+    }
+    if ((long long)mtime->tv_sec < RR_TIME_MIN || (long long)mtime->tv_sec > RR_TIME_MAX) {
+        names[m] = MTIME;
+        values[m] = sec;
+        lens[m++] = (size_t)snprintf(sec, sizeof(sec), "%lld", (long long)mtime->tv_sec);
+    }
+    if (link && !link_exact_in_rr(link)) {
+        names[m] = LINK;
+        values[m] = (char *)link;
+        lens[m++] = strlen(link);
     }
     /* the node's attributes become exactly these (bit3: all namespaces); ACLs next */
     if (iso_node_set_attrs(node, m, names, lens, values, 1 | 8) < 0) {

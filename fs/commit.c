@@ -358,8 +358,11 @@ int dfs_view_commit(struct dfs_view *v)
         /* a session was written, but it is not the tree that was meant, or it does
          * not read back: the view keeps its nodes and the stage all it holds, under
          * the key it has, to be written again by the next commit (which appends
-         * after the bad session); a crash until then finds the stage again by its
-         * session (fs/main.c) */
+         * after the bad session); the stage notes that no session holds its
+         * changes, so that a mount after a crash shows them with the session they
+         * apply to (fs/recover.c), even if the bad session reads back */
+        if (dfs_view_log_commit(v, DFS_NO_SESSION) == 0 && v->journal)
+            dfs_journal_sync(v->journal);
         err = -EIO;
         goto out;
     }

@@ -96,7 +96,9 @@ int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino);
 /* the first records of a new stage: the ids a fresh walk of the session gives */
 int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname);
-/* a commit begins to write a session at block START (the stage's intent) */
+/* a commit begins to write a session at block START (the stage's intent), or
+ * (DFS_NO_SESSION) the session it wrote does not hold the changes */
+#define DFS_NO_SESSION UINT32_MAX
 int dfs_view_log_commit(struct dfs_view *v, uint32_t start);
 /* The block where the last commit of the stage in J began to write its session:
  * 1 and *START (*CHANGED_AFTER: changes were recorded after it), 0 no commit began,
