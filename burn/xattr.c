@@ -9,9 +9,11 @@
  * What Rock Ridge cannot record exactly travels in private attributes of the isofs
  * namespace, which libisofs keeps and xorriso never restores (reference/libisofs.md
  * pitfall 7), and which are never shown to the user:
- *   isofs.mtns   the nanoseconds of the mtime (decimal)
- *   isofs.mtime  the seconds of an mtime outside 1900-01-01 .. 2155-12-31 (decimal),
- *                which the 7-byte times of Rock Ridge cannot hold
+ *   isofs.mtns   the nanoseconds of the mtime (decimal); for an mtime outside
+ *                1900-01-01 .. 2155-12-31, which the 7-byte times of Rock Ridge cannot
+ *                hold, the whole of it: seconds (decimal, signed), '.', nanoseconds
+ *                (one attribute: each one more takes room in the directory record,
+ *                where libisofs 1.5.4 miscounts continuation areas)
  *   isofs.link   a symlink target that Rock Ridge does not give back as it was (a
  *                trailing '/', an empty, '.' or '..' component)
  */
@@ -28,14 +30,13 @@
 #define ACL_ACCESS "system.posix_acl_access"
 #define ACL_DEFAULT "system.posix_acl_default"
 #define MTNS "isofs.mtns"
-#define MTIME "isofs.mtime"
 #define LINK "isofs.link"
 #define RR_TIME_MIN (-2208988800LL) /* 1900-01-01 00:00:00 UTC */
 #define RR_TIME_MAX 5869583999LL    /* 2155-12-31 23:59:59 UTC */
 
 static int ours(const char *name)
 {
-    return !strcmp(name, MTNS) || !strcmp(name, MTIME) || !strcmp(name, LINK);
+    return !strcmp(name, MTNS) || !strcmp(name, LINK);
 }
 
 /* Would Rock Ridge (SL components) give back LINK as it is? */
@@ -265,11 +266,19 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out,
                 continue;
             memcpy(buf, values[i], lens[i]);
             buf[lens[i]] = '\0';
+            if (strchr(buf, '.')) { /* seconds.nanoseconds */
+                char *dot = strchr(buf, '.');
+                long long ns = strtoll(dot + 1, NULL, 10);
+                v = strtoll(buf, NULL, 10);
+                if (ns >= 0 && ns <= 999999999) {
+                    mtime->tv_sec = (time_t)v;
+                    mtime->tv_nsec = (long)ns;
+                }
+                continue;
+            }
             v = strtoll(buf, NULL, 10);
-            if (!strcmp(names[i], MTNS) && v >= 0 && v <= 999999999)
+            if (v >= 0 && v <= 999999999)
                 mtime->tv_nsec = (long)v;
-            else if (!strcmp(names[i], MTIME))
-                mtime->tv_sec = (time_t)v;
             continue;
         }
         if (strncmp(names[i], "isofs.", 6) == 0 || !names[i][0])
@@ -346,15 +355,15 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
             lens[m++] = x[i].size;
         }
     }
-    if (mtime->tv_nsec > 0) {
+    if ((long long)mtime->tv_sec < RR_TIME_MIN || (long long)mtime->tv_sec > RR_TIME_MAX) {
+        names[m] = MTNS;
+        values[m] = sec;
+        lens[m++] = (size_t)snprintf(sec, sizeof(sec), "%lld.%ld", (long long)mtime->tv_sec,
+                                     mtime->tv_nsec);
+    } else if (mtime->tv_nsec > 0) {
         names[m] = MTNS;
         values[m] = ns;
         lens[m++] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime->tv_nsec);
-    }
-    if ((long long)mtime->tv_sec < RR_TIME_MIN || (long long)mtime->tv_sec > RR_TIME_MAX) {
-        names[m] = MTIME;
-        values[m] = sec;
-        lens[m++] = (size_t)snprintf(sec, sizeof(sec), "%lld", (long long)mtime->tv_sec);
     }
     if (link && !link_exact_in_rr(link)) {
         names[m] = LINK;
