@@ -189,7 +189,9 @@ static int change(struct dfs_view *v, uint64_t id, const char *name, const void 
     }
     x = find(ino, name);
     if (!value && !x) {
-        err = -ENODATA;
+        /* as Linux filesystems do: removing an ACL that is not there is no error */
+        if (strcmp(name, ACL_ACCESS) && strcmp(name, ACL_DEFAULT))
+            err = -ENODATA;
         goto out;
     }
     if (value && (flags & XATTR_CREATE) && x) {
