@@ -122,6 +122,8 @@ struct dfs_xattr {
 void dfs_xattrs_free(struct dfs_xattr *x, size_t n);
 /* Is VALUE a well-formed binary POSIX ACL? */
 int dfs_acl_valid(const void *value, size_t size);
+/* Does the ACL VALUE say no more than the mode bits (owner, group, other only)? */
+int dfs_acl_is_minimal(const void *value, size_t size);
 
 /* One node of the imported tree, as handed to a walk callback. */
 struct dfs_disc_entry {

@@ -211,6 +211,11 @@ static int acl_is_minimal(const unsigned char *v, size_t size)
     return 1;
 }
 
+int dfs_acl_is_minimal(const void *value, size_t size)
+{
+    return acl_is_minimal(value, size);
+}
+
 int dfs_acl_valid(const void *value, size_t size)
 {
     char *text = acl_to_text_form(value, size);

@@ -152,7 +152,10 @@ static void mode_from_acl(struct dfs_inode *ino, const unsigned char *acl, size_
 int dfs_do_xattr(struct dfs_view *v, struct dfs_inode *ino, const char *name, const void *value,
                  size_t size)
 {
-    int err = put(ino, name, value, size);
+    int minimal = value && !strcmp(name, ACL_ACCESS) && dfs_acl_is_minimal(value, size);
+    /* a minimal access ACL is the mode bits and nothing else: Linux filesystems keep
+     * no attribute for it (posix_acl_equiv_mode) */
+    int err = put(ino, name, minimal ? NULL : value, size);
 
     if (err)
         return err;

@@ -162,6 +162,10 @@ os.setxattr(p("x"), "user.gone", b"soon")
 os.removexattr(p("x"), "user.gone")
 # removing an ACL that is not there is no error, as on ext4 and tmpfs
 os.removexattr(p("x"), "system.posix_acl_access")
+# a minimal access ACL is the mode bits, not an attribute (as on ext4 and tmpfs)
+subprocess.run(["setfacl", "-m", "u::rwx,g::---,o::---", p("x")], check=True)
+expect("system.posix_acl_access" not in os.listxattr(p("x")), "a minimal ACL is kept as an xattr")
+expect(stat.S_IMODE(os.stat(p("x")).st_mode) == 0o700, "a minimal ACL did not set the mode")
 # ACLs: a default ACL is inherited, the mode follows the mask
 os.mkdir(p("acl"))
 subprocess.run(["setfacl", "-m", "u:1234:rwx,d:u:1234:r-x,d:g::r-x,d:o::---", p("acl")], check=True)
