@@ -229,8 +229,10 @@ void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat
         dfs_view_set_staged_size(v, ino, in->st_size);
         dfs_view_touch(ino, 1);
     }
-    if (to_set & DFS_SET_MODE)
+    if (to_set & DFS_SET_MODE) {
         ino->st.st_mode = (ino->st.st_mode & S_IFMT) | (in->st_mode & 07777);
+        dfs_view_acl_chmod(ino);
+    }
     if (to_set & DFS_SET_UID)
         ino->st.st_uid = in->st_uid;
     if (to_set & DFS_SET_GID)

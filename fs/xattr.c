@@ -149,6 +149,31 @@ static void mode_from_acl(struct dfs_inode *ino, const unsigned char *acl, size_
     ino->st.st_mode = mode;
 }
 
+void dfs_view_acl_chmod(struct dfs_inode *ino)
+{
+    struct dfs_xattr *x = find(ino, ACL_ACCESS);
+    unsigned char *acl;
+    int mask = 0;
+
+    if (!x)
+        return;
+    acl = (unsigned char *)x->value;
+    for (size_t off = 4; off + 8 <= x->size; off += 8)
+        mask |= (acl[off] | acl[off + 1] << 8) == 0x10;
+    /* as posix_acl_chmod: owner, mask (else group) and other follow the mode */
+    for (size_t off = 4; off + 8 <= x->size; off += 8) {
+        unsigned tag = acl[off] | acl[off + 1] << 8;
+        mode_t perm = tag == 0x01                             ? ino->st.st_mode >> 6
+                      : tag == 0x10 || (tag == 0x04 && !mask) ? ino->st.st_mode >> 3
+                      : tag == 0x20                           ? ino->st.st_mode
+                                                              : (mode_t)-1;
+        if (perm != (mode_t)-1) {
+            acl[off + 2] = (unsigned char)(perm & 7);
+            acl[off + 3] = 0;
+        }
+    }
+}
+
 int dfs_do_xattr(struct dfs_view *v, struct dfs_inode *ino, const char *name, const void *value,
                  size_t size)
 {

@@ -162,6 +162,13 @@ os.setxattr(p("x"), "user.gone", b"soon")
 os.removexattr(p("x"), "user.gone")
 # removing an ACL that is not there is no error, as on ext4 and tmpfs
 os.removexattr(p("x"), "system.posix_acl_access")
+# chmod makes an extended ACL follow: owner, mask and other (posix_acl_chmod)
+subprocess.run(["setfacl", "-m", "u:1234:rwx,u::r--", p("x")], check=True)
+os.chmod(p("x"), 0o751)
+acl = subprocess.run(["getfacl", "-cn", p("x")], capture_output=True, text=True).stdout.split()
+expect("user::rwx" in acl and "mask::r-x" in acl and "other::--x" in acl,
+       f"the ACL did not follow chmod: {acl}")
+subprocess.run(["setfacl", "-b", p("x")], check=True)
 # a minimal access ACL is the mode bits, not an attribute (as on ext4 and tmpfs)
 subprocess.run(["setfacl", "-m", "u::rwx,g::---,o::---", p("x")], check=True)
 expect("system.posix_acl_access" not in os.listxattr(p("x")), "a minimal ACL is kept as an xattr")
