@@ -95,17 +95,6 @@ static void set_attrs(IsoNode *n, const struct stat *st)
     iso_node_set_ctime(n, st->st_ctim.tv_sec);
 }
 
-int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct dfs_xattr *x,
-                    size_t n)
-{
-    IsoNode *root = (IsoNode *)iso_image_get_root(c->d->image);
-
-    if (dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL) < 0)
-        return -ENOMEM;
-    set_attrs(root, st);
-    return 0;
-}
-
 static int iso_err(struct dfs_disc *d, int ret, const char *name)
 {
     char what[512];
@@ -115,6 +104,18 @@ static int iso_err(struct dfs_disc *d, int ret, const char *name)
                                                      : -EIO;
     snprintf(what, sizeof(what), "cannot put '%s' into the new session", name);
     return dfs_lib_error(d, err, what);
+}
+
+int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct dfs_xattr *x,
+                    size_t n)
+{
+    IsoNode *root = (IsoNode *)iso_image_get_root(c->d->image);
+    int err = dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL);
+
+    if (err)
+        return iso_err(c->d, err == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, "/");
+    set_attrs(root, st);
+    return 0;
 }
 
 int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_node *n,
@@ -157,9 +158,10 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
     if (ret < 0)
         return iso_err(c->d, ret, n->name);
     /* attributes and ACLs first: libisofs may touch the permission bits there */
-    if (dfs_node_set_xattrs(node, n->xattrs, n->n_xattrs, &n->st.st_mtim,
-                            S_ISLNK(n->st.st_mode) ? n->link : NULL) < 0)
-        return iso_err(c->d, ISO_OUT_OF_MEM, n->name);
+    ret = dfs_node_set_xattrs(node, n->xattrs, n->n_xattrs, &n->st.st_mtim,
+                              S_ISLNK(n->st.st_mode) ? n->link : NULL);
+    if (ret < 0)
+        return iso_err(c->d, ret == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, n->name);
     set_attrs(node, &n->st);
     if (handle)
         *handle = iso_node_get_type(node) == LIBISO_DIR ? (void *)node : NULL;

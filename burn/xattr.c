@@ -105,7 +105,18 @@ static char *acl_to_text_form(const unsigned char *v, size_t size)
             free(text);
             return NULL;
         }
-        if (named)
+        if (named && id == 0) {
+            /* libisofs 1.5.4 cannot encode the numeric qualifier 0 ("user:0:", "Error
+             * with encoding ACL for AAIP"): name it, as the long text form allows */
+            struct passwd *pw = tag == TAG_USER ? getpwuid(0) : NULL;
+            struct group *gr = tag == TAG_GROUP ? getgrgid(0) : NULL;
+            const char *nm = pw ? pw->pw_name : gr ? gr->gr_name : NULL;
+            if (!nm || strlen(nm) > 16) {
+                free(text);
+                return NULL;
+            }
+            len += (size_t)sprintf(text + len, "%s:%s:", word, nm);
+        } else if (named)
             len += (size_t)sprintf(text + len, "%s:%u:", word, id);
         else
             len += (size_t)sprintf(text + len, "%s::", word);
@@ -219,8 +230,16 @@ int dfs_acl_is_minimal(const void *value, size_t size)
 int dfs_acl_valid(const void *value, size_t size)
 {
     char *text = acl_to_text_form(value, size);
+    IsoImage *img = NULL;
+    IsoDir *dir = NULL;
     int ok = text != NULL;
 
+    /* what the mount accepts, a commit must write: libisofs must take it too */
+    if (ok && iso_image_new("check", &img) == 1 &&
+        iso_image_add_new_dir(img, iso_image_get_root(img), "d", &dir) >= 0)
+        ok = iso_node_set_acl_text((IsoNode *)dir, text, NULL, 1) >= 0;
+    if (img)
+        iso_image_unref(img);
     free(text);
     return ok;
 }
