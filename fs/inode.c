@@ -305,9 +305,10 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
         if (err)
             goto out;
     }
-    /* the record carries the ctime too: a replay gives the one given now */
+    /* the record carries the ctime too, and the mtime a change of size gave: a
+     * replay gives the times given now */
     dfs_do_setattr(v, ino, in, to_set);
-    err = dfs_view_log_setattr(v, ino, to_set);
+    err = dfs_view_log_setattr(v, ino, to_set & DFS_SET_SIZE ? to_set | DFS_SET_MTIME : to_set);
 out_stat:
     dfs_view_stat(v, ino, out);
 out:

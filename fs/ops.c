@@ -52,6 +52,10 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
      * us (fs/ops.c make(), fs/xattr.c inheritance) */
     if (conn->capable & FUSE_CAP_POSIX_ACL)
         conn->want |= FUSE_CAP_POSIX_ACL;
+    /* the mode of a new node comes unmasked: else the kernel would apply the umask
+     * also under a default ACL, which Linux filesystems do not */
+    if (conn->capable & FUSE_CAP_DONT_MASK)
+        conn->want |= FUSE_CAP_DONT_MASK;
     if (m->opt.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
         conn->want |= FUSE_CAP_WRITEBACK_CACHE;
     else

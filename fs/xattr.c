@@ -291,7 +291,8 @@ int dfs_view_inherit_acl(struct dfs_inode *dir, struct dfs_inode *ino, mode_t re
         group_obj[2] &= (requested >> 3) & 7;
         mode |= (mode_t)(group_obj[2] & 7) << 3;
     }
-    err = put(ino, ACL_ACCESS, acl, def->size);
+    /* a minimal access ACL is the mode alone (posix_acl_equiv_mode) */
+    err = dfs_acl_is_minimal(acl, def->size) ? 0 : put(ino, ACL_ACCESS, acl, def->size);
     if (!err && S_ISDIR(ino->st.st_mode))
         err = put(ino, ACL_DEFAULT, def->value, def->size);
     free(acl);

@@ -184,6 +184,17 @@ open(p("acl", "inherits"), "w").close()
 expect("user:1234:r-x\t#effective:r--" in getfacl(p("acl", "inherits")) or
        "user:1234:r-x" in getfacl(p("acl", "inherits")), "the default ACL was not inherited")
 expect(os.stat(p("acl")).st_mode & 0o070 == 0o070, "the mode of a directory does not follow its ACL mask")
+# under a default ACL the umask does not apply (as on ext4 and tmpfs); a minimal
+# inherited ACL is the mode alone
+os.mkdir(p("acl-o"))
+subprocess.run(["setfacl", "-d", "-m", "u::rwx,g::r-x,o::rw-", p("acl-o")], check=True)
+old_umask = os.umask(0o022)
+os.close(os.open(p("acl-o", "f"), os.O_CREAT | os.O_WRONLY, 0o666))
+os.umask(old_umask)
+expect(stat.S_IMODE(os.stat(p("acl-o", "f")).st_mode) == 0o646,
+       f"a file under a default ACL got mode {oct(os.stat(p('acl-o', 'f')).st_mode)}, not 0646")
+expect("system.posix_acl_access" not in os.listxattr(p("acl-o", "f")),
+       "a minimal inherited ACL is kept as an xattr")
 # nanosecond mtime
 open(p("ns"), "w").close()
 os.utime(p("ns"), ns=(NS, NS))
