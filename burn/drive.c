@@ -54,40 +54,57 @@ static int rank(const char *sev)
     return 0;
 }
 
-int dfs_lib_error(struct dfs_disc *d, int err, const char *what)
+/* The library messages since the last call, in LOG (one line each, as printed). */
+static void drain(char *log, size_t size, char *best, size_t best_size)
 {
-    char text[4096], sev[80], best[4096] = "";
-    int code, os_errno, imgid, best_rank = -1;
+    char text[4096], sev[80];
+    int code, os_errno, imgid, best_rank = -1, len = 0;
 
+    log[0] = best[0] = '\0';
+    for (int lib = 0; lib < 2; lib++)
+        while (lib == 0 ? burn_msgs_obtain("ALL", &code, text, &os_errno, sev) > 0
+                        : iso_obtain_msgs("ALL", &code, &imgid, text, sev) > 0) {
+            if ((size_t)len < size)
+                len += snprintf(log + len, size - (size_t)len, "discfs: %s %s: %s\n",
+                                lib == 0 ? "libburn" : "libisofs", sev, text);
+            if (rank(sev) >= best_rank) {
+                best_rank = rank(sev);
+                snprintf(best, best_size, "%s", text);
+            }
+        }
+}
+
+static int lib_error(struct dfs_disc *d, int err, const char *what, const char *unless)
+{
+    char log[16384], best[4096];
+
+    drain(log, sizeof(log), best, sizeof(best));
+    if (unless && strstr(log, unless)) {
+        if (d)
+            snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what, best);
+        return -EUCLEAN; /* the caller knows what to do about it: nothing said */
+    }
     /* err == 0 and no subject: the operation went well, its notes are dropped */
-    int quiet = err == 0 && !what;
-
-    while (burn_msgs_obtain("ALL", &code, text, &os_errno, sev) > 0) {
-        if (!quiet)
-            fprintf(stderr, "discfs: libburn %s: %s\n", sev, text);
-        if (rank(sev) >= best_rank) {
-            best_rank = rank(sev);
-            snprintf(best, sizeof(best), "%s", text);
-        }
-    }
-    while (iso_obtain_msgs("ALL", &code, &imgid, text, sev) > 0) {
-        if (!quiet)
-            fprintf(stderr, "discfs: libisofs %s: %s\n", sev, text);
-        if (rank(sev) >= best_rank) {
-            best_rank = rank(sev);
-            snprintf(best, sizeof(best), "%s", text);
-        }
-    }
+    if (err == 0 && !what)
+        return 0;
+    fputs(log, stderr);
     if (err < 0 && what) {
-        if (best[0])
-            fprintf(stderr, "discfs: %s: %s\n", what, best);
-        else
-            fprintf(stderr, "discfs: %s: %s\n", what, strerror(-err));
+        fprintf(stderr, "discfs: %s: %s\n", what, best[0] ? best : strerror(-err));
         if (d)
             snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what,
                      best[0] ? best : strerror(-err));
     }
     return err;
+}
+
+int dfs_lib_error(struct dfs_disc *d, int err, const char *what)
+{
+    return lib_error(d, err, what, NULL);
+}
+
+int dfs_lib_error_unless(struct dfs_disc *d, int err, const char *what, const char *text)
+{
+    return lib_error(d, err, what, text);
 }
 
 /* The pid that holds a flock on the file ST (from /proc/locks), or -1. */

@@ -49,6 +49,8 @@ int dfs_check_image_path(struct dfs_disc *d);
 /* Drain the library message queues into the log; keep the worst one in d->last_error
  * (d may be NULL).  Returns ERR unchanged so that it can end a return statement. */
 int dfs_lib_error(struct dfs_disc *d, int err, const char *what);
+/* The same, but when a message holds TEXT nothing is printed and -EUCLEAN returned. */
+int dfs_lib_error_unless(struct dfs_disc *d, int err, const char *what, const char *text);
 /* Acquire the drive and import the newest session into d->image, filling d->info. */
 int dfs_disc_load(struct dfs_disc *d);
 /* Release the image and the drive. */

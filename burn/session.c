@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #define CD_MIN_TRACK 300 /* libburn pads CD tracks to 300 blocks */
+#define PAD "isofs.pad"  /* burn/xattr.c: a private attribute, never shown */
 #define EMUL_ALIGN 32    /* libisoburn's session alignment on emulated media */
 
 struct dfs_commit {
@@ -369,7 +370,8 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     isoburn_disc_write(bo, disc);
     wait_idle(d->drive);
     if (!isoburn_drive_wrote_well(d->drive)) {
-        err = dfs_lib_error(d, -EIO, what);
+        /* -EUCLEAN: libisofs 1.5.4 miscounted a continuation area (dfs_commit_pad) */
+        err = dfs_lib_error_unless(d, -EIO, what, "ECMA-119 tree end differ");
         isoburn_cancel_prepared_write(d->drive, NULL, 0);
         burned = 1;
         goto out_free;
@@ -420,4 +422,32 @@ out_opts:
 out_unlock:
     pthread_mutex_unlock(&d->read_lock);
     return err;
+}
+
+/* Every directory of the tree gets the private attribute isofs.pad, ATTEMPT * 61
+ * bytes long, so that the continuation areas of its entries move. */
+static int pad_dir(IsoDir *dir, int attempt)
+{
+    char *name = PAD, value[512];
+    size_t len = (size_t)(attempt * 61) % sizeof(value);
+    char *vals = value;
+    IsoDirIter *it;
+    IsoNode *child;
+    int err = 0;
+
+    memset(value, 'p', sizeof(value));
+    if (iso_node_set_attrs((IsoNode *)dir, 1, &name, &len, &vals, 2 | 8) < 0)
+        return -ENOMEM;
+    if (iso_dir_get_children(dir, &it) < 0)
+        return -ENOMEM;
+    while (!err && iso_dir_iter_next(it, &child) == 1)
+        if (iso_node_get_type(child) == LIBISO_DIR)
+            err = pad_dir((IsoDir *)child, attempt);
+    iso_dir_iter_free(it);
+    return err;
+}
+
+int dfs_commit_pad(struct dfs_commit *c, int attempt)
+{
+    return pad_dir(iso_image_get_root(c->d->image), attempt);
 }

@@ -36,7 +36,7 @@
 
 static int ours(const char *name)
 {
-    return !strcmp(name, MTNS) || !strcmp(name, LINK);
+    return !strcmp(name, MTNS) || !strcmp(name, LINK) || !strcmp(name, "isofs.pad");
 }
 
 /* Would Rock Ridge (SL components) give back LINK as it is? */

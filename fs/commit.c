@@ -349,6 +349,20 @@ int dfs_view_commit(struct dfs_view *v)
         v->committing = 1;
         pthread_mutex_unlock(&v->lock);
         err = dfs_commit_write(c, note_intent, v);
+        /* libisofs 1.5.4 miscounted the tree (disc.h): again, with padded directories */
+        for (int attempt = 1; err == -EUCLEAN && attempt <= 3; attempt++) {
+            err = dfs_commit_pad(c, attempt);
+            if (!err)
+                err = dfs_commit_write(c, note_intent, v);
+        }
+        if (err == -EUCLEAN) {
+            fprintf(stderr,
+                    "discfs: libisofs 1.5.4 miscounts the directory tree of this session in "
+                    "every layout tried (%s): the changes stay staged; changing the attributes "
+                    "or names of entries with many attributes may help\n",
+                    dfs_disc_last_error(v->disc));
+            err = -EIO;
+        }
         pthread_mutex_lock(&v->lock);
     }
     dfs_commit_end(c);
