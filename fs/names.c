@@ -253,6 +253,15 @@ out:
     return err;
 }
 
+/* A new name of INO goes to the kernel: it holds one lookup more (readdirplus and
+ * lookup count the same way), and OUT is its entry (st_dev: the node id, ops.c). */
+static void entry_out(struct dfs_view *v, struct dfs_inode *ino, struct stat *out)
+{
+    ino->nlookup++;
+    dfs_view_stat(v, ino, out);
+    out->st_dev = ino->id;
+}
+
 int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
                 const struct dfs_make *a, struct dfs_inode **out)
 {
@@ -343,9 +352,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
             dfs_store_remove(v->store, a.cache_id);
         goto out;
     }
-    ino->nlookup++;
-    dfs_view_stat(v, ino, out);
-    out->st_dev = ino->id;
+    entry_out(v, ino, out);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;
@@ -470,9 +477,7 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         err = dfs_do_link(v, ino, dir, newname);
     if (err)
         goto out;
-    ino->nlookup++;
-    dfs_view_stat(v, ino, out);
-    out->st_dev = ino->id;
+    entry_out(v, ino, out);
 out:
     pthread_mutex_unlock(&v->lock);
     return err;
