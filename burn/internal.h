@@ -90,9 +90,12 @@ int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uin
 int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n, struct timespec *mtime,
                         char **link);
 /* Make the node's attributes exactly X (ACLs included) and record what Rock Ridge
- * cannot hold of MTIME and of the symlink target LINK (NULL: none). */
+ * cannot hold of MTIME and of the symlink target LINK (NULL: none); ALWAYS_NS: the
+ * nanoseconds also when they are 0 (the root: when its only attributes have empty
+ * values, and nothing else in the tree has any, libisofs 1.5.4 writes them so that
+ * they do not read back). */
 int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
-                        const struct timespec *mtime, const char *link);
+                        const struct timespec *mtime, const char *link, int always_ns);
 
 /* space.c */
 /* The space model of the loaded disc (after read_toc: needs info and free_blocks). */

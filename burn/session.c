@@ -111,7 +111,7 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct df
                     size_t n)
 {
     IsoNode *root = (IsoNode *)iso_image_get_root(c->d->image);
-    int err = dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL);
+    int err = dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL, 1);
 
     if (err)
         return iso_err(c->d, err == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, "/");
@@ -160,7 +160,7 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
         return iso_err(c->d, ret, n->name);
     /* attributes and ACLs first: libisofs may touch the permission bits there */
     ret = dfs_node_set_xattrs(node, n->xattrs, n->n_xattrs, &n->st.st_mtim,
-                              S_ISLNK(n->st.st_mode) ? n->link : NULL);
+                              S_ISLNK(n->st.st_mode) ? n->link : NULL, 0);
     if (ret < 0)
         return iso_err(c->d, ret == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, n->name);
     set_attrs(node, &n->st);

@@ -341,7 +341,7 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out,
 }
 
 int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
-                        const struct timespec *mtime, const char *link)
+                        const struct timespec *mtime, const char *link, int always_ns)
 {
     size_t num = 0, *olens = NULL;
     char **onames = NULL, **ovalues = NULL;
@@ -384,7 +384,7 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
         values[m] = sec;
         lens[m++] = (size_t)snprintf(sec, sizeof(sec), "%lld.%ld", (long long)mtime->tv_sec,
                                      mtime->tv_nsec);
-    } else if (mtime->tv_nsec > 0) {
+    } else if (mtime->tv_nsec > 0 || always_ns) {
         names[m] = MTNS;
         values[m] = ns;
         lens[m++] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime->tv_nsec);

@@ -66,6 +66,7 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
     free(buf);
     close(fd);
     dfs_view_use_content(ino, id);
+    dfs_store_mtime(v->store, id, &ino->st.st_mtim, 1);
     {
         off_t size = ino->st.st_size;
         ino->st.st_size = 0;
@@ -173,7 +174,7 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
         if (err)
             goto out;
         dfs_view_set_staged_size(v, ino, 0);
-        dfs_view_touch(ino, 1);
+        dfs_view_content_mtime(v, ino);
         v->dirty = 1;
         err = dfs_view_log_setattr(v, ino, DFS_SET_SIZE | DFS_SET_MTIME);
         if (err)
@@ -273,9 +274,16 @@ static void wrote(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f,
 {
     if (end > ino->st.st_size)
         dfs_view_set_staged_size(v, ino, end);
-    dfs_view_touch(ino, 1);
+    dfs_view_content_mtime(v, ino);
     v->dirty = 1;
     f->wrote = 1;
+}
+
+void dfs_view_content_mtime(struct dfs_view *v, struct dfs_inode *ino)
+{
+    dfs_view_touch(ino, 1);
+    if (ino->cache_id)
+        dfs_store_mtime(v->store, ino->cache_id, &ino->st.st_mtim, 0);
 }
 
 ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,

@@ -306,8 +306,12 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
             goto out;
     }
     /* the record carries the ctime too, and the mtime a change of size gave: a
-     * replay gives the times given now */
+     * replay gives the times given now; the content file carries the mtime */
     dfs_do_setattr(v, ino, in, to_set);
+    if (ino->cache_id && (to_set & DFS_SET_MTIME))
+        dfs_store_mtime(v->store, ino->cache_id, &ino->st.st_mtim, 1);
+    else if (to_set & DFS_SET_SIZE)
+        dfs_view_content_mtime(v, ino);
     err = dfs_view_log_setattr(v, ino, to_set & DFS_SET_SIZE ? to_set | DFS_SET_MTIME : to_set);
 out_stat:
     dfs_view_stat(v, ino, out);

@@ -656,8 +656,10 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
             }
         }
         ino->st.st_size = 0;
-        if (fstat(fd, &st) == 0)
+        if (fstat(fd, &st) == 0) {
             dfs_view_set_staged_size(v, ino, st.st_size);
+            ino->st.st_mtim = st.st_mtim; /* the last write, recorded or not (store.h) */
+        }
         close(fd);
     }
     n = (long)v->replayed_changes; /* the changes, not the BASE records */
