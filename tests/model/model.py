@@ -46,9 +46,9 @@ with an empty cache. Any daemon output other than the replay notice after a kill
 Run: python3 tests/model/model.py (root, /dev/fuse; exit 0 pass, 1 fail, 77 skip).
 Environment:
   DISCFS          the binary (default: build/fs/discfs of this tree)
-  MODEL_STEPS     about how many steps in all (default 1200), a third for each seed
+  MODEL_STEPS     about how many steps in all (default 3000), a third for each seed
   MODEL_SEED=N    run only seed N (the failure message prints the command to replay it)
-  MODEL_LENGTH    steps of one example (default 50; hypothesis starts each seed with
+  MODEL_LENGTH    steps of one example (default 60; hypothesis starts each seed with
                   about 10 tiny examples of 1-5 steps)
   MODEL_SHRINK=0  do not shrink a failure (default: shrink, at most ~5 minutes)
   MODEL_AVOID     comma-separated; NOT for CI (the default exercises everything): leave
@@ -107,8 +107,8 @@ except ImportError:
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DISCFS = os.environ.get("DISCFS") or os.path.join(TOP, "build", "fs", "discfs")
-STEPS = int(os.environ.get("MODEL_STEPS", "1200"))
-LENGTH = int(os.environ.get("MODEL_LENGTH", "50"))
+STEPS = int(os.environ.get("MODEL_STEPS", "3000"))
+LENGTH = int(os.environ.get("MODEL_LENGTH", "60"))
 SHRINK = os.environ.get("MODEL_SHRINK", "1") != "0"
 AVOID = {a for a in os.environ.get("MODEL_AVOID", "").split(",") if a}
 KEEP = bool(os.environ.get("MODEL_KEEP"))
@@ -134,6 +134,11 @@ def P(root, rel):
 
 def parent_of(rel):
     return rel.rpartition(b"/")[0]
+
+
+def status(rc):
+    """an exit status as the shell would say it"""
+    return f"{rc} (killed by {signal.Signals(-rc).name})" if rc < 0 else str(rc)
 
 
 def ename(e):
@@ -397,7 +402,11 @@ class DiscfsModel(RuleBasedStateMachine):
         self.first_check = True
         self.index = {b"": stat.S_IFDIR}
         WATCHDOG.arm(self)
-        self.mount()
+        try:
+            self.mount()
+        except BaseException:
+            self.teardown()  # hypothesis calls teardown only for a machine it got
+            raise
         s = os.lstat(self.mnt)
         os.chmod(self.ref, stat.S_IMODE(s.st_mode))
         os.chown(self.ref, s.st_uid, s.st_gid)
@@ -411,7 +420,7 @@ class DiscfsModel(RuleBasedStateMachine):
         if self.hung:
             text.append(f"(a step took more than {STEP_TIMEOUT} s: the daemon was killed)")
         if self.daemon and self.daemon.poll() is not None and not msg.startswith("daemon"):
-            text.append(f"(the daemon exited with status {self.daemon.returncode})")
+            text.append(f"(the daemon exited with status {status(self.daemon.returncode)})")
         text.append("--- operations of this example:")
         text += ["  " + line for line in self.oplog]
         text.append("--- daemon log:")
@@ -450,7 +459,8 @@ class DiscfsModel(RuleBasedStateMachine):
             if self.mounted():
                 return
             if self.daemon.poll() is not None:
-                self.fail(f"daemon exited with status {self.daemon.returncode} before mounting")
+                self.fail(f"daemon exited with status {status(self.daemon.returncode)} before "
+                          "mounting")
             time.sleep(0.025)
         self.fail("discfs did not mount within 30 s")
 
@@ -466,7 +476,8 @@ class DiscfsModel(RuleBasedStateMachine):
             self.daemon.wait()
             self.fail("daemon did not exit within the timeout after the unmount")
         if rc != 0:
-            self.fail(f"daemon exited with status {rc} after the unmount (its commit failed?)")
+            self.fail(f"daemon exited with status {status(rc)} after the unmount (its commit "
+                      "failed?)")
         if self.dirty:
             self.dirty_commits += 1
             self.dirty = False
@@ -882,7 +893,7 @@ class DiscfsModel(RuleBasedStateMachine):
             self.window = self.crash_window = None
             self.root_resync = False
         if self.daemon.poll() is not None:
-            self.fail(f"daemon exited with status {self.daemon.returncode}")
+            self.fail(f"daemon exited with status {status(self.daemon.returncode)}")
         self.check_log()
         self.allow_log = []
         if self.first_check:
