@@ -272,18 +272,24 @@ static int prepare_write(struct dfs_view *v, struct dfs_inode *ino, struct dfs_f
 /* Data up to byte END was written through F (lock held). */
 static void wrote(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f, off_t end)
 {
+    struct timespec ts[2];
+
     if (end > ino->st.st_size)
         dfs_view_set_staged_size(v, ino, end);
-    dfs_view_content_mtime(v, ino);
+    dfs_view_touch(ino, 1);
+    ts[0].tv_nsec = UTIME_OMIT;
+    ts[1] = ino->st.st_mtim;
+    futimens(f->fd, ts); /* the content file carries it (store.h) */
     v->dirty = 1;
     f->wrote = 1;
 }
 
 void dfs_view_content_mtime(struct dfs_view *v, struct dfs_inode *ino)
 {
+    /* the view's clock, not the filesystem's coarser one: the content file takes it */
     dfs_view_touch(ino, 1);
     if (ino->cache_id)
-        dfs_store_mtime(v->store, ino->cache_id, &ino->st.st_mtim, 0);
+        dfs_store_mtime(v->store, ino->cache_id, &ino->st.st_mtim, 1);
 }
 
 ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,

@@ -64,7 +64,7 @@ int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *
                   unsigned flags);
 /* inode.c: the attributes TO_SET of IN (a size: the content file has it already) */
 void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat *in, int to_set);
-/* file.c: INO's data changed: its mtime is its content file's (store.h), ctime now */
+/* file.c: INO's data changed: mtime and ctime now, its content file's mtime too */
 void dfs_view_content_mtime(struct dfs_view *v, struct dfs_inode *ino);
 /* xattr.c: a chmod makes the access ACL follow the mode (posix_acl_chmod) */
 void dfs_view_acl_chmod(struct dfs_inode *ino);
