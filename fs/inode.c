@@ -268,6 +268,7 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
                      struct stat *out)
 {
     struct dfs_inode *ino;
+    struct stat want;
     int err;
 
     pthread_mutex_lock(&v->lock);
@@ -275,8 +276,14 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
     err = ino ? dfs_view_writable(v) : -ESTALE;
     if (err)
         goto out;
-    if (!(to_set & DFS_SET_SIZE) || in->st_size == ino->st.st_size)
-        to_set &= ~DFS_SET_SIZE;
+    if ((to_set & DFS_SET_SIZE) && in->st_size == ino->st.st_size) {
+        /* a truncate to the size it has changes no data but, as on Linux, the
+         * times (the kernel leaves that to the filesystem) */
+        want = *in;
+        clock_gettime(CLOCK_REALTIME, &want.st_mtim);
+        in = &want;
+        to_set = (to_set & ~DFS_SET_SIZE) | DFS_SET_MTIME;
+    }
     if (!changes(ino, in, to_set))
         goto out_stat;
     if (to_set & DFS_SET_SIZE) {
