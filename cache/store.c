@@ -278,18 +278,11 @@ void dfs_store_drop_stand_ins(const struct dfs_store *s)
     rmdir(path);
 }
 
-int dfs_store_mtime(const struct dfs_store *s, uint64_t id, struct timespec *mtime, int set)
+int dfs_store_set_mtime(const struct dfs_store *s, uint64_t id, const struct timespec *mtime)
 {
     char name[17];
-    struct stat st;
+    struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, *mtime};
 
     id_name(id, name);
-    if (set) {
-        struct timespec ts[2] = {{.tv_nsec = UTIME_OMIT}, *mtime};
-        return utimensat(s->data_fd, name, ts, 0) < 0 ? -errno : 0;
-    }
-    if (fstatat(s->data_fd, name, &st, 0) < 0)
-        return -errno;
-    *mtime = st.st_mtim;
-    return 0;
+    return utimensat(s->data_fd, name, ts, 0) < 0 ? -errno : 0;
 }

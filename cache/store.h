@@ -46,11 +46,11 @@ long dfs_store_count(const struct dfs_store *s);
 long dfs_store_list(const struct dfs_store *s, uint64_t **ids);
 /* Never hand out ID or a smaller one again (ids named by a journal). */
 void dfs_store_reserve(struct dfs_store *s, uint64_t id);
-/* The mtime of content file ID: into *MTIME, or (SET) from it.  The view keeps a
- * staged file's mtime in its content file too: the kernel moves it on every write
- * and truncate, so a replay after kill -9 finds the time of the last write. */
+/* Set the mtime of content file ID to *MTIME (its atime is left alone).  The view
+ * keeps a staged file's mtime in its content file too: the kernel moves it on every
+ * write and truncate, so a replay after kill -9 finds the time of the last write. */
 struct timespec;
-int dfs_store_mtime(const struct dfs_store *s, uint64_t id, struct timespec *mtime, int set);
+int dfs_store_set_mtime(const struct dfs_store *s, uint64_t id, const struct timespec *mtime);
 /* fsync one content file's directory entry (after create) */
 int dfs_store_sync_dir(const struct dfs_store *s);
 

@@ -66,7 +66,7 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
     free(buf);
     close(fd);
     dfs_view_use_content(ino, id);
-    dfs_store_mtime(v->store, id, &ino->st.st_mtim, 1);
+    dfs_store_set_mtime(v->store, id, &ino->st.st_mtim);
     {
         off_t size = ino->st.st_size;
         ino->st.st_size = 0;
@@ -289,7 +289,7 @@ void dfs_view_content_mtime(struct dfs_view *v, struct dfs_inode *ino)
     /* the view's clock, not the filesystem's coarser one: the content file takes it */
     dfs_view_touch(ino, 1);
     if (ino->cache_id)
-        dfs_store_mtime(v->store, ino->cache_id, &ino->st.st_mtim, 1);
+        dfs_store_set_mtime(v->store, ino->cache_id, &ino->st.st_mtim);
 }
 
 ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,

@@ -316,7 +316,7 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
      * replay gives the times given now; the content file carries the mtime */
     dfs_do_setattr(v, ino, in, to_set);
     if (ino->cache_id && (to_set & DFS_SET_MTIME))
-        dfs_store_mtime(v->store, ino->cache_id, &ino->st.st_mtim, 1);
+        dfs_store_set_mtime(v->store, ino->cache_id, &ino->st.st_mtim);
     else if (to_set & DFS_SET_SIZE)
         dfs_view_content_mtime(v, ino);
     err = dfs_view_log_setattr(v, ino, to_set & DFS_SET_SIZE ? to_set | DFS_SET_MTIME : to_set);

@@ -340,7 +340,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     clock_gettime(CLOCK_REALTIME, &a.time);
     v->op_time = a.time;
     if (a.cache_id)
-        dfs_store_mtime(v->store, a.cache_id, &a.time, 1);
+        dfs_store_set_mtime(v->store, a.cache_id, &a.time);
     err = dfs_do_make(v, dir, name, &a, &ino);
     if (!err) {
         err = dfs_view_log_make(v, dir_id, name, ino);
