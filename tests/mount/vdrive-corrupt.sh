@@ -9,23 +9,19 @@ MEDIA=${1:?usage: vdrive-corrupt.sh MEDIA}
 
 vd --media "$MEDIA"
 mount_disc "mmc:$NODE"
-head -c 1000000 /dev/urandom >"$T/src"
-cp "$T/src" "$MNT/f"
+stage_src 1000000
 ctl fault corrupt --after 200 >/dev/null
-if sync "$MNT" 2>"$T/err"; then fail "a session that does not read back was accepted"; fi
-grep -q "Input/output error" "$T/err" || fail "sync failed, but not with EIO: $(cat "$T/err")"
+expect_sync_eio "a session that does not read back was accepted"
 grep -q "does not read back as written (MD5 mismatch)" "$LOG" || fail "the log does not name the mismatch"
 cmp "$T/src" "$MNT/f" || fail "the file reads wrong after the failed verification"
 ok "$MEDIA: a session that does not verify fails the commit with EIO; the file reads right"
 
 kill_daemon
 mount_disc "mmc:$NODE"
-grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the stage was not found after the crash"
+expect_stage_found "the stage was not found after the crash"
 cmp "$T/src" "$MNT/f" || fail "after kill -9 the staged data is not back"
 sync "$MNT" || fail "the commit after the bad session failed: $(tail -3 "$LOG")"
-fusermount3 -u "$MNT"
-wait "$PID" || fail "discfs exited with an error"
-PID=
+unmount_disc_noisy
 mount_disc "mmc:$NODE"
 cmp "$T/src" "$MNT/f" || fail "the file read from the disc differs"
 unmount_disc

@@ -8,12 +8,9 @@
 . "$(dirname "$0")/vdrive.sh"
 MEDIA=${1:?usage: vdrive-power-loss.sh MEDIA}
 
-vd --media "$MEDIA"
-echo a >"$T/a"
-xo "$T/w" -map "$T/a" /a -commit || fail "xorriso could not write session 1: $(cat "$T/w")"
+disc_with_a "$MEDIA"
 mount_disc "mmc:$NODE"
-head -c 1000000 /dev/urandom >"$T/src"
-cp "$T/src" "$MNT/f"
+stage_src 1000000
 ctl fault power-loss --after 100 >/dev/null
 if sync "$MNT" 2>/dev/null; then fail "the commit survived the power loss"; fi
 wait "$PID" 2>/dev/null && fail "discfs was not killed by the power loss"
@@ -29,13 +26,11 @@ grep -q "the newest session of .* cannot be read .*showing session 1 of 2" "$LOG
     fail "the mount does not say that it shows the older session"
 [ "$(cat "$MNT/a")" = a ] || fail "the last good session is not shown"
 # the stage is keyed by the session shown, not by the broken one (issue 8, defect 6b)
-grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the stage was not found"
+expect_stage_found "the stage was not found"
 cmp "$T/src" "$MNT/f" || fail "the staged file is not back after the power loss"
 echo more >"$MNT/g" || fail "cannot write after the damaged track was closed"
 sync "$MNT" || fail "the commit after the power loss failed: $(cat "$LOG")"
-fusermount3 -u "$MNT"
-wait "$PID" || fail "discfs exited with an error: $(cat "$LOG")"
-PID=
+unmount_disc_noisy --with-log
 mount_disc "mmc:$NODE"
 cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/a")" = a ] && [ "$(cat "$MNT/g")" = more ] ||
     fail "the new session does not read back"

@@ -10,8 +10,7 @@ command -v python3 >/dev/null || skip "python3 is not installed"
 
 echo closed >"$T/f"
 for media in cdr dvd-r dvd+r bd-r; do
-    D=$T/drive-$media
-    NODE=$D/node
+    use_drive "$T/drive-$media"
     vd --media "$media"
     xo "$T/w" -close on -map "$T/f" /f -commit || fail "xorriso -close on: $(cat "$T/w")"
     mount_disc "mmc:$NODE"
@@ -35,16 +34,13 @@ for what, f in [("create", lambda: open(m + "/new", "w")),
     sys.exit(f"{what}: succeeded")
 PY
     sync "$MNT" || fail "$media: sync of an unchanged closed disc failed"
-    fusermount3 -u "$MNT"
-    wait "$PID" || fail "$media: discfs failed on a closed disc: $(cat "$LOG")"
-    PID=
+    unmount_disc_noisy --with-log "$media: discfs failed on a closed disc"
     [ "$(writes_after "$lines")" -eq 0 ] || fail "$media: WRITE commands to a closed disc"
     ok "$media: a closed disc mounts read-only, reads, and refuses writes with EROFS"
 done
 
 # a data track that is not ISO 9660
-D=$T/drive-raw
-NODE=$D/node
+use_drive "$T/drive-raw"
 if command -v cdrskin >/dev/null; then
     head -c 1000000 /dev/urandom >"$T/raw"
     vd --media cdr -- cdrskin "dev=$NODE" -tao -multi "$T/raw" >"$T/w" 2>&1 ||

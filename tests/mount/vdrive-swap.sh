@@ -56,12 +56,7 @@ ok "the stage is intact; on-disc data of the mounted disc reads fail with EIO"
 ctl swap a
 sync "$MNT" || fail "the commit with the mounted disc back failed"
 cmp "$T/one" "$MNT/one" || fail "disc a reads wrong after it came back"
-unmount_disc_log_ok() {
-    fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
-    wait "$PID" || fail "discfs exited with an error"
-    PID=
-}
-unmount_disc_log_ok
+unmount_disc_noisy
 starts=$(toc_starts)
 [ "$starts" = "0 11702" ] || fail "disc a has sessions at '$starts', expected '0 11702'"
 mount_disc "mmc:$NODE"

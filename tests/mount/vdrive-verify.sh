@@ -9,22 +9,18 @@
 . "$(dirname "$0")/vdrive.sh"
 MEDIA=${1:?usage: vdrive-verify.sh MEDIA}
 
-vd --media "$MEDIA"
-echo a >"$T/a"
-xo "$T/w" -map "$T/a" /a -commit || fail "xorriso could not write session 1: $(cat "$T/w")"
+disc_with_a "$MEDIA"
 mount_disc "mmc:$NODE"
-head -c 300000 /dev/urandom >"$T/src"
-cp "$T/src" "$MNT/f"
+stage_src 300000
 ctl fault corrupt --after 16 >/dev/null # block 16 of the session: its volume descriptor
-if sync "$MNT" 2>"$T/err"; then fail "a session that a reader cannot find was accepted"; fi
-grep -q "Input/output error" "$T/err" || fail "sync failed, but not with EIO: $(cat "$T/err")"
+expect_sync_eio "a session that a reader cannot find was accepted"
 grep -q "is not the newest one a reader finds" "$LOG" || fail "the log does not say why"
 cmp "$T/src" "$MNT/f" || fail "the staged file reads wrong after the failed verification"
 ok "$MEDIA: a session whose volume descriptor does not read back fails the commit"
 
 kill_daemon
 mount_disc "mmc:$NODE"
-grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the stage was not found after kill -9"
+expect_stage_found "the stage was not found after kill -9"
 cmp "$T/src" "$MNT/f" || fail "after kill -9 the staged file is not back"
 [ "$(cat "$MNT/a")" = a ] || fail "the older session is not shown"
 kill_daemon
@@ -38,9 +34,7 @@ ok "$MEDIA: the stage survives kill -9; a fresh mount shows the last good sessio
 
 mount_disc "mmc:$NODE"
 sync "$MNT" || fail "the commit after the bad session failed: $(tail -3 "$LOG")"
-fusermount3 -u "$MNT"
-wait "$PID" || fail "discfs exited with an error"
-PID=
+unmount_disc_noisy
 mount_disc "mmc:$NODE" -o cache="$T/empty-cache2"
 cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/a")" = a ] || fail "the new session does not read back"
 : >"$LOG"

@@ -10,11 +10,9 @@ MEDIA=${1:?usage: vdrive-write-error.sh MEDIA}
 
 vd --media "$MEDIA"
 mount_disc "mmc:$NODE"
-head -c 1000000 /dev/urandom >"$T/src"
-cp "$T/src" "$MNT/f"
+stage_src 1000000
 ctl fault write-error --after 100 >/dev/null
-if sync "$MNT" 2>"$T/err"; then fail "the commit succeeded despite the write error"; fi
-grep -q "Input/output error" "$T/err" || fail "sync failed, but not with EIO: $(cat "$T/err")"
+expect_sync_eio "the commit succeeded despite the write error"
 grep -q "failed: cannot write a session to .*the changes stay staged" "$LOG" ||
     fail "the log does not say that the commit failed and the changes stay staged"
 cmp "$T/src" "$MNT/f" || fail "the staged file changed after the failed commit"
@@ -28,14 +26,12 @@ kill_daemon
 mount_disc "mmc:$NODE"
 cmp "$T/src" "$MNT/f" && [ "$(cat "$MNT/g")" = more ] ||
     fail "after a failed burn and a crash the staged changes are not back"
-grep -q "pending changes of an earlier mount were found" "$LOG" || fail "the replay was not reported"
+expect_stage_found "the replay was not reported"
 ok "$MEDIA: after a failed burn and kill -9 the remount replays the stage"
 
 ctl fault clear >/dev/null
 sync "$MNT" || fail "the retry after the write error failed: $(tail -3 "$LOG")"
-fusermount3 -u "$MNT"
-wait "$PID" || fail "discfs exited with an error"
-PID=
+unmount_disc_noisy
 starts=$(toc_starts)
 [ "$(echo "$starts" | wc -w)" = 2 ] || fail "expected the broken session and the retry, found '$starts'"
 mount_disc "mmc:$NODE"

@@ -6,8 +6,12 @@
 : "${VDRIVE_LIB:?set by meson}"
 : "${VDRIVE_CTL:?set by meson}"
 
-D=$T/drive
-NODE=$D/node
+# use_drive DIR: the drive directory is DIR from now on (vd sets it up)
+use_drive() {
+    D=$1
+    NODE=$D/node
+}
+use_drive "$T/drive"
 
 # vd [WRAPPER OPTIONS] [-- COMMAND...]: set up the drive, run COMMAND under the shim
 vd() { "$VDRIVE_WRAPPER" --lib "$VDRIVE_LIB" --ctl "$VDRIVE_CTL" --dir "$D" "$@"; }
@@ -37,3 +41,49 @@ writes_after() {
     tail -n "+$(($1 + 1))" "$D/cdb.log" | grep -c '^[0-9]* \(2a\|aa\) ' || true
 }
 log_lines() { if [ -f "$D/cdb.log" ]; then wc -l <"$D/cdb.log"; else echo 0; fi; }
+
+# disc_with_a MEDIA: a virtual MEDIA in the drive with session 1 written by xorriso:
+# the file /a, "a"
+disc_with_a() {
+    vd --media "$1"
+    echo a >"$T/a"
+    xo "$T/w" -map "$T/a" /a -commit || fail "xorriso could not write session 1: $(cat "$T/w")"
+}
+
+# stage_src BYTES: BYTES of random data in $T/src, copied into the mount as /f (staged)
+stage_src() {
+    head -c "$1" /dev/urandom >"$T/src"
+    cp "$T/src" "$MNT/f"
+}
+
+# expect_sync_eio WHAT: the commit (sync MOUNTPOINT) fails with EIO; WHAT is the
+# failure if it succeeds
+expect_sync_eio() {
+    if sync "$MNT" 2>"$T/err"; then fail "$1"; fi
+    grep -q "Input/output error" "$T/err" || fail "sync failed, but not with EIO: $(cat "$T/err")"
+}
+
+# expect_stage_found WHAT: the mount found the stage of an earlier mount (after a
+# crash or a failed commit); WHAT is the failure if it did not
+expect_stage_found() {
+    grep -q "pending changes of an earlier mount were found" "$LOG" || fail "$1"
+}
+
+# unmount_disc_noisy [--with-log] [WHAT]: unmount and wait for the daemon as
+# unmount_disc does, but the daemon may have logged (messages the test expects).
+# WHAT (default: discfs exited with an error) is the failure if the daemon exits
+# with an error, followed with --with-log by the daemon log.
+unmount_disc_noisy() {
+    local with_log=
+    if [ "${1:-}" = --with-log ]; then
+        with_log=1
+        shift
+    fi
+    local what=${1:-discfs exited with an error}
+    fusermount3 -u "$MNT" || fail "fusermount3 -u failed"
+    if ! wait "$PID"; then
+        if [ -n "$with_log" ]; then what="$what: $(cat "$LOG")"; fi
+        fail "$what"
+    fi
+    PID=
+}
