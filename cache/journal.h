@@ -4,7 +4,7 @@
  * since the disc's newest session, so that a daemon killed with SIGKILL, or a
  * machine that loses power, finds the stage again on the next mount of the same
  * disc and replays it exactly.  The journal knows nothing of what the records
- * mean (fs/replay.c does); it keeps them whole, in order, and honest.
+ * mean (fs/record.h does); it keeps them whole, in order, and honest.
  *
  * On-disk format (all integers little-endian):
  *   header (64 bytes)   "DFSJOURN", u32 version (1), u32 header size (64),

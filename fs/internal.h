@@ -7,7 +7,8 @@
  *   readdir.c  directory listings
  *   file.c     file data: open handles, reads, writes, copy-up
  *   xattr.c    extended attributes and ACLs
- *   replay.c   the journal's records and their replay
+ *   replay.c   the view's changes as journal records, and their replay
+ *   record.c   the records' payloads as bytes (record.h: the format)
  *   commit.c   the view as the next session
  *   recover.c  the stage of a disc found again after a crash
  */

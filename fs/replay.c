@@ -19,7 +19,9 @@
  * The records are written by the dfs_view_* operations after their checks, and
  * replayed by apply(), which calls the same do_* functions (internal.h) that the
  * operations call: a replay never goes through the checks, the records or the
- * lookup counts of a live operation.
+ * lookup counts of a live operation.  What the records hold, and their bytes, are
+ * record.h's: here a change becomes a struct dfs_record and a decoded record a
+ * change.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -33,126 +35,24 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "record.h"
 
-enum {
-    REC_MAKE = 1,
-    REC_UNLINK = 2,
-    REC_RMDIR = 3,
-    REC_RENAME = 4,
-    REC_SETATTR = 5,
-    REC_STAGE = 6,
-    REC_LINK = 7,
-    REC_XATTR = 8,
-    REC_BASE = 9,
-    REC_COMMIT = 10,
-};
-
-struct buf {
-    unsigned char data[65536 + 2 * 4096 + 256];
-    size_t len;
-    int overflow;
-};
-
-static void put(struct buf *b, const void *p, size_t n)
+/* Append R (v->lock held).  A journal that cannot be written (but for want of
+ * space) stops all further changes: acknowledging them could lose them. */
+static int emit(struct dfs_view *v, const struct dfs_record *r)
 {
-    if (n == 0)
-        return;
-    if (b->len + n > sizeof(b->data)) {
-        b->overflow = 1;
-        return;
-    }
-    memcpy(b->data + b->len, p, n);
-    b->len += n;
-}
-
-static void put_u64(struct buf *b, uint64_t v)
-{
-    unsigned char p[8];
-    for (int i = 0; i < 8; i++)
-        p[i] = (v >> (8 * i)) & 0xff;
-    put(b, p, 8);
-}
-
-static void put_str(struct buf *b, const char *s)
-{
-    size_t n = s ? strlen(s) : 0;
-    put_u64(b, n);
-    put(b, s ? s : "", n);
-}
-
-static void put_time(struct buf *b, const struct timespec *ts)
-{
-    put_u64(b, (uint64_t)ts->tv_sec);
-    put_u64(b, (uint64_t)ts->tv_nsec);
-}
-
-struct rd {
-    const unsigned char *p;
-    size_t len, off;
-    int bad;
-};
-
-static uint64_t get_u64(struct rd *r)
-{
-    uint64_t v = 0;
-    if (r->off + 8 > r->len) {
-        r->bad = 1;
-        return 0;
-    }
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)r->p[r->off + i] << (8 * i);
-    r->off += 8;
-    return v;
-}
-
-/* a string of the record, copied into OUT (NUL-terminated) */
-static void get_str(struct rd *r, char *out, size_t size)
-{
-    uint64_t n = get_u64(r);
-    if (r->bad || n >= size || r->off + n > r->len) {
-        r->bad = 1;
-        out[0] = '\0';
-        return;
-    }
-    memcpy(out, r->p + r->off, n);
-    out[n] = '\0';
-    r->off += n;
-}
-
-static void get_time(struct rd *r, struct timespec *ts)
-{
-    ts->tv_sec = (time_t)get_u64(r);
-    ts->tv_nsec = (long)get_u64(r);
-}
-
-/* The time of a change of names, at the end of its record (the records of version 1
- * before it had none): its directories get it as their mtime, live and replayed. */
-static void put_op_time(struct dfs_view *v, struct buf *b)
-{
-    put_time(b, &v->op_time); /* set by the operation (names.c) */
-}
-
-static void get_op_time(struct dfs_view *v, struct rd *r)
-{
-    if (r->off < r->len)
-        get_time(r, &v->op_time);
-    else
-        clock_gettime(CLOCK_REALTIME, &v->op_time);
-}
-
-/* Append B as a record of TYPE (v->lock held).  A journal that cannot be written
- * (but for want of space) stops all further changes: acknowledging them could
- * lose them. */
-static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
-{
+    struct dfs_buf b;
     int err;
 
     if (!v->journal)
         return 0;
     if (v->journal_broken)
         return -EIO;
-    err = b->overflow ? -ENAMETOOLONG
-                      : dfs_journal_append(v->journal, type, b->data, (uint32_t)b->len);
+    err = dfs_record_encode(r, &b);
+    if (err)
+        return err; /* a change the format cannot hold: nothing was written */
+    err = dfs_journal_append(v->journal, r->type, b.data, (uint32_t)b.len);
+    dfs_buf_free(&b);
     if (err == -ENOSPC || err == -EDQUOT) {
         /* a full cache: this change fails and the journal stays whole (a record cut
          * short is overwritten by the next one), so later changes go through as
@@ -166,7 +66,7 @@ static int emit(struct dfs_view *v, uint16_t type, struct buf *b)
         return err;
     }
     v->journal_full = 0;
-    if (err && !b->overflow) {
+    if (err) {
         v->journal_broken = 1;
         fprintf(stderr,
                 "discfs: %s; from now on changes are refused so that none is lost: commit "
@@ -195,60 +95,68 @@ int dfs_view_log_ok(struct dfs_view *v)
 int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
                       const struct dfs_inode *ino)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {
+        .type = DFS_REC_MAKE,
+        .dir = dir,
+        .id = ino->id,
+        .mode = ino->st.st_mode,
+        .rdev = ino->st.st_rdev,
+        .uid = ino->st.st_uid,
+        .gid = ino->st.st_gid,
+        .mtime = ino->st.st_mtim,
+        .cache_id = ino->cache_id,
+        .name = name,
+        .name2 = ino->link,
+        .op_time = v->op_time, /* set by the operation (names.c) */
+    };
 
-    put_u64(&b, dir);
-    put_u64(&b, ino->id);
-    put_u64(&b, ino->st.st_mode);
-    put_u64(&b, ino->st.st_rdev);
-    put_u64(&b, ino->st.st_uid);
-    put_u64(&b, ino->st.st_gid);
-    put_time(&b, &ino->st.st_mtim);
-    put_u64(&b, ino->cache_id);
-    put_str(&b, name);
-    put_str(&b, ino->link);
-    put_op_time(v, &b);
-    return logged(v, (struct dfs_inode *)ino, emit(v, REC_MAKE, &b));
+    return logged(v, (struct dfs_inode *)ino, emit(v, &r));
 }
 
 int dfs_view_log_remove(struct dfs_view *v, uint64_t dir, const char *name, int is_dir)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {
+        .type = is_dir ? DFS_REC_RMDIR : DFS_REC_UNLINK,
+        .dir = dir,
+        .name = name,
+        .op_time = v->op_time,
+    };
 
-    put_u64(&b, dir);
-    put_str(&b, name);
-    put_op_time(v, &b);
-    return emit(v, is_dir ? REC_RMDIR : REC_UNLINK, &b);
+    return emit(v, &r);
 }
 
 int dfs_view_log_rename(struct dfs_view *v, uint64_t dir, const char *name, uint64_t newdir,
                         const char *newname, unsigned flags)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {
+        .type = DFS_REC_RENAME,
+        .dir = dir,
+        .name = name,
+        .newdir = newdir,
+        .name2 = newname,
+        .flags = flags,
+        .op_time = v->op_time,
+    };
 
-    put_u64(&b, dir);
-    put_str(&b, name);
-    put_u64(&b, newdir);
-    put_str(&b, newname);
-    put_u64(&b, flags);
-    put_op_time(v, &b);
-    return emit(v, REC_RENAME, &b);
+    return emit(v, &r);
 }
 
 int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to_set)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {
+        .type = DFS_REC_SETATTR,
+        .id = ino->id,
+        .to_set = (uint64_t)to_set,
+        .mode = ino->st.st_mode,
+        .uid = ino->st.st_uid,
+        .gid = ino->st.st_gid,
+        .size = (uint64_t)ino->st.st_size,
+        .atime = ino->st.st_atim,
+        .mtime = ino->st.st_mtim,
+        .ctime = ino->st.st_ctim,
+    };
 
-    put_u64(&b, ino->id);
-    put_u64(&b, (uint64_t)to_set);
-    put_u64(&b, ino->st.st_mode);
-    put_u64(&b, ino->st.st_uid);
-    put_u64(&b, ino->st.st_gid);
-    put_u64(&b, (uint64_t)ino->st.st_size);
-    put_time(&b, &ino->st.st_atim);
-    put_time(&b, &ino->st.st_mtim);
-    put_time(&b, &ino->st.st_ctim);
-    return logged(v, (struct dfs_inode *)ino, emit(v, REC_SETATTR, &b));
+    return logged(v, (struct dfs_inode *)ino, emit(v, &r));
 }
 
 int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino)
@@ -261,61 +169,57 @@ int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino)
 
 int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {.type = DFS_REC_STAGE, .id = ino->id, .cache_id = ino->cache_id};
 
-    put_u64(&b, ino->id);
-    put_u64(&b, ino->cache_id);
-    return emit(v, REC_STAGE, &b);
+    return emit(v, &r);
 }
 
 int dfs_view_log_link(struct dfs_view *v, uint64_t id, uint64_t newdir, const char *newname)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {
+        .type = DFS_REC_LINK,
+        .id = id,
+        .newdir = newdir,
+        .name = newname,
+        .op_time = v->op_time,
+    };
 
-    put_u64(&b, id);
-    put_u64(&b, newdir);
-    put_str(&b, newname);
-    put_op_time(v, &b);
-    return emit(v, REC_LINK, &b);
+    return emit(v, &r);
 }
 
 int dfs_view_log_xattr(struct dfs_view *v, uint64_t id, const char *name, const void *value,
                        size_t size, int remove)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {
+        .type = DFS_REC_XATTR,
+        .id = id,
+        .remove = (uint64_t)remove,
+        .name = name,
+        .value = value,
+        .value_size = size,
+    };
 
-    put_u64(&b, id);
-    put_u64(&b, (uint64_t)remove);
-    put_str(&b, name);
-    put_u64(&b, size);
-    put(&b, value, size);
-    return emit(v, REC_XATTR, &b);
+    return emit(v, &r);
 }
 
 /* One record: a crash cannot cut the map in two (records are whole or dropped, and
- * a stage whose BASE was dropped has no changes yet: the fresh ids are right). */
+ * a stage whose BASE was dropped has no changes yet: the fresh ids are right).
+ * Any failure to write it stops all further changes, a full cache included. */
 int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
 {
-    size_t len = 8 + 16 * n;
-    unsigned char *p;
+    struct dfs_record r = {.type = DFS_REC_BASE, .n_map = n, .map = map};
+    struct dfs_buf b;
     int err;
 
     if (!v->journal)
         return 0;
     if (v->journal_broken)
         return -EIO;
-    p = malloc(len);
-    if (!p)
-        return -ENOMEM;
-    for (int i = 0; i < 8; i++)
-        p[i] = ((uint64_t)n >> (8 * i)) & 0xff;
-    for (size_t j = 0; j < n; j++)
-        for (int i = 0; i < 8; i++) {
-            p[8 + 16 * j + i] = (map[j][0] >> (8 * i)) & 0xff;
-            p[16 + 16 * j + i] = (map[j][1] >> (8 * i)) & 0xff;
-        }
-    err = dfs_journal_append(v->journal, REC_BASE, p, (uint32_t)len);
-    free(p);
+    err = dfs_record_encode(&r, &b);
+    if (err)
+        return err;
+    err = dfs_journal_append(v->journal, DFS_REC_BASE, b.data, (uint32_t)b.len);
+    dfs_buf_free(&b);
     if (err) {
         v->journal_broken = 1;
         fprintf(stderr, "discfs: %s; from now on changes are refused so that none is lost\n",
@@ -326,10 +230,9 @@ int dfs_view_log_base(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
 
 int dfs_view_log_commit(struct dfs_view *v, uint32_t start)
 {
-    struct buf b = {.len = 0};
+    struct dfs_record r = {.type = DFS_REC_COMMIT, .start = start};
 
-    put_u64(&b, start);
-    return emit(v, REC_COMMIT, &b);
+    return emit(v, &r);
 }
 
 struct intent {
@@ -340,16 +243,15 @@ struct intent {
 static int find_intent(void *ctx, uint16_t type, const void *payload, uint32_t len)
 {
     struct intent *in = ctx;
-    struct rd r = {.p = payload, .len = len};
+    struct dfs_record r;
 
-    if (type == REC_COMMIT) {
-        uint64_t s = get_u64(&r);
-        if (r.bad)
+    if (type == DFS_REC_COMMIT) {
+        if (dfs_record_decode(type, payload, len, &r, NULL))
             return -EBADMSG;
         in->found = 1;
-        in->start = (uint32_t)s;
+        in->start = (uint32_t)r.start;
         in->changed_after = 0;
-    } else if (type != REC_BASE) {
+    } else if (type != DFS_REC_BASE) {
         in->changed_after = 1;
     }
     return 0;
@@ -385,131 +287,99 @@ static int apply_base(struct dfs_view *v)
 
 /* ---- replay ---- */
 
-/* The change a record describes, applied with the do_* functions of the view
- * (internal.h), as the live operation applied it (lock held).  R is the record's
- * payload; NAME and NAME2 are buffers of 4096 bytes. */
-static int apply(struct dfs_view *v, uint16_t type, struct rd *r, char *name, char *name2)
+/* The time of the change of names R: its directories get it as their mtime */
+static void replay_op_time(struct dfs_view *v, const struct dfs_record *r)
+{
+    if (r->has_op_time)
+        v->op_time = r->op_time;
+    else
+        clock_gettime(CLOCK_REALTIME, &v->op_time); /* a record older than op_time */
+}
+
+/* The change the record R describes, applied with the do_* functions of the view
+ * (internal.h), as the live operation applied it (lock held). */
+static int apply(struct dfs_view *v, const struct dfs_record *r)
 {
     struct dfs_inode *dir, *dir2, *ino;
-    struct dfs_dentry *e;
+    struct dfs_dentry *e, *te;
 
-    switch (type) {
-    case REC_MAKE: {
-        uint64_t dir_id = get_u64(r);
-        struct dfs_make a = {.id = get_u64(r)};
+    switch (r->type) {
+    case DFS_REC_MAKE: {
+        struct dfs_make a = {
+            .id = r->id,
+            .mode = (mode_t)r->mode,
+            .rdev = (dev_t)r->rdev,
+            .uid = (uid_t)r->uid,
+            .gid = (gid_t)r->gid,
+            .link = r->name2,
+            .cache_id = r->cache_id,
+            .time = r->mtime,
+        };
 
-        a.mode = (mode_t)get_u64(r);
-        a.rdev = (dev_t)get_u64(r);
-        a.uid = (uid_t)get_u64(r);
-        a.gid = (gid_t)get_u64(r);
-        get_time(r, &a.time);
-        a.cache_id = get_u64(r);
-        get_str(r, name, 4096);
-        get_str(r, name2, 4096);
-        a.link = name2;
-        get_op_time(v, r);
-        if (r->bad)
-            return 0;
+        replay_op_time(v, r);
         dfs_store_reserve(v->store, a.cache_id);
-        if (dfs_get_dir(v, dir_id, &dir) || dfs_dentry_find(v, dir, name) ||
+        if (dfs_get_dir(v, r->dir, &dir) || dfs_dentry_find(v, dir, r->name) ||
             (a.id && a.id < v->n_ids))
             return -ESTALE;
-        return dfs_do_make(v, dir, name, &a, &ino);
+        return dfs_do_make(v, dir, r->name, &a, &ino);
     }
-    case REC_UNLINK:
-    case REC_RMDIR: {
-        uint64_t dir_id = get_u64(r);
-
-        get_str(r, name, 4096);
-        get_op_time(v, r);
-        if (r->bad)
-            return 0;
-        if (dfs_get_dir(v, dir_id, &dir) || !(e = dfs_dentry_find(v, dir, name)))
+    case DFS_REC_UNLINK:
+    case DFS_REC_RMDIR:
+        replay_op_time(v, r);
+        if (dfs_get_dir(v, r->dir, &dir) || !(e = dfs_dentry_find(v, dir, r->name)))
             return -ENOENT;
-        if (S_ISDIR(e->inode->st.st_mode) != (type == REC_RMDIR) || e->inode->n_ents)
+        if (S_ISDIR(e->inode->st.st_mode) != (r->type == DFS_REC_RMDIR) || e->inode->n_ents)
             return -ESTALE;
         dfs_do_remove(v, dir, e);
         return 0;
-    }
-    case REC_RENAME: {
-        uint64_t dir_id = get_u64(r), newdir_id;
-        struct dfs_dentry *te;
-        unsigned flags;
+    case DFS_REC_RENAME: {
+        unsigned flags = (unsigned)r->flags;
 
-        get_str(r, name, 4096);
-        newdir_id = get_u64(r);
-        get_str(r, name2, 4096);
-        flags = (unsigned)get_u64(r);
-        get_op_time(v, r);
-        if (r->bad)
-            return 0;
-        if (dfs_get_dir(v, dir_id, &dir) || dfs_get_dir(v, newdir_id, &dir2) ||
-            !(e = dfs_dentry_find(v, dir, name)))
+        replay_op_time(v, r);
+        if (dfs_get_dir(v, r->dir, &dir) || dfs_get_dir(v, r->newdir, &dir2) ||
+            !(e = dfs_dentry_find(v, dir, r->name)))
             return -ENOENT;
-        te = dfs_dentry_find(v, dir2, name2);
+        te = dfs_dentry_find(v, dir2, r->name2);
         if (te == e || (te && te->inode == e->inode && !(flags & RENAME_EXCHANGE)))
             return 0; /* as the live rename: nothing to do */
         if ((flags & RENAME_EXCHANGE) && !te)
             return -ENOENT;
-        return dfs_do_rename(v, dir, e, dir2, te, name2, flags);
+        return dfs_do_rename(v, dir, e, dir2, te, r->name2, flags);
     }
-    case REC_SETATTR: {
-        uint64_t id = get_u64(r);
-        int to_set = (int)get_u64(r);
+    case DFS_REC_SETATTR: {
+        int to_set = (int)r->to_set;
         struct stat in = {0};
 
-        in.st_mode = (mode_t)get_u64(r);
-        in.st_uid = (uid_t)get_u64(r);
-        in.st_gid = (gid_t)get_u64(r);
-        in.st_size = (off_t)get_u64(r);
-        get_time(r, &in.st_atim);
-        get_time(r, &in.st_mtim);
-        get_time(r, &in.st_ctim);
-        if (r->bad)
-            return 0;
-        if (!(ino = dfs_view_inode(v, id)))
+        in.st_mode = (mode_t)r->mode;
+        in.st_uid = (uid_t)r->uid;
+        in.st_gid = (gid_t)r->gid;
+        in.st_size = (off_t)r->size;
+        in.st_atim = r->atime;
+        in.st_mtim = r->mtime;
+        in.st_ctim = r->ctime;
+        if (!(ino = dfs_view_inode(v, r->id)))
             return -ESTALE;
         if ((to_set & DFS_SET_SIZE) && !S_ISREG(ino->st.st_mode))
             return -ESTALE;
         dfs_do_setattr(v, ino, &in, to_set | DFS_SET_CTIME);
         return 0;
     }
-    case REC_STAGE: {
-        uint64_t id = get_u64(r), cache = get_u64(r);
-
-        if (r->bad)
-            return 0;
-        dfs_store_reserve(v->store, cache);
-        if (!(ino = dfs_view_inode(v, id)) || !S_ISREG(ino->st.st_mode))
+    case DFS_REC_STAGE:
+        dfs_store_reserve(v->store, r->cache_id);
+        if (!(ino = dfs_view_inode(v, r->id)) || !S_ISREG(ino->st.st_mode))
             return -ESTALE;
-        dfs_view_use_content(ino, cache);
+        dfs_view_use_content(ino, r->cache_id);
         return 0;
-    }
-    case REC_LINK: {
-        uint64_t id = get_u64(r), newdir_id = get_u64(r);
-
-        get_str(r, name, 4096);
-        get_op_time(v, r);
-        if (r->bad)
-            return 0;
-        if (!(ino = dfs_view_inode(v, id)) || S_ISDIR(ino->st.st_mode) ||
-            dfs_get_dir(v, newdir_id, &dir) || dfs_dentry_find(v, dir, name))
+    case DFS_REC_LINK:
+        replay_op_time(v, r);
+        if (!(ino = dfs_view_inode(v, r->id)) || S_ISDIR(ino->st.st_mode) ||
+            dfs_get_dir(v, r->newdir, &dir) || dfs_dentry_find(v, dir, r->name))
             return -ESTALE;
-        return dfs_do_link(v, ino, dir, name);
-    }
-    case REC_XATTR: {
-        uint64_t id = get_u64(r), remove = get_u64(r), size;
-
-        get_str(r, name, 4096);
-        size = get_u64(r);
-        if (r->bad || r->off + size > r->len) {
-            r->bad = 1;
-            return 0;
-        }
-        if (!(ino = dfs_view_inode(v, id)))
+        return dfs_do_link(v, ino, dir, r->name);
+    case DFS_REC_XATTR:
+        if (!(ino = dfs_view_inode(v, r->id)))
             return -ESTALE;
-        return dfs_do_xattr(v, ino, name, remove ? NULL : r->p + r->off, (size_t)size);
-    }
+        return dfs_do_xattr(v, ino, r->name, r->remove ? NULL : r->value, (size_t)r->value_size);
     }
     return 0;
 }
@@ -517,46 +387,44 @@ static int apply(struct dfs_view *v, uint16_t type, struct rd *r, char *name, ch
 static int replay_one(void *ctx, uint16_t type, const void *payload, uint32_t len)
 {
     struct dfs_view *v = ctx;
-    struct rd r = {.p = payload, .len = len};
-    char name[4096], name2[4096];
+    struct dfs_record_strings s;
+    struct dfs_record r;
     int err = 0;
 
-    if (type == REC_BASE) {
-        uint64_t k = get_u64(&r);
+    if (type == DFS_REC_BASE) {
         uint64_t(*m)[2];
-        if (r.bad || k > len / 16 || (v->replay_map == NULL && v->n_replay_map) ||
-            v->replay_done_base) {
+
+        if (dfs_record_decode(type, payload, len, &r, NULL) ||
+            (v->replay_map == NULL && v->n_replay_map) || v->replay_done_base) {
             fprintf(stderr, "discfs: a journal record of type %u is malformed\n", type);
             return -EBADMSG;
         }
-        m = realloc(v->replay_map, (v->n_replay_map + k) * sizeof(*m));
+        m = realloc(v->replay_map, (v->n_replay_map + r.n_map) * sizeof(*m));
         if (!m)
             return -ENOMEM;
         v->replay_map = m;
-        for (uint64_t i = 0; i < k; i++) {
-            m[v->n_replay_map][0] = get_u64(&r);
-            m[v->n_replay_map++][1] = get_u64(&r);
-        }
-        return r.bad ? -EBADMSG : 0;
+        for (uint64_t i = 0; i < r.n_map; i++)
+            dfs_record_base_pair(&r, i, m[v->n_replay_map++]);
+        return 0;
     }
-    if (type == REC_COMMIT)
+    if (type == DFS_REC_COMMIT)
         return 0;        /* where a commit began to write (fs/main.c): no change */
     err = apply_base(v); /* before the first record of another kind */
     v->replay_done_base = 1;
     if (err)
         return err;
-    if (type < REC_MAKE || type > REC_XATTR) {
+    if (type < DFS_REC_MAKE || type > DFS_REC_XATTR) {
         fprintf(stderr, "discfs: the journal holds a record of unknown type %u\n", type);
         return -EPROTONOSUPPORT;
     }
     v->replayed_changes++;
-    pthread_mutex_lock(&v->lock);
-    err = apply(v, type, &r, name, name2);
-    pthread_mutex_unlock(&v->lock);
-    if (r.bad) {
+    if (dfs_record_decode(type, payload, len, &r, &s)) {
         fprintf(stderr, "discfs: a journal record of type %u is malformed\n", type);
         return -EBADMSG;
     }
+    pthread_mutex_lock(&v->lock);
+    err = apply(v, &r);
+    pthread_mutex_unlock(&v->lock);
     if (err)
         fprintf(stderr, "discfs: a journal record of type %u does not apply to the disc: %s\n",
                 type, strerror(-err));
