@@ -199,12 +199,17 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
  * staged for it must be written again: the view keeps its nodes, the disc stays
  * as it was loaded now (the next commit appends after everything). */
 int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t start), void *ctx);
-/* -EUCLEAN from dfs_commit_write(): libisofs 1.5.4 miscounted a continuation area
- * of the tree ("Calculated and written ECMA-119 tree end differ", fixed upstream
- * after 1.5.4) and the write failed.  Padding every directory with a private
+/* -EUCLEAN from dfs_commit_write(): libisofs 1.5.4 miscounts a continuation area
+ * of the tree ("Calculated and written ECMA-119 tree end differ": it counts an
+ * entry whose continuation area crosses a block boundary both padded to the next
+ * block and split there).  The write rehearses the tree first and returns -EUCLEAN
+ * before anything is written; a miscount found only while writing (the image end,
+ * not the tree) returns it too, after the failed write.  Padding every directory with a private
  * attribute of another length (ATTEMPT 1, 2, ...) moves the continuation areas;
  * then the write may be tried again. */
 int dfs_commit_pad(struct dfs_commit *c, int attempt);
+/* How many layouts a commit tries (each is rehearsed before anything is written) */
+#define DFS_PAD_ATTEMPTS 24
 /* Free the builder (after write, or to give up before it). */
 void dfs_commit_end(struct dfs_commit *c);
 

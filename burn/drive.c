@@ -80,7 +80,7 @@ static int lib_error(struct dfs_disc *d, int err, const char *what, const char *
 
     drain(log, sizeof(log), best, sizeof(best));
     if (unless && strstr(log, unless)) {
-        if (d)
+        if (d && what)
             snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what, best);
         return -EUCLEAN; /* the caller knows what to do about it: nothing said */
     }

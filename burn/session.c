@@ -29,6 +29,8 @@ struct dfs_commit {
     struct dfs_disc *d;
     IsoNode **old; /* children of the old root, one reference each */
     size_t n_old;
+    int new_data; /* the session writes file data: libisofs gives it a checksum
+                   * array and an MD5 tag (verify_session) */
 };
 
 int dfs_commit_begin(struct dfs_disc *d, struct dfs_commit **out)
@@ -148,6 +150,8 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
         }
     } else if (n->local_path) {
         ret = iso_tree_add_new_node(img, dir, n->name, n->local_path, &node);
+        if (S_ISREG(n->st.st_mode) && n->st.st_size > 0)
+            c->new_data = 1;
     } else if (S_ISDIR(n->st.st_mode)) {
         ret = iso_image_add_new_dir(img, dir, n->name, (IsoDir **)&node);
     } else if (S_ISLNK(n->st.st_mode)) {
@@ -262,7 +266,7 @@ int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uin
  * volume descriptors, tree); that session must be the one written at START, carry
  * the MD5 tag libisofs wrote for it, and read back with that MD5 (d->read_lock
  * held).  -EBADE otherwise, the reason in last_error. */
-static int verify_session(struct dfs_disc *d, uint32_t start)
+static int verify_session(struct dfs_disc *d, uint32_t start, int expect_tag)
 {
     const char *name = d->image_path ? d->image_path : d->adr;
     uint32_t tag_start, end;
@@ -278,7 +282,18 @@ static int verify_session(struct dfs_disc *d, uint32_t start)
     }
     ok = dfs_session_md5(d, start, &tag_start, &end);
     /* 0: libisofs finds no tag to check, as for a session without file data (no
-     * checksum array): the session is ours (msc1) and its tree is checked next */
+     * checksum array): the session is ours (msc1) and its tree is checked next.
+     * A session that wrote file data has a tag: none found means the session is
+     * not what was written (a tree longer than written shifts everything after it,
+     * and a drive may pad the short track and report a good write) */
+    if (ok == 0 && expect_tag) {
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the session written to '%s' at block %u does not read back as written (it "
+                 "has no MD5 tag a reader finds): the changes stay staged and the next commit "
+                 "writes them again",
+                 name, start);
+        goto out_mismatch;
+    }
     if (ok <= 1)
         return ok < 0 ? ok : 0;
     snprintf(d->last_error, sizeof(d->last_error),
@@ -289,6 +304,89 @@ static int verify_session(struct dfs_disc *d, uint32_t start)
 out_mismatch:
     fprintf(stderr, "discfs: %s\n", d->last_error);
     return -EBADE;
+}
+
+/* The options of gen_opts() as libisoburn hands them to libisofs
+ * (isoburn_make_iso_write_opts): every one that shapes the directory tree. */
+static IsoWriteOpts *tree_opts(int ms_block)
+{
+    IsoWriteOpts *w;
+
+    if (iso_write_opts_new(&w, 0) < 0)
+        return NULL;
+    iso_write_opts_set_iso_level(w, 3);
+    iso_write_opts_set_rockridge(w, 1);
+    iso_write_opts_set_joliet(w, 1);
+    iso_write_opts_set_hardlinks(w, 1);
+    iso_write_opts_set_rrip_1_10_px_ino(w, 1);
+    iso_write_opts_set_aaip(w, 1);
+    iso_write_opts_set_allow_deep_paths(w, 1);
+    iso_write_opts_set_allow_longer_paths(w, 1);
+    iso_write_opts_set_relaxed_vol_atts(w, 1);
+    iso_write_opts_set_always_gmt(w, 1);
+    iso_write_opts_set_dir_rec_mtime(w, 1);
+    iso_write_opts_set_record_md5(w, 1, 1);
+    iso_write_opts_set_replace_mode(w, 0, 0, 0, 0);
+    iso_write_opts_set_default_dir_mode(w, 0555);
+    iso_write_opts_set_default_file_mode(w, 0444);
+    iso_write_opts_set_ms_block(w, (uint32_t)ms_block);
+    iso_write_opts_set_appendable(w, 1);
+    return w;
+}
+
+/* Produce the session's directory tree into memory and drop it: -EUCLEAN if
+ * libisofs 1.5.4 writes it shorter than it computed it ("Calculated and written
+ * ECMA-119 tree end differ", dfs_commit_pad).  libisofs finds that out only while
+ * it writes, and the tree comes first in the image: a write would have put a
+ * broken session on the disc (on write-once media, blocks lost for good) before
+ * failing.  The rehearsal stops where the data of the files begins. */
+static int rehearse_tree(struct dfs_disc *d, const char *what)
+{
+    struct burn_source *src = NULL;
+    IsoWriteOpts *w;
+    uint32_t data_start = 0;
+    int lba = 0, nwa = 0, ret;
+    char *buf;
+    off_t want, got = 0;
+
+    if (isoburn_disc_track_lba_nwa(d->drive, NULL, 0, &lba, &nwa) <= 0)
+        nwa = 0;
+    w = tree_opts(nwa);
+    buf = malloc(65536);
+    if (!w || !buf) {
+        free(buf);
+        if (w)
+            iso_write_opts_free(w);
+        return -ENOMEM;
+    }
+    ret = iso_image_create_burn_source(d->image, w, &src);
+    if (ret >= 0 && iso_write_opts_get_data_start(w, &data_start, 0) >= 0 &&
+        data_start > (uint32_t)nwa) {
+        want = (off_t)(data_start - (uint32_t)nwa) * 2048;
+        while (got < want) {
+            int n = (int)(want - got < 65536 ? want - got : 65536);
+            n = src->read_xt ? src->read_xt(src, (unsigned char *)buf, n)
+                             : src->read(src, (unsigned char *)buf, n);
+            if (n <= 0)
+                break;
+            got += n;
+        }
+    }
+    if (src) {
+        src->cancel(src);
+        burn_source_free(src);
+    }
+    iso_write_opts_free(w);
+    free(buf);
+    /* the messages of the rehearsal (its cancellation too) are its own: dropped,
+     * unless they tell of the miscount */
+    if (dfs_lib_error_unless(d, 0, NULL, "ECMA-119 tree end differ") != -EUCLEAN)
+        return 0;
+    snprintf(d->last_error, sizeof(d->last_error),
+             "%s: libisofs computes its directory tree longer than it writes it "
+             "(Calculated and written ECMA-119 tree end differ)",
+             what);
+    return -EUCLEAN;
 }
 
 int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t start), void *ctx)
@@ -307,6 +405,8 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
      * (the drive cannot read while it writes, and d->drive is replaced below) */
     pthread_mutex_lock(&d->read_lock);
     err = dfs_disc_check_identity(d);
+    if (!err && !getenv("DISCFS_TEST_NO_REHEARSAL")) /* tests: the verify's turn */
+        err = rehearse_tree(d, what);
     if (err)
         goto out_unlock;
     o = gen_opts();
@@ -394,7 +494,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
                 d->image_path ? d->image_path : d->adr, start, d->last_error);
         err = -EBADE;
     } else {
-        err = verify_session(d, (uint32_t)start);
+        err = verify_session(d, (uint32_t)start, c->new_data);
     }
     pthread_mutex_unlock(&d->read_lock);
     return err;
@@ -419,30 +519,37 @@ out_unlock:
     return err;
 }
 
-/* Every directory of the tree gets the private attribute isofs.pad, ATTEMPT * 61
- * bytes long, so that the continuation areas of its entries move. */
-static int pad_dir(IsoDir *dir, int attempt)
+/* Every directory of the tree gets the private attribute isofs.pad, of a length
+ * that differs from attempt to attempt (0 .. PAD_MAX - 1 bytes, spread), so that
+ * the continuation areas of its entries move. */
+#define PAD_MAX 2000
+static int pad_dir(IsoDir *dir, char *value, size_t len)
 {
-    char *name = PAD, value[512];
-    size_t len = (size_t)(attempt * 61) % sizeof(value);
-    char *vals = value;
+    char *name = PAD;
     IsoDirIter *it;
     IsoNode *child;
     int err = 0;
 
-    memset(value, 'p', sizeof(value));
-    if (iso_node_set_attrs((IsoNode *)dir, 1, &name, &len, &vals, 2 | 8) < 0)
+    if (iso_node_set_attrs((IsoNode *)dir, 1, &name, &len, &value, 2 | 8) < 0)
         return -ENOMEM;
     if (iso_dir_get_children(dir, &it) < 0)
         return -ENOMEM;
     while (!err && iso_dir_iter_next(it, &child) == 1)
         if (iso_node_get_type(child) == LIBISO_DIR)
-            err = pad_dir((IsoDir *)child, attempt);
+            err = pad_dir((IsoDir *)child, value, len);
     iso_dir_iter_free(it);
     return err;
 }
 
 int dfs_commit_pad(struct dfs_commit *c, int attempt)
 {
-    return pad_dir(iso_image_get_root(c->d->image), attempt);
+    char *value = malloc(PAD_MAX);
+    int err;
+
+    if (!value)
+        return -ENOMEM;
+    memset(value, 'p', PAD_MAX);
+    err = pad_dir(iso_image_get_root(c->d->image), value, (size_t)attempt * 661 % PAD_MAX);
+    free(value);
+    return err;
 }

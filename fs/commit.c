@@ -350,7 +350,7 @@ int dfs_view_commit(struct dfs_view *v)
         pthread_mutex_unlock(&v->lock);
         err = dfs_commit_write(c, note_intent, v);
         /* libisofs 1.5.4 miscounted the tree (disc.h): again, with padded directories */
-        for (int attempt = 1; err == -EUCLEAN && attempt <= 3; attempt++) {
+        for (int attempt = 1; err == -EUCLEAN && attempt <= DFS_PAD_ATTEMPTS; attempt++) {
             err = dfs_commit_pad(c, attempt);
             if (!err)
                 err = dfs_commit_write(c, note_intent, v);
@@ -358,8 +358,9 @@ int dfs_view_commit(struct dfs_view *v)
         if (err == -EUCLEAN) {
             fprintf(stderr,
                     "discfs: libisofs 1.5.4 miscounts the directory tree of this session in "
-                    "every layout tried (%s): the changes stay staged; changing the attributes "
-                    "or names of entries with many attributes may help\n",
+                    "every layout tried (%s): nothing was written, the changes stay staged; "
+                    "symlinks with long targets (over about 250 bytes) or entries with many "
+                    "attributes in one directory cause this: remove or shorten some of them\n",
                     dfs_disc_last_error(v->disc));
             err = -EIO;
         }
