@@ -87,9 +87,11 @@ static int lib_error(struct dfs_disc *d, int err, const char *what, const char *
     /* err == 0 and no subject: the operation went well, its notes are dropped */
     if (err == 0 && !what)
         return 0;
-    fputs(log, stderr);
+    if (!(d && d->quiet))
+        fputs(log, stderr);
     if (err < 0 && what) {
-        fprintf(stderr, "discfs: %s: %s\n", what, best[0] ? best : strerror(-err));
+        if (!(d && d->quiet))
+            fprintf(stderr, "discfs: %s: %s\n", what, best[0] ? best : strerror(-err));
         if (d)
             snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what,
                      best[0] ? best : strerror(-err));
@@ -261,6 +263,13 @@ static int check_blank_image(struct dfs_disc *d)
  * libburn's grab is exclusive and sends PREVENT MEDIUM REMOVAL, so the tray is
  * locked and no other libburn program writes in between.  That does not stop a
  * forced eject or swap: dfs_disc_check_identity() re-assesses before every write. */
+/* A failure of dfs_disc_load(), told unless the caller tells it (d->quiet) */
+static void say(const struct dfs_disc *d)
+{
+    if (!d->quiet)
+        fprintf(stderr, "discfs: %s\n", d->last_error);
+}
+
 int dfs_disc_load(struct dfs_disc *d)
 {
     struct isoburn_read_opts *ro = NULL;
@@ -288,7 +297,7 @@ int dfs_disc_load(struct dfs_disc *d)
         d->info.state = DFS_MEDIA_BLANK;
         err = check_blank_image(d);
         if (err) {
-            fprintf(stderr, "discfs: %s\n", d->last_error);
+            say(d);
             goto out_release;
         }
         break;
@@ -301,14 +310,14 @@ int dfs_disc_load(struct dfs_disc *d)
     case BURN_DISC_EMPTY:
         snprintf(d->last_error, sizeof(d->last_error),
                  "no disc in '%s': insert a disc and mount again", d->adr);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        say(d);
         err = -ENOMEDIUM;
         goto out_release;
     default:
         snprintf(d->last_error, sizeof(d->last_error),
                  "the medium in '%s' is not usable for ISO 9660 sessions (%s)", d->adr,
                  d->info.profile);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        say(d);
         err = -EMEDIUMTYPE;
         goto out_release;
     }
@@ -339,7 +348,7 @@ int dfs_disc_load(struct dfs_disc *d)
             snprintf(not_iso, sizeof(not_iso), "%s", d->last_error);
             err = 0;
         } else if (err) {
-            fprintf(stderr, "discfs: %s\n", d->last_error);
+            say(d);
             goto out_release;
         }
     }
@@ -359,7 +368,7 @@ int dfs_disc_load(struct dfs_disc *d)
     if (ret <= 0 && newest_bad) { /* no session of ISO 9660 at all */
         isoburn_ropt_destroy(&ro, 0);
         snprintf(d->last_error, sizeof(d->last_error), "%s", not_iso);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        say(d);
         err = -EMEDIUMTYPE;
         goto out_release;
     }
@@ -376,7 +385,7 @@ int dfs_disc_load(struct dfs_disc *d)
         ret = isoburn_read_image(d->drive, ro, &d->image);
         if (ret > 0) {
             d->empty_tree = d->info.empty_tree = 1;
-            if (!d->want_session)
+            if (!d->want_session && !d->quiet)
                 fprintf(stderr,
                         "discfs: no session of '%s' can be read (the first burn failed?): "
                         "showing an empty disc; new sessions go after the broken one\n",

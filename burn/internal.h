@@ -38,6 +38,7 @@ struct dfs_disc {
     } space;
     int close;        /* finalize the disc with the next commit */
     int want_session; /* the session to load (dfs_disc_load_session), 0 = the newest */
+    int quiet;        /* failures go to last_error only: the caller tells them (commit) */
     char desc[300];   /* the disc as messages name it (identify() in drive.c) */
     char last_error[8192];
 };

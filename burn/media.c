@@ -307,7 +307,7 @@ int dfs_read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro)
         d->image = NULL;
         ret = isoburn_read_image(d->drive, ro, &d->image);
         dfs_lib_error(d, 0, NULL);
-        if (ret > 0)
+        if (ret > 0 && !d->quiet)
             fprintf(stderr,
                     "discfs: the newest session of '%s' cannot be read (a write that failed or "
                     "was cut short?): showing session %d of %d, the newest readable one; new "

@@ -275,8 +275,7 @@ static int verify_session(struct dfs_disc *d, uint32_t start, int expect_tag)
     if (d->info.msc1 != start) {
         snprintf(d->last_error, sizeof(d->last_error),
                  "the session written to '%s' at block %u is not the newest one a reader finds "
-                 "(that starts at block %u): the medium may be bad; the changes stay staged and "
-                 "the next commit writes them again",
+                 "(that starts at block %u): the medium may be bad",
                  name, start, d->info.msc1);
         goto out_mismatch;
     }
@@ -289,8 +288,7 @@ static int verify_session(struct dfs_disc *d, uint32_t start, int expect_tag)
     if (ok == 0 && expect_tag) {
         snprintf(d->last_error, sizeof(d->last_error),
                  "the session written to '%s' at block %u does not read back as written (it "
-                 "has no MD5 tag a reader finds): the changes stay staged and the next commit "
-                 "writes them again",
+                 "has no MD5 tag a reader finds)",
                  name, start);
         goto out_mismatch;
     }
@@ -298,11 +296,9 @@ static int verify_session(struct dfs_disc *d, uint32_t start, int expect_tag)
         return ok < 0 ? ok : 0;
     snprintf(d->last_error, sizeof(d->last_error),
              "the session written to '%s' at blocks %u to %u does not read back as "
-             "written (MD5 mismatch): the medium may be bad; the changes stay staged and "
-             "the next commit writes them again",
+             "written (MD5 mismatch): the medium may be bad",
              name, tag_start, end - 1);
 out_mismatch:
-    fprintf(stderr, "discfs: %s\n", d->last_error);
     return -EBADE;
 }
 
@@ -389,13 +385,64 @@ static int rehearse_tree(struct dfs_disc *d, const char *what)
     return -EUCLEAN;
 }
 
+/* On emulated media (image files, DVD+RW, BD-RE) libisoburn makes a session the
+ * newest by rewriting the first 64 KiB (the volume descriptors at block 16 point
+ * at it).  A new session that does not read back would leave a medium no reader
+ * can open; its old head, written back, shows the previous session again. */
+#define HEAD_BYTES (32 * 2048)
+
+static char *save_head(struct dfs_disc *d)
+{
+    char *head;
+
+    if (!d->info.emulated || d->info.state == DFS_MEDIA_BLANK)
+        return NULL;
+    head = malloc(HEAD_BYTES);
+    if (head && dfs_disc_read_blocks(d, 0, head, HEAD_BYTES / 2048) != 0) {
+        free(head);
+        head = NULL;
+    }
+    return head;
+}
+
+/* Write HEAD back at block 0 and load the disc again (d->read_lock held). */
+static int restore_head(struct dfs_disc *d, const char *head)
+{
+    struct burn_drive_info *dinfo = NULL;
+    const char *name = d->image_path ? d->image_path : d->adr;
+    char why[sizeof(d->last_error) / 2];
+    int ret;
+
+    dfs_disc_unload(d);
+    if (burn_drive_scan_and_grab(&dinfo, d->adr, 1) <= 0)
+        ret = 0;
+    else {
+        ret = burn_random_access_write(dinfo[0].drive, 0, (char *)head, HEAD_BYTES, 1);
+        burn_drive_release(dinfo[0].drive, 0);
+        burn_drive_info_free(dinfo);
+    }
+    if (ret <= 0) {
+        char what[600];
+        snprintf(what, sizeof(what),
+                 "cannot put the previous session of '%s' back: no reader can open it now", name);
+        return dfs_lib_error(d, -EIO, what);
+    }
+    dfs_lib_error(d, 0, NULL);
+    snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, d->last_error);
+    ret = dfs_disc_load(d);
+    if (ret == 0)
+        snprintf(d->last_error, sizeof(d->last_error), "%s; '%s' shows its previous session again",
+                 why, name);
+    return ret;
+}
+
 int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t start), void *ctx)
 {
     struct dfs_disc *d = c->d;
     struct isoburn_imgen_opts *o;
     struct burn_disc *disc = NULL;
     struct burn_write_opts *bo = NULL;
-    char what[600], reasons[BURN_REASONS_LEN];
+    char what[600], reasons[BURN_REASONS_LEN], *head = NULL;
     int ret, err, pad, sectors, burned = 0, lba = 0, start = 0;
     off_t space;
 
@@ -409,6 +456,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
         err = rehearse_tree(d, what);
     if (err)
         goto out_unlock;
+    head = save_head(d);
     o = gen_opts();
     if (!o) {
         err = dfs_lib_error(d, -ENOMEM, what);
@@ -482,20 +530,32 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     isoburn_igopt_destroy(&o, 0);
     dfs_lib_error(d, 0, NULL);
     dfs_crash_point("after-write");
+    if (getenv("DISCFS_TEST_SPOIL_HEAD") && d->image_fd >= 0) {
+        /* tests: the new head reaches the image file broken (its volume descriptors) */
+        static const char zero[2048];
+        if (pwrite(d->image_fd, zero, sizeof(zero), 16 * 2048) != (ssize_t)sizeof(zero))
+            fprintf(stderr, "discfs: DISCFS_TEST_SPOIL_HEAD: %s\n", strerror(errno));
+    }
     /* the new session becomes the base: import it again as a fresh mount would,
      * and read it back */
     dfs_disc_unload(d);
     d->want_session = 0;
+    d->quiet = 1; /* what goes wrong is told once, by the caller (last_error) */
     err = dfs_disc_load(d);
     if (err) {
-        fprintf(stderr,
-                "discfs: the session was written to '%s' at block %d, but it cannot be read "
-                "back (%s): the changes stay staged and the next commit writes them again\n",
-                d->image_path ? d->image_path : d->adr, start, d->last_error);
+        char why[sizeof(d->last_error) / 2];
+        snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, d->last_error);
+        snprintf(d->last_error, sizeof(d->last_error),
+                 "the session was written to '%s' at block %d, but it cannot be read back (%s)",
+                 d->image_path ? d->image_path : d->adr, start, why);
         err = -EBADE;
     } else {
         err = verify_session(d, (uint32_t)start, c->new_data);
     }
+    if (err == -EBADE && head)
+        restore_head(d, head);
+    d->quiet = 0;
+    free(head);
     pthread_mutex_unlock(&d->read_lock);
     return err;
 
@@ -515,6 +575,7 @@ out_free:
 out_opts:
     isoburn_igopt_destroy(&o, 0);
 out_unlock:
+    free(head);
     pthread_mutex_unlock(&d->read_lock);
     return err;
 }
