@@ -1,7 +1,8 @@
 /* fs/discfs.h - the mount: options apart from state (STYLE.md 3)
  *
  * Table of contents of fs/:
- *   main.c    command line, set-up and tear-down of a mount, `discfs commit`
+ *   main.c    options, set-up and tear-down of a mount
+ *   cli.c     checks of the command line, `discfs commit` and `discfs umount`
  *   ops.c     FUSE low-level operations: thin glue over the view (only user of fuse_lowlevel.h)
  *   view.c    the merged tree (view.h)
  *   file.c    file data, copy-up
@@ -14,9 +15,11 @@
 
 struct dfs_options {
     char *device;
-    char *mountpoint;
-    char *cache; /* cache root */
-    int debug;   /* -o debug: trace every op as op(args) = result */
+    char *mountpoint;  /* as given, then its real path (dfs_cli_check_mountpoint) */
+    const char *extra; /* the first argument after MOUNTPOINT: a usage error */
+    int nonempty;      /* -o nonempty: mount on a directory that is not empty */
+    char *cache;       /* cache root */
+    int debug;         /* -o debug: trace every op as op(args) = result */
     int foreground;
     int single_thread;
     int writeback;     /* kernel writeback cache */
@@ -33,6 +36,22 @@ struct dfs_mount {
     int commit_failed;           /* the last commit's error, reported at exit */
 };
 
+/* cli.c: the checks of the command line, before anything is opened.  Each prints
+ * its one message and returns the exit status: 0 to go on, or one of these. */
+enum { DFS_EXIT_FAILURE = 1, DFS_EXIT_USAGE = 2 };
+/* DEVICE: a bare word that names nothing is an unknown command; under /dev only a
+ * block or character device; not a directory; a missing file only as NAME.iso or
+ * stdio:PATH (a new blank image) */
+int dfs_cli_check_device(const char *device);
+/* ARG: an empty directory (or, with NONEMPTY, any directory) that is not a mount
+ * point; its real path in *OUT (to free) */
+int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
+/* `discfs commit MOUNTPOINT` and `discfs umount MOUNTPOINT` (argv[1]) */
+int dfs_cli_command(int argc, char *argv[]);
+
+/* ops.c: is ARG (one -o option, or an option such as -r) one that FUSE takes?
+ * Asked of libfuse itself, with its messages silenced. */
+int dfs_fuse_option_known(const char *arg);
 /* ops.c: mount MOUNTPOINT with the FUSE arguments in ARGS and serve until unmounted.
  * Returns 0, or -errno when the mount could not be set up. */
 struct fuse_args;

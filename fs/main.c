@@ -1,12 +1,11 @@
-/* fs/main.c - `discfs DEVICE MOUNTPOINT [-o options]` and `discfs commit MOUNTPOINT` */
+/* fs/main.c - `discfs DEVICE MOUNTPOINT [-o options]`: options, set-up and tear-down of a
+ * mount (the checks of the command line and `discfs commit|umount` are in cli.c) */
 #define _GNU_SOURCE
 #include <fuse_opt.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,7 @@ static const struct fuse_opt dfs_opts[] = {
     {"journal=async", offsetof(struct dfs_options, journal_async), 1},
     {"journal=sync", offsetof(struct dfs_options, journal_async), 0},
     OPT("close", close),
+    OPT("nonempty", nonempty), /* ours: FUSE 3 refuses it */
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
@@ -40,34 +40,46 @@ static const struct fuse_opt dfs_opts[] = {
     FUSE_OPT_END,
 };
 
-static void usage(const char *prog)
+static void usage(FILE *out)
 {
     char *root = dfs_store_default_root();
 
-    printf("usage: %s DEVICE MOUNTPOINT [-f] [-d] [-s] [-o option[,option...]]\n"
-           "       %s commit MOUNTPOINT\n"
-           "       %s umount MOUNTPOINT    (commit, then unmount if that worked)\n"
-           "\n"
-           "DEVICE is an ISO image file (a missing or empty file is a blank disc),\n"
-           "stdio:PATH, mmc:PATH or /dev/srN.  Changes are staged in a local cache and\n"
-           "written as one new session on unmount and on `sync MOUNTPOINT`\n"
-           "(or `%s commit MOUNTPOINT`).\n"
-           "\n"
-           "options:\n"
-           "    -o cache=DIR       where staged changes live (default %s)\n"
-           "    -o debug           trace every operation on stderr\n"
-           "    -o writeback       let the kernel cache writes (default off)\n"
-           "    -o journal=async   sync staged changes once a second, not each one: much\n"
-           "                       faster for many small files; kill -9 loses nothing, a\n"
-           "                       power cut the last second (default journal=sync)\n"
-           "    -o close           a commit closes (finalizes) the disc: no later\n"
-           "                       session, the mount turns read-only (default off;\n"
-           "                       no effect on image files, DVD+RW and BD-RE)\n"
-           "    -f                 stay in the foreground\n"
-           "    -d                 FUSE debug output (implies -f)\n"
-           "    -s                 single-threaded\n"
-           "    -o allow_other, -o ro and the other FUSE mount options\n",
-           prog, prog, prog, prog, root ? root : "~/.cache/discfs");
+    fprintf(out,
+            "usage: discfs DEVICE MOUNTPOINT [-f] [-d] [-s] [-o option[,option...]]\n"
+            "       discfs commit MOUNTPOINT\n"
+            "       discfs umount MOUNTPOINT    (commit, then unmount if that worked)\n"
+            "\n"
+            "DEVICE is an ISO image file (stdio:PATH also names one) or a drive (/dev/srN,\n"
+            "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
+            "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
+            "Under /dev only a drive (a block or character device) is taken.  The commands\n"
+            "are commit and umount: a first argument that is a bare word (no '/', no '.',\n"
+            "no stdio: or mmc:) and names no file is an unknown command.\n"
+            "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
+            "\n"
+            "Changes are staged in a local cache and written as one new session on\n"
+            "unmount and on `sync MOUNTPOINT` (or `discfs commit MOUNTPOINT`).\n"
+            "\n"
+            "options:\n"
+            "    -o cache=DIR       where staged changes live (default %s)\n"
+            "    -o debug           trace every operation on stderr\n"
+            "    -o writeback       let the kernel cache writes (default off)\n"
+            "    -o journal=async   sync staged changes once a second, not each one: much\n"
+            "                       faster for many small files; kill -9 loses nothing, a\n"
+            "                       power cut the last second (default journal=sync)\n"
+            "    -o close           a commit closes (finalizes) the disc: no later\n"
+            "                       session, the mount turns read-only (default off;\n"
+            "                       no effect on image files, DVD+RW and BD-RE)\n"
+            "    -o nonempty        mount on a directory that is not empty (hiding its files)\n"
+            "    -f                 stay in the foreground\n"
+            "    -d                 FUSE debug output (implies -f)\n"
+            "    -s                 single-threaded\n"
+            "    -o allow_other, -o ro and the other FUSE mount options\n"
+            "\n"
+            "exit status: 0 success, 1 failure (also: a DEVICE or MOUNTPOINT that cannot be\n"
+            "used, a path that is not a discfs mount), 2 usage error (an unknown command or\n"
+            "option, a missing or extra argument)\n",
+            root ? root : "~/.cache/discfs");
     free(root);
 }
 
@@ -83,18 +95,14 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
             return 0;
         }
         if (!o->mountpoint) {
-            o->mountpoint = realpath(arg, NULL);
-            if (!o->mountpoint) {
-                fprintf(stderr, "discfs: cannot use '%s' as mount point: %s\n", arg,
-                        strerror(errno));
-                return -1;
-            }
+            o->mountpoint = strdup(arg); /* checked after DEVICE (main) */
             return 0;
         }
-        fprintf(stderr, "discfs: unexpected argument '%s': see discfs --help\n", arg);
-        return -1;
+        if (!o->extra)
+            o->extra = arg; /* reported after DEVICE: it may be an unknown command */
+        return 0;
     case KEY_HELP:
-        usage("discfs");
+        usage(stdout);
         exit(0);
     case KEY_VERSION:
         printf("discfs %s\n", DISCFS_VERSION);
@@ -108,61 +116,14 @@ static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outa
     case KEY_SINGLE:
         o->single_thread = 1;
         return 0;
-    default:
+    default: /* FUSE's: refused here, before anything is opened, if FUSE does not know it */
+        if (key == FUSE_OPT_KEY_OPT && !dfs_fuse_option_known(arg)) {
+            fprintf(stderr, "discfs: unknown option '%s%s'; see discfs --help\n",
+                    arg[0] == '-' ? "" : "-o ", arg);
+            return -1;
+        }
         return 1;
     }
-}
-
-/* `discfs commit MOUNTPOINT`: the same as `sync MOUNTPOINT`, with a message */
-static int cmd_commit(const char *mountpoint)
-{
-    int fd = open(mountpoint, O_RDONLY | O_DIRECTORY);
-
-    if (fd < 0) {
-        fprintf(stderr, "discfs: cannot open '%s': %s\n", mountpoint, strerror(errno));
-        return 1;
-    }
-    if (fsync(fd) < 0) {
-        fprintf(stderr,
-                "discfs: commit of '%s' failed: %s; the changes stay staged, see the log "
-                "of the discfs mount\n",
-                mountpoint, strerror(errno));
-        close(fd);
-        return 1;
-    }
-    close(fd);
-    return 0;
-}
-
-/* `discfs umount MOUNTPOINT`: commit, and unmount only if the commit worked, so
- * that the result is known when it returns (plain umount returns before the daemon
- * has written anything) */
-static int cmd_umount(const char *mountpoint)
-{
-    char *argv[] = {"fusermount3", "-u", (char *)mountpoint, NULL};
-    pid_t pid;
-    int status;
-
-    if (cmd_commit(mountpoint) != 0) {
-        fprintf(stderr,
-                "discfs: '%s' stays mounted so that nothing is lost; unmount it with "
-                "fusermount3 -u to keep the changes staged for a later mount\n",
-                mountpoint);
-        return 1;
-    }
-    if (posix_spawnp(&pid, "fusermount3", NULL, NULL, argv, environ) != 0) {
-        fprintf(stderr, "discfs: cannot run fusermount3 to unmount '%s': %s\n", mountpoint,
-                strerror(errno));
-        return 1;
-    }
-    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr,
-                "discfs: fusermount3 could not unmount '%s' (busy?); everything is "
-                "committed\n",
-                mountpoint);
-        return 1;
-    }
-    return 0;
 }
 
 static int add_opt(struct fuse_args *args, const char *fmt, const char *val)
@@ -198,50 +159,69 @@ int main(int argc, char *argv[])
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     struct dfs_mount m;
     const struct dfs_disc_info *info;
-    char *fsname = NULL;
+    char *fsname = NULL, *mountpoint;
     long replayed;
-    int err, status = 1;
+    int err, status;
 
-    if (argc == 3 && strcmp(argv[1], "commit") == 0)
-        return cmd_commit(argv[2]);
-    if (argc == 3 && strcmp(argv[1], "umount") == 0)
-        return cmd_umount(argv[2]);
+    if (argc >= 2 && (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "umount") == 0))
+        return dfs_cli_command(argc, argv);
     memset(&m, 0, sizeof(m));
     m.store.data_fd = -1;
-    if (fuse_opt_parse(&args, &m.opt, dfs_opts, opt_proc) != 0)
-        return 1;
-    if (!m.opt.device || !m.opt.mountpoint) {
-        usage("discfs");
-        return 1;
+    if (fuse_opt_parse(&args, &m.opt, dfs_opts, opt_proc) != 0) {
+        status = DFS_EXIT_USAGE;
+        goto out_args;
     }
+    if (!m.opt.device) {
+        usage(stderr);
+        status = DFS_EXIT_USAGE;
+        goto out_args;
+    }
+    status = dfs_cli_check_device(m.opt.device);
+    if (status)
+        goto out_args;
+    status = DFS_EXIT_USAGE;
+    if (!m.opt.mountpoint) {
+        fprintf(stderr, "discfs: no MOUNTPOINT after '%s'; see discfs --help\n", m.opt.device);
+        goto out_args;
+    }
+    if (m.opt.extra) {
+        fprintf(stderr, "discfs: unexpected argument '%s'; see discfs --help\n", m.opt.extra);
+        goto out_args;
+    }
+    mountpoint = m.opt.mountpoint;
+    status = dfs_cli_check_mountpoint(mountpoint, m.opt.nonempty, &m.opt.mountpoint);
+    free(mountpoint);
+    if (status)
+        goto out_args;
+    status = DFS_EXIT_FAILURE;
     if (m.opt.cache) {
         char *abs;
         if (mkdir(m.opt.cache, 0700) < 0 && errno != EEXIST) {
             fprintf(stderr, "discfs: cannot create the cache '%s': %s\n", m.opt.cache,
                     strerror(errno));
-            return 1;
+            goto out_args;
         }
         abs = realpath(m.opt.cache, NULL);
         if (!abs) {
             fprintf(stderr, "discfs: cannot use the cache '%s': %s\n", m.opt.cache,
                     strerror(errno));
-            return 1;
+            goto out_args;
         }
         free(m.opt.cache);
         m.opt.cache = abs;
     } else {
         m.opt.cache = dfs_store_default_root();
         if (!m.opt.cache)
-            return 1;
+            goto out_args;
     }
     if (dfs_libs_init() != 0)
-        return 1;
+        goto out_args;
     err = dfs_disc_open(m.opt.device, &m.disc);
     if (err) {
-        const char *msg = dfs_disc_last_error(m.disc);
-        fprintf(stderr, "discfs: cannot mount '%s': %s\n", m.opt.device,
-                msg[0] ? msg : strerror(-err));
-        goto out_libs;
+        /* burn/ printed what it put in last_error: said once */
+        if (!dfs_disc_last_error(m.disc)[0])
+            fprintf(stderr, "discfs: cannot mount '%s': %s\n", m.opt.device, strerror(-err));
+        goto out_disc;
     }
     info = dfs_disc_get_info(m.disc);
     dfs_disc_set_close(m.disc, m.opt.close);
@@ -319,8 +299,8 @@ out_store:
     dfs_store_close(&m.store);
 out_disc:
     dfs_disc_close(m.disc);
-out_libs:
     dfs_libs_finish();
+out_args:
     fuse_opt_free_args(&args);
     free(fsname);
     free(m.opt.device);

@@ -535,6 +535,34 @@ static const struct fuse_lowlevel_ops dfs_ops = {
     .removexattr = op_removexattr,
 };
 
+static void quiet_log(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+    (void)level;
+    (void)fmt;
+    (void)ap;
+}
+
+int dfs_fuse_option_known(const char *arg)
+{
+    char *argv[] = {"discfs", "-o", (char *)arg, NULL};
+    struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+    struct fuse_session *se;
+
+    if (arg[0] == '-') { /* such as -r */
+        argv[1] = (char *)arg;
+        argv[2] = NULL;
+        args.argc = 2;
+    }
+    /* nothing is opened before fuse_session_mount(): this only parses ARG */
+    fuse_set_log_func(quiet_log);
+    se = fuse_session_new(&args, &dfs_ops, sizeof(dfs_ops), NULL);
+    fuse_set_log_func(NULL);
+    if (se)
+        fuse_session_destroy(se);
+    fuse_opt_free_args(&args);
+    return se != NULL;
+}
+
 int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
 {
     struct fuse_session *se;

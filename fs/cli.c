@@ -1,0 +1,428 @@
+/* fs/cli.c - the checks of the command line, made before anything is opened, and the
+ * commands `discfs commit` and `discfs umount` (README.md, Using it).
+ *
+ * A mistake on the command line must never turn into a mount: a bare word that names
+ * nothing is an unknown command, no file is ever created under /dev, a missing image
+ * is created only for a name that says it is one (.iso, stdio:), and a mount point
+ * must be an empty directory that is not a mount point yet.  Each check prints one
+ * message (what is wrong with what, and what to do) and returns the exit status. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "discfs.h"
+
+/* ---- paths and mounts ---- */
+
+/* The absolute path of PATH with its directory resolved and its last component as it
+ * is (also when that is missing, or a mount whose daemon is gone), or NULL. */
+static char *abs_path(const char *path)
+{
+    char *copy = strdup(path), *slash, *dir, *out = NULL;
+    const char *base;
+
+    if (!copy)
+        return NULL;
+    while (strlen(copy) > 1 && copy[strlen(copy) - 1] == '/')
+        copy[strlen(copy) - 1] = '\0';
+    slash = strrchr(copy, '/');
+    base = slash ? slash + 1 : copy;
+    if (strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strcmp(copy, "/") == 0) {
+        out = realpath(copy, NULL);
+        goto out_free;
+    }
+    if (slash)
+        *slash = '\0';
+    dir = realpath(slash ? (copy[0] ? copy : "/") : ".", NULL);
+    if (dir && asprintf(&out, "%s/%s", strcmp(dir, "/") == 0 ? "" : dir, base) < 0)
+        out = NULL;
+    free(dir);
+out_free:
+    free(copy);
+    return out;
+}
+
+/* /proc/self/mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s)
+{
+    char *out = s;
+
+    for (; *s; s++) {
+        if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+            s[3] >= '0' && s[3] <= '7') {
+            *out++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+            s += 3;
+        } else {
+            *out++ = *s;
+        }
+    }
+    *out = '\0';
+}
+
+/* Is ABS a mount point?  Then 1, with the type and source of the topmost mount there
+ * (the last line of /proc/self/mountinfo that names it). */
+static int mount_at(const char *abs, char *type, size_t type_size, char *source, size_t source_size)
+{
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+    char *line = NULL;
+    size_t cap = 0;
+    int found = 0;
+
+    if (!f)
+        return 0;
+    while (getline(&line, &cap, f) > 0) {
+        char *fields[5], *save = NULL, *dash, *t, *src;
+        char *p = line;
+        int i;
+
+        dash = strstr(line, " - ");
+        if (!dash)
+            continue;
+        *dash = '\0';
+        for (i = 0; i < 5 && (fields[i] = strtok_r(p, " ", &save)); i++)
+            p = NULL;
+        if (i < 5)
+            continue;
+        unescape(fields[4]);
+        if (strcmp(fields[4], abs) != 0)
+            continue;
+        t = strtok_r(dash + 3, " \n", &save);
+        src = strtok_r(NULL, " \n", &save);
+        if (!t)
+            continue;
+        unescape(t);
+        snprintf(type, type_size, "%s", t);
+        if (src)
+            unescape(src);
+        snprintf(source, source_size, "%s", src ? src : "");
+        found = 1;
+    }
+    free(line);
+    fclose(f);
+    return found;
+}
+
+/* a FUSE mount whose daemon is gone (an open, not a stat: the kernel answers that from
+ * its cache for a while) */
+static int daemon_gone(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+    if (fd < 0)
+        return errno == ENOTCONN;
+    close(fd);
+    return 0;
+}
+
+static int is_discfs_type(const char *type)
+{
+    return strcmp(type, "fuse.discfs") == 0 || strcmp(type, "fuseblk.discfs") == 0;
+}
+
+/* ---- DEVICE ---- */
+
+/* a word such as `status`: no '/', no '.', no stdio: or mmc: */
+static int is_bare_word(const char *arg)
+{
+    return !strchr(arg, '/') && !strchr(arg, '.') && strncmp(arg, "stdio:", 6) != 0 &&
+           strncmp(arg, "mmc:", 4) != 0;
+}
+
+static int is_iso_name(const char *path)
+{
+    size_t n = strlen(path);
+
+    return n > 4 && strcasecmp(path + n - 4, ".iso") == 0 && path[n - 5] != '/';
+}
+
+/* PATH is in /dev (its directory resolved): only drives live there */
+static int under_dev(const char *path)
+{
+    char *abs = abs_path(path);
+    int ret;
+
+    if (!abs) /* its directory is missing: judged by its name */
+        return strncmp(path, "/dev/", 5) == 0;
+    ret = strncmp(abs, "/dev/", 5) == 0;
+    free(abs);
+    return ret;
+}
+
+int dfs_cli_check_device(const char *device)
+{
+    const char *path = device;
+    struct stat st;
+    int prefixed = 0;
+
+    if (strncmp(device, "mmc:", 4) == 0) {
+        if (stat(device + 4, &st) < 0) {
+            fprintf(stderr, "discfs: no drive at '%s': %s\n", device + 4, strerror(errno));
+            return DFS_EXIT_FAILURE;
+        }
+        return 0; /* libburn says whether it is a drive */
+    }
+    if (strncmp(device, "stdio:", 6) == 0) {
+        path = device + 6;
+        prefixed = 1;
+    }
+    if (!path[0]) {
+        fprintf(stderr, "discfs: DEVICE '%s' names no file; see discfs --help\n", device);
+        return DFS_EXIT_USAGE;
+    }
+    if (is_bare_word(device) && lstat(device, &st) < 0 && errno == ENOENT) {
+        fprintf(stderr, "discfs: unknown command '%s'; see discfs --help\n", device);
+        return DFS_EXIT_USAGE;
+    }
+    if (under_dev(path)) {
+        if (stat(path, &st) < 0) {
+            fprintf(stderr,
+                    "discfs: no drive at '%s': %s; name a drive that is there, or an ISO "
+                    "image file outside /dev\n",
+                    path, strerror(errno));
+            return DFS_EXIT_FAILURE;
+        }
+        if (!S_ISBLK(st.st_mode) && !S_ISCHR(st.st_mode)) {
+            fprintf(stderr,
+                    "discfs: '%s' is not a drive (not a block or character device); name a "
+                    "drive such as /dev/sr0, or an ISO image file outside /dev\n",
+                    path);
+            return DFS_EXIT_FAILURE;
+        }
+        return 0;
+    }
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            fprintf(stderr,
+                    "discfs: '%s' is a directory; name an ISO image file, or a drive as "
+                    "/dev/srN or mmc:PATH\n",
+                    path);
+            return DFS_EXIT_FAILURE;
+        }
+        return 0; /* burn/ refuses what is not a regular file or not an ISO image */
+    }
+    if (errno == ENOENT && !prefixed && !is_iso_name(path)) {
+        fprintf(stderr,
+                "discfs: '%s' does not exist; a new blank image is made only for a name "
+                "ending in .iso, or written stdio:PATH\n",
+                path);
+        return DFS_EXIT_FAILURE;
+    }
+    return 0; /* a new image, or one that burn/ names with the reason it cannot be opened */
+}
+
+/* ---- MOUNTPOINT ---- */
+
+/* DIR has no entry but . and ..; 1 also when it cannot be read (fusermount3 decides) */
+static int dir_is_empty(const char *dir)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int empty = 1;
+
+    if (!d)
+        return 1;
+    while (empty && (e = readdir(d)))
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            empty = 0;
+    closedir(d);
+    return empty;
+}
+
+int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out)
+{
+    char type[64], source[PATH_MAX], *abs = realpath(arg, NULL);
+    struct stat st;
+
+    *out = NULL;
+    if (!abs) {
+        if (errno == ENOTCONN)
+            fprintf(stderr,
+                    "discfs: cannot mount on '%s': a mount whose daemon is gone is there; "
+                    "unmount it first (fusermount3 -u -z)\n",
+                    arg);
+        else if (errno == ENOENT)
+            fprintf(stderr,
+                    "discfs: cannot mount on '%s': it does not exist; make an empty directory "
+                    "there first\n",
+                    arg);
+        else
+            fprintf(stderr, "discfs: cannot mount on '%s': %s\n", arg, strerror(errno));
+        return DFS_EXIT_FAILURE;
+    }
+    if (mount_at(abs, type, sizeof(type), source, sizeof(source))) {
+        int gone = daemon_gone(abs);
+        fprintf(stderr,
+                "discfs: cannot mount on '%s': it is a mount point already (%s '%s'%s); "
+                "unmount that first%s, or name another directory\n",
+                arg, is_discfs_type(type) ? "discfs mount of" : type, source,
+                gone ? ", its daemon is gone" : "", gone ? " (fusermount3 -u -z)" : "");
+        goto out_fail;
+    }
+    if (stat(abs, &st) < 0) {
+        fprintf(stderr, "discfs: cannot mount on '%s': %s\n", arg, strerror(errno));
+        goto out_fail;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "discfs: cannot mount on '%s': not a directory; name an empty directory\n",
+                arg);
+        goto out_fail;
+    }
+    if (!nonempty && !dir_is_empty(abs)) {
+        fprintf(stderr,
+                "discfs: cannot mount on '%s': the directory is not empty (the mount would "
+                "hide its files); name an empty directory, or add -o nonempty\n",
+                arg);
+        goto out_fail;
+    }
+    *out = abs;
+    return 0;
+
+out_fail:
+    free(abs);
+    return DFS_EXIT_FAILURE;
+}
+
+/* ---- discfs commit, discfs umount ---- */
+
+/* ARG names the mount point of a discfs mount whose daemon runs: its absolute path,
+ * or NULL after one message */
+static char *discfs_mount(const char *arg)
+{
+    char type[64], source[PATH_MAX], *abs = realpath(arg, NULL);
+
+    if (!abs && errno == ENOTCONN) /* a FUSE mount whose daemon is gone */
+        abs = abs_path(arg);
+    if (!abs) {
+        fprintf(stderr, "discfs: cannot use '%s': %s; name the mount point of a discfs mount\n",
+                arg, strerror(errno));
+        return NULL;
+    }
+    if (!mount_at(abs, type, sizeof(type), source, sizeof(source))) {
+        fprintf(stderr,
+                "discfs: '%s' is not a discfs mount (not a mount point); name the mount "
+                "point of a discfs mount\n",
+                arg);
+        goto out_fail;
+    }
+    if (!is_discfs_type(type)) {
+        fprintf(stderr,
+                "discfs: '%s' is not a discfs mount (it is a %s mount); name the mount point "
+                "of a discfs mount\n",
+                arg, type);
+        goto out_fail;
+    }
+    if (daemon_gone(abs)) {
+        fprintf(stderr,
+                "discfs: the daemon of the discfs mount '%s' is gone; unmount it with "
+                "fusermount3 -u -z: its changes stay staged for the next mount of the disc\n",
+                arg);
+        goto out_fail;
+    }
+    return abs;
+
+out_fail:
+    free(abs);
+    return NULL;
+}
+
+/* the same as `sync MOUNTPOINT`: 0 or -errno */
+static int commit(const char *mountpoint)
+{
+    int fd = open(mountpoint, O_RDONLY | O_DIRECTORY), err = 0;
+
+    if (fd < 0)
+        return -errno;
+    if (fsync(fd) < 0)
+        err = -errno;
+    close(fd);
+    return err;
+}
+
+/* fusermount3 -u MOUNTPOINT: 0, or -1 with what fusermount3 said in MSG */
+static int fusermount_u(const char *mountpoint, char *msg, size_t size)
+{
+    char *argv[] = {"fusermount3", "-u", (char *)mountpoint, NULL};
+    posix_spawn_file_actions_t fa;
+    size_t len = 0;
+    int pfd[2], status, err;
+    ssize_t n;
+    pid_t pid;
+
+    msg[0] = '\0';
+    if (pipe2(pfd, O_CLOEXEC) < 0) {
+        snprintf(msg, size, "%s", strerror(errno));
+        return -1;
+    }
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, pfd[1], STDERR_FILENO);
+    err = posix_spawnp(&pid, "fusermount3", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(pfd[1]);
+    if (err) {
+        close(pfd[0]);
+        snprintf(msg, size, "cannot run fusermount3: %s", strerror(err));
+        return -1;
+    }
+    while (len + 1 < size && (n = read(pfd[0], msg + len, size - 1 - len)) > 0)
+        len += (size_t)n;
+    msg[len] = '\0';
+    close(pfd[0]);
+    msg[strcspn(msg, "\n")] = '\0';
+    if (strncmp(msg, "fusermount3: ", 13) == 0)
+        memmove(msg, msg + 13, strlen(msg + 13) + 1);
+    if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        if (!msg[0])
+            snprintf(msg, size, "fusermount3 failed");
+        return -1;
+    }
+    return 0;
+}
+
+/* `discfs commit MOUNTPOINT`: `sync MOUNTPOINT` with a message.  `discfs umount
+ * MOUNTPOINT`: commit, and unmount only if the commit worked, so that the result is
+ * known when it returns (plain umount returns before the daemon has written anything). */
+int dfs_cli_command(int argc, char *argv[])
+{
+    int umount = strcmp(argv[1], "umount") == 0, err;
+    char msg[1024], *mnt;
+
+    if (argc != 3) {
+        fprintf(stderr, "discfs: %s takes one MOUNTPOINT: discfs %s MOUNTPOINT\n", argv[1],
+                argv[1]);
+        return DFS_EXIT_USAGE;
+    }
+    mnt = discfs_mount(argv[2]);
+    if (!mnt)
+        return DFS_EXIT_FAILURE;
+    err = commit(mnt);
+    if (err && umount)
+        fprintf(stderr,
+                "discfs: commit of '%s' failed: %s; it stays mounted so that nothing is lost: "
+                "see the log of the discfs mount, or unmount it with fusermount3 -u to keep "
+                "the changes staged for a later mount\n",
+                argv[2], strerror(-err));
+    else if (err)
+        fprintf(stderr,
+                "discfs: commit of '%s' failed: %s; the changes stay staged, see the log of "
+                "the discfs mount\n",
+                argv[2], strerror(-err));
+    else if (umount && fusermount_u(mnt, msg, sizeof(msg)) != 0) {
+        fprintf(stderr,
+                "discfs: everything in '%s' is committed, but it cannot be unmounted (%s); "
+                "unmount it when it is no longer in use\n",
+                argv[2], msg);
+        err = -EBUSY;
+    }
+    free(mnt);
+    return err ? DFS_EXIT_FAILURE : 0;
+}
