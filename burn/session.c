@@ -113,7 +113,18 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct df
                     size_t n)
 {
     IsoNode *root = (IsoNode *)iso_image_get_root(c->d->image);
-    int err = dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL, 1);
+    int err;
+
+    /* The root is the only node of the new tree that carries an inode number of
+     * the session it was loaded from (every other directory is new, and a node's
+     * number goes with it).  libisofs 1.5.4 hands that number to every new
+     * hard-link family that follows a single file in its sort order (it asks the
+     * first node of all, not of the family, match_hardlinks()): two families and
+     * the root then share one inode number, and a reader merges the families.
+     * Without its old number the root is numbered afresh like the rest.  Its
+     * attributes are set again right here. */
+    iso_node_remove_all_xinfo(root, 0);
+    err = dfs_node_set_xattrs(root, x, n, &st->st_mtim, NULL, 1);
 
     if (err)
         return iso_err(c->d, err == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, "/");
