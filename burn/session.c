@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CD_MIN_TRACK 300 /* libburn pads CD tracks to 300 blocks */
@@ -341,13 +342,10 @@ static IsoWriteOpts *tree_opts(int ms_block)
     return w;
 }
 
-/* Produce the session's directory tree into memory and drop it: -EUCLEAN if
- * libisofs 1.5.4 writes it shorter than it computed it ("Calculated and written
- * ECMA-119 tree end differ", dfs_commit_pad).  libisofs finds that out only while
- * it writes, and the tree comes first in the image: a write would have put a
- * broken session on the disc (on write-once media, blocks lost for good) before
- * failing.  The rehearsal stops where the data of the files begins. */
-static int rehearse_tree(struct dfs_disc *d, const char *what)
+/* Produce the session's directory tree and drop it: 1 if libisofs 1.5.4 writes
+ * it shorter than it computed it ("Calculated and written ECMA-119 tree end
+ * differ", dfs_commit_pad), else 0.  Runs in a child process (rehearse_tree()). */
+static int produce_tree(struct dfs_disc *d)
 {
     struct burn_source *src = NULL;
     IsoWriteOpts *w;
@@ -360,12 +358,8 @@ static int rehearse_tree(struct dfs_disc *d, const char *what)
         nwa = 0;
     w = tree_opts(nwa);
     buf = malloc(65536);
-    if (!w || !buf) {
-        free(buf);
-        if (w)
-            iso_write_opts_free(w);
-        return -ENOMEM;
-    }
+    if (!w || !buf)
+        return 0;
     ret = iso_image_create_burn_source(d->image, w, &src);
     if (ret >= 0 && iso_write_opts_get_data_start(w, &data_start, 0) >= 0 &&
         data_start > (uint32_t)nwa) {
@@ -379,15 +373,29 @@ static int rehearse_tree(struct dfs_disc *d, const char *what)
             got += n;
         }
     }
-    if (src) {
-        src->cancel(src);
-        burn_source_free(src);
-    }
-    iso_write_opts_free(w);
-    free(buf);
-    /* the messages of the rehearsal (its cancellation too) are its own: dropped,
-     * unless they tell of the miscount */
-    if (dfs_lib_error_unless(d, 0, NULL, "ECMA-119 tree end differ") != -EUCLEAN)
+    return dfs_lib_error_unless(d, 0, NULL, "ECMA-119 tree end differ") == -EUCLEAN;
+}
+
+/* -EUCLEAN if libisofs 1.5.4 miscounts the session's directory tree.  libisofs
+ * finds that out only while it writes, and the tree comes first in the image: a
+ * write would have put a broken session on the disc (on write-once media, blocks
+ * lost for good) before failing.  So the tree is produced first, up to where the
+ * data of the files begins, in a child process: libisofs cannot stop the writer
+ * thread of a burn source that is cancelled early (it does not wait for it), and
+ * that thread would go on reading the disc through the drive the commit then
+ * writes with; the child takes it along when it exits. */
+static int rehearse_tree(struct dfs_disc *d, const char *what)
+{
+    int status = 0;
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(produce_tree(d));
+    if (pid < 0)
+        return 0; /* no rehearsal: the write still finds a miscount, later */
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
         return 0;
     snprintf(d->last_error, sizeof(d->last_error),
              "%s: libisofs computes its directory tree longer than it writes it "
