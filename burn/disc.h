@@ -99,6 +99,9 @@ const char *dfs_disc_last_error(const struct dfs_disc *d);
 
 /* Blocks of the medium: written ones plus free ones (df's f_blocks). */
 uint64_t dfs_disc_capacity(struct dfs_disc *d);
+/* The largest file, in blocks, the medium could ever hold: a drive's capacity;
+ * on image files the ISO 9660 address space (2^32 blocks of 2048 bytes). */
+uint64_t dfs_disc_max_file_blocks(struct dfs_disc *d);
 /* Blocks the next session takes from dfs_disc_free_blocks() when it holds PAYLOAD
  * blocks of ISO 9660 data: padding, alignment, run-out and the close gap of the
  * medium (CD: 11400 after the first session, 6900 after later ones). */

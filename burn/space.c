@@ -112,6 +112,13 @@ uint64_t dfs_disc_session_blocks(struct dfs_disc *d, uint64_t payload)
     return track + d->space.runout + d->space.gap;
 }
 
+uint64_t dfs_disc_max_file_blocks(struct dfs_disc *d)
+{
+    if (d->image_path || !d->space.capacity) /* unknown: no limit of its own */
+        return (uint64_t)1 << 32;
+    return d->space.capacity;
+}
+
 uint64_t dfs_disc_capacity(struct dfs_disc *d)
 {
     if (d->image_path)

@@ -264,6 +264,10 @@ int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t 
 
     if (!v->disc || new_b <= old_b)
         return 0;
+    /* a file larger than the medium could ever hold is too large (EFBIG), not a
+     * matter of free space */
+    if (new_b > dfs_disc_max_file_blocks(v->disc))
+        return -EFBIG;
     if (dfs_disc_session_blocks(v->disc, session_payload(v) + (new_b - old_b)) >
         dfs_disc_free_blocks(v->disc))
         return -ENOSPC;

@@ -62,3 +62,19 @@ extract_newest "$H" "$T/hout"
 [ ! -e "$T/hout/$dot" ] || fail "the removed entry is still there"
 [ "$(cat "$T/hout/keep")" = keep ] || fail "an ordinary entry of the hostile disc was lost"
 ok "entries named '.' and '..' on a disc are shown renamed, can be renamed and removed, and commit"
+
+# a size no file of the medium can have is EFBIG, not ENOSPC (pjdfstest truncate/12):
+# an image file has 2^32 blocks of 2048 bytes at most
+IMG3=$T/big.iso
+mount_disc "$IMG3"
+echo x >"$MNT/f"
+for size in 999999999999999 $((1 << 43 + 1)); do
+    err=$(truncate -s "$size" "$MNT/f" 2>&1) && fail "a truncate to $size bytes was accepted"
+    case "$err" in *"File too large"*) ;; *) fail "a truncate to $size bytes: '$err', not EFBIG" ;; esac
+done
+err=$(python3 -c 'import os, sys; fd = os.open(sys.argv[1], os.O_WRONLY); os.pwrite(fd, b"x", 1 << 43)' \
+    "$MNT/f" 2>&1) && fail "a write at 8 TiB was accepted"
+case "$err" in *"File too large"*) ;; *) fail "a write at 8 TiB: '$err', not EFBIG" ;; esac
+[ "$(cat "$MNT/f")" = x ] || fail "the refused calls changed the file"
+unmount_disc
+ok "a size beyond what the medium can ever hold is EFBIG"

@@ -51,6 +51,9 @@ while cp "$T/chunk" "$MNT/fill$i" 2>"$T/cp.err"; do
 done
 grep -q "No space left on device" "$T/cp.err" || fail "cp failed, but not with ENOSPC: $(cat "$T/cp.err")"
 read -r size avail < <(statfs)
+# a file larger than the whole medium is EFBIG, not ENOSPC
+err=$(truncate -s $((size + 2048)) "$MNT/fill0" 2>&1) && fail "a file larger than the disc was accepted"
+case "$err" in *"File too large"*) ;; *) fail "a file larger than the disc: '$err', not EFBIG" ;; esac
 check_promise 2 "$avail"
 unmount_disc
 ok "$MEDIA: filled with cp until ENOSPC after $i MiB; the commit succeeded and kept df's promise"
