@@ -16,6 +16,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -384,6 +385,8 @@ static int produce_tree(struct dfs_disc *d)
  * thread of a burn source that is cancelled early (it does not wait for it), and
  * that thread would go on reading the disc through the drive the commit then
  * writes with; the child takes it along when it exits. */
+#define REHEARSAL_MAX_S 600
+
 static int rehearse_tree(struct dfs_disc *d, const char *what)
 {
     int status = 0;
@@ -393,8 +396,21 @@ static int rehearse_tree(struct dfs_disc *d, const char *what)
         _exit(produce_tree(d));
     if (pid < 0)
         return 0; /* no rehearsal: the write still finds a miscount, later */
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
+    /* a child stuck on a lock another thread held at the fork must not hold up
+     * the commit: after REHEARSAL_MAX_S it is killed and the write goes ahead */
+    for (int waited_ms = 0;; waited_ms += 5) {
+        pid_t r = waitpid(pid, &status, WNOHANG);
+        if (r == pid)
+            break;
+        if ((r < 0 && errno != EINTR) || waited_ms >= REHEARSAL_MAX_S * 1000) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            fprintf(stderr, "discfs: the rehearsal of the session's tree did not end; writing "
+                            "without it\n");
+            return 0;
+        }
+        usleep(5000);
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
         return 0;
     snprintf(d->last_error, sizeof(d->last_error),
