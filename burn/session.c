@@ -15,6 +15,7 @@
  */
 #include "internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -420,6 +421,33 @@ static int rehearse_tree(struct dfs_disc *d, const char *what)
     return -EUCLEAN;
 }
 
+/* Threads of this process now. */
+static int count_threads(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    struct dirent *e;
+    int n = 0;
+
+    if (!dir)
+        return -1;
+    while ((e = readdir(dir)))
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n;
+}
+
+/* Wait (at most 2 s) until the threads that libisofs and libburn started for the
+ * write have ended: libisofs does not wait for its writer thread when the burn
+ * source is freed (isoburn_sync_after_write), and the drive is released and
+ * grabbed again right after; libburn keeps one read/write buffer per drive, which
+ * a thread that still runs would swap under the reader (core dumps of the soak:
+ * burn_read_data() and burn_random_access_write() with that buffer gone NULL). */
+static void wait_write_threads(int before)
+{
+    for (int i = 0; before > 0 && i < 400 && count_threads() > before; i++)
+        usleep(5000);
+}
+
 /* On emulated media (image files, DVD+RW, BD-RE) libisoburn makes a session the
  * newest by rewriting the first 64 KiB (the volume descriptors at block 16 point
  * at it).  A new session that does not read back would leave a medium no reader
@@ -478,7 +506,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     struct burn_disc *disc = NULL;
     struct burn_write_opts *bo = NULL;
     char what[600], reasons[BURN_REASONS_LEN], *head = NULL;
-    int ret, err, pad, sectors, burned = 0, lba = 0, start = 0;
+    int ret, err, pad, sectors, burned = 0, lba = 0, start = 0, threads = -1;
     off_t space;
 
     snprintf(what, sizeof(what), "cannot write a session to '%s'",
@@ -492,6 +520,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     if (err)
         goto out_unlock;
     head = save_head(d);
+    threads = count_threads();
     o = gen_opts();
     if (!o) {
         err = dfs_lib_error(d, -ENOMEM, what);
@@ -547,6 +576,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     dfs_crash_point("before-write");
     isoburn_disc_write(bo, disc);
     wait_idle(d->drive);
+    wait_write_threads(threads);
     if (!isoburn_drive_wrote_well(d->drive)) {
         /* -EUCLEAN: libisofs 1.5.4 miscounted a continuation area (dfs_commit_pad) */
         err = dfs_lib_error_unless(d, -EIO, what, "ECMA-119 tree end differ");
@@ -561,6 +591,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     burn_disc_free(disc);
     disc = NULL;
     isoburn_sync_after_write(d->drive, NULL, 0);
+    wait_write_threads(threads);
     burn_write_opts_free(bo);
     isoburn_igopt_destroy(&o, 0);
     dfs_lib_error(d, 0, NULL);
