@@ -84,6 +84,8 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
 void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
+/* Room in the next session for one more name (-ENOSPC otherwise), as statfs counts */
+int dfs_view_check_name_space(struct dfs_view *v);
 void dfs_view_touch(struct dfs_inode *ino, int mtime);
 /* a directory whose entries changed: mtime and ctime are the change's v->op_time */
 void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir);

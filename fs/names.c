@@ -97,6 +97,7 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
     if (S_ISDIR(ino->st.st_mode)) {
         ino->parent = dir;
         dir->st.st_nlink++;
+        v->n_dir_dentries++;
     }
     return 0;
 }
@@ -114,6 +115,8 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
         pp = &(*pp)->hnext;
     *pp = e->hnext;
     v->n_dentries--;
+    if (S_ISDIR(ino->st.st_mode))
+        v->n_dir_dentries--;
     /* ents[] is sorted by off: binary search, then close the gap */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -327,6 +330,9 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
         err = -ENAMETOOLONG; /* no session could hold it */
         goto out;
     }
+    err = dfs_view_check_name_space(v);
+    if (err)
+        goto out;
     if (S_ISREG(mode)) {
         int fd = dfs_store_create(v->store, &a.cache_id);
         if (fd < 0) {
@@ -466,10 +472,15 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         err = -EEXIST;
         goto out;
     }
+    err = dfs_view_check_name_space(v);
+    if (err)
+        goto out;
     /* every name of an on-disc file in a session is a node of the disc (disc.h): a
      * name more than the disc has makes the file staged content */
     if (S_ISREG(ino->st.st_mode) && !ino->cache_id && ino->st.st_nlink + 1 > ino->n_disc_nodes) {
-        err = dfs_view_copy_up(v, ino);
+        err = dfs_view_check_space(v, ino, ino->st.st_size);
+        if (!err)
+            err = dfs_view_copy_up(v, ino);
         if (err)
             goto out;
     }

@@ -229,7 +229,10 @@ void dfs_view_close(struct dfs_view *v)
  * descriptors, path tables, MD5 tags).  Lock held. */
 static uint64_t session_payload(const struct dfs_view *v)
 {
-    return v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + SESSION_FIXED_BLOCKS;
+    /* every directory is at least one block in the ISO 9660 tree and one in the
+     * Joliet tree, whatever it holds */
+    return v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + 2 * v->n_dir_dentries +
+           SESSION_FIXED_BLOCKS;
 }
 
 int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
@@ -255,6 +258,15 @@ int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
     sv->f_flag = v->readonly ? ST_RDONLY : 0;
     pthread_mutex_unlock(&v->lock);
     return 0;
+}
+
+int dfs_view_check_name_space(struct dfs_view *v)
+{
+    uint64_t payload = session_payload(v) + 2 + 1; /* a directory's two blocks, a name */
+
+    if (!v->disc)
+        return 0;
+    return dfs_disc_session_blocks(v->disc, payload) > dfs_disc_free_blocks(v->disc) ? -ENOSPC : 0;
 }
 
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size)

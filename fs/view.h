@@ -94,6 +94,7 @@ struct dfs_view {
     uint64_t n_ids, cap_ids;
     struct dfs_dentry **buckets;
     size_t n_buckets, n_dentries;
+    size_t n_dir_dentries; /* of them, names of directories (statfs: a block each) */
     uint64_t ino_base;
     uint64_t n_live;        /* inodes in the tree */
     uint64_t staged_blocks; /* 2 KiB blocks of staged content */

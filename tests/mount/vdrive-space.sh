@@ -50,11 +50,27 @@ while cp "$T/chunk" "$MNT/fill$i" 2>"$T/cp.err"; do
     [ $i -lt 10000 ] || fail "cp never ran out of space"
 done
 grep -q "No space left on device" "$T/cp.err" || fail "cp failed, but not with ENOSPC: $(cat "$T/cp.err")"
+# names cost room in the next session too: creating them ends with ENOSPC as well
+read -r n why < <(python3 -c '
+import errno, os, sys
+for n in range(200000):
+    try:
+        os.mkdir(os.path.join(sys.argv[1], "d%d" % n))
+    except OSError as e:
+        print(n, errno.errorcode[e.errno]); break
+else:
+    print(n, "none")' "$MNT")
+[ "$why" = ENOSPC ] || fail "mkdir after $n directories failed with $why, not ENOSPC"
+err=$(ln -s x "$MNT/one-more" 2>&1) && fail "a symlink was accepted after mkdir ran out of space"
+case "$err" in *"No space left on device"*) ;; *) fail "symlink on a full disc: '$err', not ENOSPC" ;; esac
 read -r size avail < <(statfs)
 # a file larger than the whole medium is EFBIG, not ENOSPC
 err=$(truncate -s $((size + 2048)) "$MNT/fill0" 2>&1) && fail "a file larger than the disc was accepted"
 case "$err" in *"File too large"*) ;; *) fail "a file larger than the disc: '$err', not EFBIG" ;; esac
 check_promise 2 "$avail"
-unmount_disc
-ok "$MEDIA: filled with cp until ENOSPC after $i MiB; the commit succeeded and kept df's promise"
+# filled to the promise, the medium may have no room for another session: it is
+# closed then, and the mount says so (nothing else)
+unmount_disc_noisy
+if grep -v "the commit closed the disc" "$LOG" | grep -q .; then fail "unexpected daemon output: $(cat "$LOG")"; fi
+ok "$MEDIA: filled with cp until ENOSPC after $i MiB, then with $n directories; the commit succeeded and kept df's promise"
 [ "$(toc_starts | wc -w)" = 2 ] || fail "the disc does not have 2 sessions"
