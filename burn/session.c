@@ -647,10 +647,14 @@ out_unlock:
 }
 
 /* Every directory of the tree gets the private attribute isofs.pad, of a length
- * that differs from attempt to attempt (0 .. PAD_MAX - 1 bytes, spread), so that
- * the continuation areas of its entries move. */
+ * that differs from attempt to attempt (0 .. PAD_MAX - 1 bytes, spread), and every
+ * other entry one of 0 .. PAD_ENTRY_MAX - 1 bytes (the names of one inode alike),
+ * so that the continuation areas of the entries move and change size (a tree with
+ * a few entries of 1-2 KiB of attributes failed every layout of padded directories
+ * alone; the soak, seed 3115979627). */
 #define PAD_MAX 2000
-static int pad_dir(IsoDir *dir, char *value, size_t len)
+#define PAD_ENTRY_MAX 251
+static int pad_dir(IsoDir *dir, char *value, size_t len, size_t entry_len)
 {
     char *name = PAD;
     IsoDirIter *it;
@@ -661,9 +665,12 @@ static int pad_dir(IsoDir *dir, char *value, size_t len)
         return -ENOMEM;
     if (iso_dir_get_children(dir, &it) < 0)
         return -ENOMEM;
-    while (!err && iso_dir_iter_next(it, &child) == 1)
+    while (!err && iso_dir_iter_next(it, &child) == 1) {
         if (iso_node_get_type(child) == LIBISO_DIR)
-            err = pad_dir((IsoDir *)child, value, len);
+            err = pad_dir((IsoDir *)child, value, len, entry_len);
+        else if (iso_node_set_attrs(child, 1, &name, &entry_len, &value, 2 | 8) < 0)
+            err = -ENOMEM;
+    }
     iso_dir_iter_free(it);
     return err;
 }
@@ -676,7 +683,8 @@ int dfs_commit_pad(struct dfs_commit *c, int attempt)
     if (!value)
         return -ENOMEM;
     memset(value, 'p', PAD_MAX);
-    err = pad_dir(iso_image_get_root(c->d->image), value, (size_t)attempt * 661 % PAD_MAX);
+    err = pad_dir(iso_image_get_root(c->d->image), value, (size_t)attempt * 661 % PAD_MAX,
+                  (size_t)attempt * 97 % PAD_ENTRY_MAX);
     free(value);
     return err;
 }

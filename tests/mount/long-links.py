@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""long-links.py DIR: 36 symlinks r000.. in DIR whose targets are 200..1023 random
+"""long-links.py DIR: 70-odd symlinks r000.. in DIR whose targets are 200..1023 random
 bytes with a '/' here and there (no name over 255 bytes): a directory libisofs 1.5.4
 miscounts in every layout discfs tries (tests/mount/miscount.sh)."""
 import os
@@ -7,7 +7,7 @@ import random
 import sys
 
 r = random.Random(1)
-for i in range(40):
+for i in range(80):
     b = bytearray(r.randrange(1, 256) for _ in range(r.randint(200, 1023)))
     for _ in range(r.randint(0, len(b) // 20)):
         b[r.randrange(len(b))] = ord("/")
