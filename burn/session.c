@@ -591,7 +591,6 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     burn_disc_free(disc);
     disc = NULL;
     isoburn_sync_after_write(d->drive, NULL, 0);
-    wait_write_threads(threads);
     burn_write_opts_free(bo);
     isoburn_igopt_destroy(&o, 0);
     dfs_lib_error(d, 0, NULL);

@@ -260,13 +260,18 @@ int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
     return 0;
 }
 
+/* -ENOSPC unless the next session still fits with EXTRA more blocks of payload */
+static int room_for(struct dfs_view *v, uint64_t extra)
+{
+    return dfs_disc_session_blocks(v->disc, session_payload(v) + extra) >
+                   dfs_disc_free_blocks(v->disc)
+               ? -ENOSPC
+               : 0;
+}
+
 int dfs_view_check_name_space(struct dfs_view *v)
 {
-    uint64_t payload = session_payload(v) + 2 + 1; /* a directory's two blocks, a name */
-
-    if (!v->disc)
-        return 0;
-    return dfs_disc_session_blocks(v->disc, payload) > dfs_disc_free_blocks(v->disc) ? -ENOSPC : 0;
+    return v->disc ? room_for(v, 2 + 1) : 0; /* a directory's two blocks, a name */
 }
 
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size)
@@ -280,8 +285,5 @@ int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t 
      * matter of free space */
     if (new_b > dfs_disc_max_file_blocks(v->disc))
         return -EFBIG;
-    if (dfs_disc_session_blocks(v->disc, session_payload(v) + (new_b - old_b)) >
-        dfs_disc_free_blocks(v->disc))
-        return -ENOSPC;
-    return 0;
+    return room_for(v, new_b - old_b);
 }
