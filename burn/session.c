@@ -17,11 +17,9 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define CD_MIN_TRACK 300 /* libburn pads CD tracks to 300 blocks */
@@ -344,83 +342,6 @@ static IsoWriteOpts *tree_opts(int ms_block)
     return w;
 }
 
-/* Produce the session's directory tree and drop it: 1 if libisofs 1.5.4 writes
- * it shorter than it computed it ("Calculated and written ECMA-119 tree end
- * differ", dfs_commit_pad), else 0.  Runs in a child process (rehearse_tree()). */
-static int produce_tree(struct dfs_disc *d)
-{
-    struct burn_source *src = NULL;
-    IsoWriteOpts *w;
-    uint32_t data_start = 0;
-    int lba = 0, nwa = 0, ret;
-    char *buf;
-    off_t want, got = 0;
-
-    if (isoburn_disc_track_lba_nwa(d->drive, NULL, 0, &lba, &nwa) <= 0)
-        nwa = 0;
-    w = tree_opts(nwa);
-    buf = malloc(65536);
-    if (!w || !buf)
-        return 0;
-    ret = iso_image_create_burn_source(d->image, w, &src);
-    if (ret >= 0 && iso_write_opts_get_data_start(w, &data_start, 0) >= 0 &&
-        data_start > (uint32_t)nwa) {
-        want = (off_t)(data_start - (uint32_t)nwa) * 2048;
-        while (got < want) {
-            int n = (int)(want - got < 65536 ? want - got : 65536);
-            n = src->read_xt ? src->read_xt(src, (unsigned char *)buf, n)
-                             : src->read(src, (unsigned char *)buf, n);
-            if (n <= 0)
-                break;
-            got += n;
-        }
-    }
-    return dfs_lib_error_unless(d, 0, NULL, "ECMA-119 tree end differ") == -EUCLEAN;
-}
-
-/* -EUCLEAN if libisofs 1.5.4 miscounts the session's directory tree.  libisofs
- * finds that out only while it writes, and the tree comes first in the image: a
- * write would have put a broken session on the disc (on write-once media, blocks
- * lost for good) before failing.  So the tree is produced first, up to where the
- * data of the files begins, in a child process: libisofs cannot stop the writer
- * thread of a burn source that is cancelled early (it does not wait for it), and
- * that thread would go on reading the disc through the drive the commit then
- * writes with; the child takes it along when it exits. */
-#define REHEARSAL_MAX_S 600
-
-static int rehearse_tree(struct dfs_disc *d, const char *what)
-{
-    int status = 0;
-    pid_t pid = fork();
-
-    if (pid == 0)
-        _exit(produce_tree(d));
-    if (pid < 0)
-        return 0; /* no rehearsal: the write still finds a miscount, later */
-    /* a child stuck on a lock another thread held at the fork must not hold up
-     * the commit: after REHEARSAL_MAX_S it is killed and the write goes ahead */
-    for (int waited_ms = 0;; waited_ms += 5) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            break;
-        if ((r < 0 && errno != EINTR) || waited_ms >= REHEARSAL_MAX_S * 1000) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &status, 0);
-            fprintf(stderr, "discfs: the rehearsal of the session's tree did not end; writing "
-                            "without it\n");
-            return 0;
-        }
-        usleep(5000);
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
-        return 0;
-    snprintf(d->last_error, sizeof(d->last_error),
-             "%s: libisofs computes its directory tree longer than it writes it "
-             "(Calculated and written ECMA-119 tree end differ)",
-             what);
-    return -EUCLEAN;
-}
-
 /* Threads of this process now. */
 static int count_threads(void)
 {
@@ -446,6 +367,65 @@ static void wait_write_threads(int before)
 {
     for (int i = 0; before > 0 && i < 400 && count_threads() > before; i++)
         usleep(5000);
+}
+
+/* -EUCLEAN if libisofs 1.5.4 miscounts the session's directory tree.  libisofs
+ * finds that out only while it writes, and the tree comes first in the image: a
+ * write would have put a broken session on the disc (on write-once media, blocks
+ * lost for good) before failing.  So the tree is produced first, up to where the
+ * data of the files begins, and dropped.  libisofs does not wait for the writer
+ * thread of a burn source cancelled early, which would go on reading the disc
+ * through the drive the commit then writes with: the rehearsal waits for it to
+ * end (wait_write_threads).  (A rehearsal in a child process deadlocked on a lock
+ * another thread held at the fork, under ASan in CI.) */
+static int rehearse_tree(struct dfs_disc *d, const char *what)
+{
+    struct burn_source *src = NULL;
+    IsoWriteOpts *w;
+    uint32_t data_start = 0;
+    int lba = 0, nwa = 0, ret, threads = count_threads();
+    char *buf;
+    off_t want, got = 0;
+
+    if (isoburn_disc_track_lba_nwa(d->drive, NULL, 0, &lba, &nwa) <= 0)
+        nwa = 0;
+    w = tree_opts(nwa);
+    buf = malloc(65536);
+    if (!w || !buf) {
+        free(buf);
+        if (w)
+            iso_write_opts_free(w);
+        return -ENOMEM;
+    }
+    ret = iso_image_create_burn_source(d->image, w, &src);
+    if (ret >= 0 && iso_write_opts_get_data_start(w, &data_start, 0) >= 0 &&
+        data_start > (uint32_t)nwa) {
+        want = (off_t)(data_start - (uint32_t)nwa) * 2048;
+        while (got < want) {
+            int n = (int)(want - got < 65536 ? want - got : 65536);
+            n = src->read_xt ? src->read_xt(src, (unsigned char *)buf, n)
+                             : src->read(src, (unsigned char *)buf, n);
+            if (n <= 0)
+                break;
+            got += n;
+        }
+    }
+    if (src) {
+        src->cancel(src);
+        burn_source_free(src);
+    }
+    wait_write_threads(threads);
+    iso_write_opts_free(w);
+    free(buf);
+    /* the messages of the rehearsal (its cancellation too) are its own: dropped,
+     * unless they tell of the miscount */
+    if (dfs_lib_error_unless(d, 0, NULL, "ECMA-119 tree end differ") != -EUCLEAN)
+        return 0;
+    snprintf(d->last_error, sizeof(d->last_error),
+             "%s: libisofs computes its directory tree longer than it writes it "
+             "(Calculated and written ECMA-119 tree end differ)",
+             what);
+    return -EUCLEAN;
 }
 
 /* On emulated media (image files, DVD+RW, BD-RE) libisoburn makes a session the
