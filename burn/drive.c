@@ -31,11 +31,21 @@ int dfs_libs_init(void)
     /* Messages are queued and drained by dfs_lib_error(), never printed by the libraries. */
     burn_msgs_set_severities("WARNING", "NEVER", "discfs: ");
     iso_set_msgs_severities("WARNING", "NEVER", "discfs: ");
-    /* Byte-exact Rock Ridge names: every byte but '/' and NUL survives
-     * (reference/libisofs.md pitfall 4).  Joliet names of non-ASCII bytes are
-     * therefore Latin-1 interpretations. */
-    iso_set_local_charset("ISO-8859-1", 0);
+    dfs_names_charset(0);
     return 0;
+}
+
+/* libisofs reads names in its "local" character set, process-wide.  Reading,
+ * it is ISO-8859-1: every byte but '/' and NUL maps to itself, so Rock Ridge
+ * names come in byte-exact (reference/libisofs.md pitfall 4).  While a session's
+ * tree is made it is UTF-8: Rock Ridge names are still copied as they are
+ * (input and output character sets are the same), and the Joliet names are
+ * converted from UTF-8 to UCS-2, as xorriso does in a UTF-8 locale; bytes that
+ * are not UTF-8 become '_' there.  libisofs takes the charset when the burn
+ * source is made, and the commit holds the drive meanwhile. */
+void dfs_names_charset(int writing)
+{
+    iso_set_local_charset(writing ? "UTF-8" : "ISO-8859-1", 0);
 }
 
 void dfs_libs_finish(void)

@@ -67,6 +67,7 @@ int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size);
 /* Close a track that a cut-short write left damaged: 1 if one was closed. */
 int dfs_close_damaged(struct dfs_disc *d);
 /* Load the newest readable session older than the newest one (write-once media). */
+void dfs_names_charset(int writing);
 int dfs_read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro);
 /* Re-assess the medium (drives) and compare it with the loaded disc: 0 when it is
  * the same, -EIO (message in last_error, reads fail until it is back) if not.

@@ -200,8 +200,14 @@ static struct isoburn_imgen_opts *gen_opts(void)
      * each track ending in 2 run-out blocks (reference/libburn.md §3.7).  DVD-R
      * and DVD+R/BD-R take TAO as Incremental / their only write type. */
     isoburn_igopt_set_write_type(o, 1);
-    isoburn_igopt_set_relaxed(o, isoburn_igopt_allow_deep_paths | isoburn_igopt_allow_longer_paths |
-                                     isoburn_igopt_always_gmt | isoburn_igopt_dir_rec_mtime);
+    /* Joliet (what Windows reads): names up to 103 characters, no ";1" and no
+     * forced dot, deep paths, and the files' own times (README, Joliet) */
+    isoburn_igopt_set_relaxed(o,
+                              isoburn_igopt_allow_deep_paths | isoburn_igopt_allow_longer_paths |
+                                  isoburn_igopt_always_gmt | isoburn_igopt_dir_rec_mtime |
+                                  isoburn_igopt_only_iso_versions | isoburn_igopt_no_j_force_dots |
+                                  isoburn_igopt_joliet_longer_paths |
+                                  isoburn_igopt_joliet_long_names | isoburn_igopt_joliet_rec_mtime);
     return o;
 }
 
@@ -332,7 +338,11 @@ static IsoWriteOpts *tree_opts(int ms_block)
     iso_write_opts_set_allow_longer_paths(w, 1);
     iso_write_opts_set_relaxed_vol_atts(w, 1);
     iso_write_opts_set_always_gmt(w, 1);
-    iso_write_opts_set_dir_rec_mtime(w, 1);
+    iso_write_opts_set_dir_rec_mtime(w, 1 | 2);
+    iso_write_opts_set_omit_version_numbers(w, 2);
+    iso_write_opts_set_no_force_dots(w, 2);
+    iso_write_opts_set_joliet_longer_paths(w, 1);
+    iso_write_opts_set_joliet_long_names(w, 1);
     iso_write_opts_set_record_md5(w, 1, 1);
     iso_write_opts_set_replace_mode(w, 0, 0, 0, 0);
     iso_write_opts_set_default_dir_mode(w, 0555);
@@ -397,7 +407,9 @@ static int rehearse_tree(struct dfs_disc *d, const char *what)
             iso_write_opts_free(w);
         return -ENOMEM;
     }
+    dfs_names_charset(1);
     ret = iso_image_create_burn_source(d->image, w, &src);
+    dfs_names_charset(0);
     if (ret >= 0 && iso_write_opts_get_data_start(w, &data_start, 0) >= 0 &&
         data_start > (uint32_t)nwa) {
         want = (off_t)(data_start - (uint32_t)nwa) * 2048;
@@ -506,7 +518,9 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
         err = dfs_lib_error(d, -ENOMEM, what);
         goto out_unlock;
     }
+    dfs_names_charset(1);
     ret = isoburn_prepare_disc(d->drive, &disc, o);
+    dfs_names_charset(0);
     if (ret <= 0) {
         err = dfs_lib_error(d, -EIO, what);
         goto out_opts;
