@@ -156,6 +156,8 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
 
     v->staged_blocks = v->staged_blocks - old_b + new_b;
     ino->st.st_size = size;
+    if (old_b >> 21 != new_b >> 21) /* the 4 GiB extents of its records (space.c) */
+        dfs_space_refresh(v, ino);
 }
 
 /* One node of the disc per name the inode had there (hard links: every name of a

@@ -83,9 +83,20 @@ void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat 
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
 void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
+/* space.c: room in the next session (-ENOSPC otherwise, -EFBIG for a size no file
+ * can have), as statfs counts: for INO grown to NEW_SIZE; for the name NAME of INO,
+ * or of a new inode of MODE (LINK: a symlink's target); for renaming NAME to
+ * NEWNAME; for the attribute NAME of SIZE bytes on INO */
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size);
-/* Room in the next session for one more name (-ENOSPC otherwise), as statfs counts */
-int dfs_view_check_name_space(struct dfs_view *v);
+int dfs_view_check_name_space(struct dfs_view *v, const char *name, const struct dfs_inode *ino,
+                              mode_t mode, const char *link);
+int dfs_view_check_rename_space(struct dfs_view *v, const char *name, const char *newname);
+int dfs_view_check_xattr_space(struct dfs_view *v, const struct dfs_inode *ino, const char *name,
+                               size_t size);
+/* space.c: INO's attributes (xattrs, ACLs, symlink target, size) changed: what
+ * its records cost again; NAME of INO was added to or removed from the view */
+void dfs_space_refresh(struct dfs_view *v, struct dfs_inode *ino);
+void dfs_space_name(struct dfs_view *v, const char *name, struct dfs_inode *ino, int add);
 void dfs_view_touch(struct dfs_inode *ino, int mtime);
 /* a directory whose entries changed: mtime and ctime are the change's v->op_time */
 void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir);

@@ -94,6 +94,7 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
     v->buckets[e->hash & (v->n_buckets - 1)] = e;
     v->n_dentries++;
     dir->ents[dir->n_ents++] = e;
+    dfs_space_name(v, name, ino, 1);
     if (S_ISDIR(ino->st.st_mode)) {
         ino->parent = dir;
         dir->st.st_nlink++;
@@ -117,6 +118,7 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
     v->n_dentries--;
     if (S_ISDIR(ino->st.st_mode))
         v->n_dir_dentries--;
+    dfs_space_name(v, e->name, ino, 0);
     /* ents[] is sorted by off: binary search, then close the gap */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
@@ -291,6 +293,7 @@ int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
         err = dfs_view_inherit_acl(dir, ino, a->mode);
     }
     ino->cache_id = S_ISREG(a->mode) ? a->cache_id : 0;
+    dfs_space_refresh(v, ino); /* no name yet: what each name of it will cost */
     if (!err)
         err = dfs_dentry_add(v, dir, name, ino);
     if (err) {
@@ -330,7 +333,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
         err = -ENAMETOOLONG; /* no session could hold it */
         goto out;
     }
-    err = dfs_view_check_name_space(v);
+    err = dfs_view_check_name_space(v, name, NULL, mode, link);
     if (err)
         goto out;
     if (S_ISREG(mode)) {
@@ -472,7 +475,7 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         err = -EEXIST;
         goto out;
     }
-    err = dfs_view_check_name_space(v);
+    err = dfs_view_check_name_space(v, newname, ino, ino->st.st_mode, NULL);
     if (err)
         goto out;
     /* every name of an on-disc file in a session is a node of the disc (disc.h): a
@@ -524,9 +527,13 @@ int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *
     int err = 0;
 
     if (flags & RENAME_EXCHANGE) {
-        /* swap the inodes behind the two names */
+        /* swap the inodes behind the two names (a directory's name costs more) */
+        dfs_space_name(v, e->name, ino, 0);
+        dfs_space_name(v, te->name, victim, 0);
         e->inode = victim;
         te->inode = ino;
+        dfs_space_name(v, e->name, victim, 1);
+        dfs_space_name(v, te->name, ino, 1);
         if (S_ISDIR(ino->st.st_mode) != S_ISDIR(victim->st.st_mode) && dir != newdir) {
             if (S_ISDIR(ino->st.st_mode)) {
                 dir->st.st_nlink--;
@@ -615,6 +622,11 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
     if ((flags & RENAME_EXCHANGE) && S_ISDIR(victim->st.st_mode) && is_ancestor(victim, dir)) {
         err = -EINVAL;
         goto out;
+    }
+    if (!(flags & RENAME_EXCHANGE)) { /* a longer name can cost more */
+        err = dfs_view_check_rename_space(v, name, newname);
+        if (err)
+            goto out;
     }
     if (victim && !(flags & RENAME_EXCHANGE)) {
         if (S_ISDIR(ino->st.st_mode) && !S_ISDIR(victim->st.st_mode)) {

@@ -1,5 +1,5 @@
 /* fs/view.c - the view as a whole: built from the disc (hard-link families
- * included), closed, and what the next session costs (statfs) */
+ * included) and closed */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -9,10 +9,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* the fixed part of a session: 16 blocks of system area, volume descriptors, path
- * tables, the root directories, MD5 tags; measured below 64 (tests/mount/space.sh) */
-#define SESSION_FIXED_BLOCKS 64
 
 static int same_data(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
 {
@@ -132,6 +128,7 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     e->xattrs = NULL;
     e->n_xattrs = 0;
     *child_cookie = ino;
+    dfs_space_refresh(v, ino); /* its attributes are known now */
     if (!parent || S_ISDIR(e->st.st_mode))
         return 0; /* directories are new in every session */
     err = dfs_view_add_disc_node(ino, e->node);
@@ -221,69 +218,4 @@ void dfs_view_close(struct dfs_view *v)
     pthread_cond_destroy(&v->commit_done);
     pthread_mutex_destroy(&v->lock);
     free(v);
-}
-
-/* ISO 9660 blocks of the next session besides staged file data: the whole tree
- * again (every session rewrites it: about 240 bytes an entry with Rock Ridge,
- * Joliet and AAIP, DESIGN.md Space) and the fixed part (system area, volume
- * descriptors, path tables, MD5 tags).  Lock held. */
-static uint64_t session_payload(const struct dfs_view *v)
-{
-    /* every directory is at least one block in the ISO 9660 tree and one in the
-     * Joliet tree, whatever it holds */
-    return v->staged_blocks + (v->n_dentries * 240 + 2047) / 2048 + 2 * v->n_dir_dentries +
-           SESSION_FIXED_BLOCKS;
-}
-
-int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
-{
-    uint64_t free_blocks = 0, capacity = 0, cost = 0;
-
-    memset(sv, 0, sizeof(*sv));
-    pthread_mutex_lock(&v->lock);
-    if (v->disc) {
-        capacity = dfs_disc_capacity(v->disc);
-        free_blocks = v->readonly ? 0 : dfs_disc_free_blocks(v->disc);
-        cost = dfs_disc_session_blocks(v->disc, session_payload(v));
-    }
-    sv->f_bsize = 2048;
-    sv->f_frsize = 2048;
-    sv->f_blocks = capacity;
-    sv->f_bfree = free_blocks > cost ? free_blocks - cost : 0;
-    sv->f_bavail = sv->f_bfree;
-    sv->f_files = v->n_live;
-    sv->f_ffree = sv->f_bavail;
-    sv->f_favail = sv->f_bavail;
-    sv->f_namemax = NAME_MAX_ISO;
-    sv->f_flag = v->readonly ? ST_RDONLY : 0;
-    pthread_mutex_unlock(&v->lock);
-    return 0;
-}
-
-/* -ENOSPC unless the next session still fits with EXTRA more blocks of payload */
-static int room_for(struct dfs_view *v, uint64_t extra)
-{
-    return dfs_disc_session_blocks(v->disc, session_payload(v) + extra) >
-                   dfs_disc_free_blocks(v->disc)
-               ? -ENOSPC
-               : 0;
-}
-
-int dfs_view_check_name_space(struct dfs_view *v)
-{
-    return v->disc ? room_for(v, 2 + 1) : 0; /* a directory's two blocks, a name */
-}
-
-int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size)
-{
-    uint64_t old_b = ino->cache_id ? ((uint64_t)ino->st.st_size + 2047) / 2048 : 0;
-    uint64_t new_b = ((uint64_t)new_size + 2047) / 2048;
-
-    if (!v->disc || new_b <= old_b)
-        return 0;
-    /* a file larger than the medium could ever hold is too large (EFBIG), not a
-     * matter of free space */
-    if (new_b > dfs_disc_max_file_blocks(v->disc))
-        return -EFBIG;
-    return room_for(v, new_b - old_b);
 }

@@ -66,6 +66,8 @@ struct dfs_inode {
     unsigned commit_mark;  /* the commit that placed it last (hard links) */
     unsigned commit_names; /* names of it that commit placed so far */
     unsigned walk_mark;    /* the re-attach walk that met it (commit.c) */
+    unsigned n_names;      /* names in the view (space.c) */
+    uint64_t tree_cost;    /* continuation bytes of its attributes per record (space.c) */
     off_t logged_size;     /* size and mtime as the journal has them */
     struct timespec logged_mtim;
     /* directories */
@@ -98,6 +100,9 @@ struct dfs_view {
     uint64_t ino_base;
     uint64_t n_live;        /* inodes in the tree */
     uint64_t staged_blocks; /* 2 KiB blocks of staged content */
+    uint64_t space_rec;     /* bytes of directory records of the tree (space.c) */
+    uint64_t space_ce;      /* bytes of its continuation areas (space.c) */
+    uint64_t space_n_ce;    /* records that may have a continuation area (space.c) */
     int dirty;              /* something to commit */
     int readonly;
     struct dfs_journal *journal; /* the stage's transaction log (replay.c), or NULL */

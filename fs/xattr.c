@@ -186,6 +186,7 @@ int dfs_do_xattr(struct dfs_view *v, struct dfs_inode *ino, const char *name, co
         return err;
     if (value && !strcmp(name, ACL_ACCESS))
         mode_from_acl(ino, value, size);
+    dfs_space_refresh(v, ino);
     dfs_view_touch(ino, 0);
     v->dirty = 1;
     return 0;
@@ -232,6 +233,11 @@ static int change(struct dfs_view *v, uint64_t id, const char *name, const void 
     }
     if (value && x && x->size == size && memcmp(x->value, value, size) == 0)
         goto out; /* the same again: nothing to stage */
+    if (value && (!x || x->size < size)) {
+        err = dfs_view_check_xattr_space(v, ino, name, size);
+        if (err)
+            goto out;
+    }
     err = dfs_view_log_xattr(v, id, name, value, size, !value);
     if (!err)
         err = dfs_do_xattr(v, ino, name, value, size);

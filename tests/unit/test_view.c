@@ -144,6 +144,40 @@ static void test_rename_and_links(void **state)
     assert_int_equal(st.st_dev, b);
 }
 
+/* what the tree costs (space.c) comes back to where it was when what was added
+ * goes again, whatever way it went: renames, exchanges, links, attributes */
+static void test_space_sums_return(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    struct stat st;
+    char big[4000], longname[241];
+    uint64_t rec0 = v->space_rec, ce0 = v->space_ce, nce0 = v->space_n_ce, ce1;
+    uint64_t d = make(v, DFS_ROOT_ID, "d", S_IFDIR | 0755);
+    uint64_t f = make(v, d, "f", S_IFREG | 0600);
+
+    memset(big, 'x', sizeof(big));
+    memset(longname, 'n', sizeof(longname) - 1);
+    longname[sizeof(longname) - 1] = 0;
+    assert_true(v->space_rec > rec0);
+    make(v, d, longname, S_IFLNK | 0777);
+    ce1 = v->space_ce;
+    assert_int_equal(dfs_view_setxattr(v, f, "user.big", big, sizeof(big), 0), 0);
+    assert_true(v->space_ce > ce1 + sizeof(big));
+    assert_int_equal(dfs_view_link(v, f, DFS_ROOT_ID, "hard", &st), 0);
+    assert_int_equal(dfs_view_setxattr(v, f, "user.big", big, 10, 0), 0);
+    assert_int_equal(dfs_view_setxattr(v, d, "user.dir", big, 3000, 0), 0);
+    assert_int_equal(dfs_view_rename(v, d, longname, DFS_ROOT_ID, "short", 0), 0);
+    assert_int_equal(dfs_view_rename(v, DFS_ROOT_ID, "short", d, "f", 2 /* EXCHANGE */), 0);
+    assert_int_equal(dfs_view_rename(v, DFS_ROOT_ID, "hard", d, longname, 0), 0);
+    assert_int_equal(dfs_view_unlink(v, d, "f"), 0);
+    assert_int_equal(dfs_view_unlink(v, d, longname), 0);
+    assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, "short"), 0);
+    assert_int_equal(dfs_view_rmdir(v, DFS_ROOT_ID, "d"), 0);
+    assert_int_equal(v->space_rec, rec0);
+    assert_int_equal(v->space_ce, ce0);
+    assert_int_equal(v->space_n_ce, nce0);
+}
+
 struct names {
     char seen[16][32];
     off_t off[16];
@@ -368,6 +402,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_errnos, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename_and_links, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_space_sums_return, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readdir_offsets_stable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_and_truncate, setup, teardown),
