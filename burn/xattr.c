@@ -394,6 +394,22 @@ int dfs_node_set_xattrs(IsoNode *node, const struct dfs_xattr *x, size_t n,
         values[m] = (char *)link;
         lens[m++] = strlen(link);
     }
+    /* libisofs 1.5.4 encodes an empty value that comes last so that the node's
+     * attributes can no longer be decoded (its ACL cannot be set, every later
+     * commit of it fails): a non-empty one goes last, our mtns if none is */
+    for (size_t i = m; i-- > 0;)
+        if (lens[i]) {
+            char *tn = names[i], *tv = values[i];
+            size_t tl = lens[i];
+            names[i] = names[m - 1], values[i] = values[m - 1], lens[i] = lens[m - 1];
+            names[m - 1] = tn, values[m - 1] = tv, lens[m - 1] = tl;
+            break;
+        }
+    if (m && !lens[m - 1]) {
+        names[m] = MTNS;
+        values[m] = ns;
+        lens[m++] = (size_t)snprintf(ns, sizeof(ns), "%ld", mtime->tv_nsec);
+    }
     /* the node's attributes become exactly these (bit3: all namespaces); ACLs next */
     if (iso_node_set_attrs(node, m, names, lens, values, 1 | 8) < 0) {
         ret = -EIO;
