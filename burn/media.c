@@ -128,6 +128,11 @@ static int session_key(struct dfs_disc *d, const char *media, uint32_t msc1, cha
         err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
         if (!err)
             iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
+        /* two images whose sessions were made in the same second can have the
+         * same volume descriptors (a copy has): an image file is known by its
+         * path as well, as a blank one is (two images, two stages) */
+        if (d->image_path)
+            iso_md5_compute(ctx, d->image_path, (int)strlen(d->image_path));
     }
     iso_md5_end(&ctx, md5);
     hex((unsigned char *)md5, 16, key);

@@ -72,8 +72,10 @@ int dfs_store_open(struct dfs_store *s, const char *root, const char *key)
     err = mkdir_p(s->dir);
     if (err)
         goto out_free;
-    /* the stage holds private copies of the user's files */
-    if (chmod(root, 0700) < 0 || chmod(s->dir, 0700) < 0) {
+    /* the stage holds private copies of the user's files: it is the user's alone;
+     * the directory it is in keeps its mode (-o cache=/tmp must not lock others
+     * out of /tmp) */
+    if (chmod(s->dir, 0700) < 0) {
         err = -errno;
         goto out_free;
     }
