@@ -62,6 +62,9 @@ int dfs_read_toc(struct dfs_disc *d);
 /* A written medium has an ISO 9660 volume descriptor where its session d->info.msc1
  * starts: 0, or -EMEDIUMTYPE with the message in last_error. */
 int dfs_check_iso(struct dfs_disc *d);
+/* tree.c: -EUCLEAN (d->last_error says why) unless the directories of the session
+ * at d->info.msc1 form a tree */
+int dfs_check_tree(struct dfs_disc *d);
 /* The fingerprint (FP), description (DESC) and d->key_scratch of the disc. */
 int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size);
 /* Close a track that a cut-short write left damaged: 1 if one was closed. */

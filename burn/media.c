@@ -29,7 +29,7 @@ int dfs_check_iso(struct dfs_disc *d)
                  d->image_path ? d->image_path : d->adr, d->info.msc1 + 16);
         return -EMEDIUMTYPE;
     }
-    return 0;
+    return dfs_check_tree(d);
 }
 
 static void hex(const unsigned char *in, int n, char *out)
