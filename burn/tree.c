@@ -132,7 +132,7 @@ static int walk_dir(struct dfs_disc *d, struct walk *w, uint32_t lba, uint32_t s
             child = le32(r + 2);
             child_size = le32(r + 10);
             if (r[25] & 2 && relocated)
-                continue; /* reached through the CL of its stand-in */
+                continue;       /* reached through the CL of its stand-in */
             if (!(r[25] & 2)) { /* a file; a relocated directory's stand-in has CL */
                 child = link;
                 if (!child)

@@ -34,12 +34,12 @@
  * their terminator, the root's Rock Ridge and AAIP announcements, the MD5 tags
  * and the rounding of the four path tables; measured below 64 */
 #define SESSION_FIXED_BLOCKS 64
-#define REC_MAX 254    /* a directory record with its System Use area */
-#define REC_ROOM 1794  /* bytes of a block records fill at least: 2048 - 254 */
-#define SU_FIXED 98    /* ES, PX, TF, PN */
-#define CE_ENTRY 28    /* the CE entry pointing at a continuation */
-#define CE_ROOM 1765   /* bytes of a block continuation fields fill at least: 2048 - 255 - 28 */
-#define FILE_MD5 32    /* the "isofs.cx" attribute of a file with an MD5 */
+#define REC_MAX 254   /* a directory record with its System Use area */
+#define REC_ROOM 1794 /* bytes of a block records fill at least: 2048 - 254 */
+#define SU_FIXED 98   /* ES, PX, TF, PN */
+#define CE_ENTRY 28   /* the CE entry pointing at a continuation */
+#define CE_ROOM 1765  /* bytes of a block continuation fields fill at least: 2048 - 255 - 28 */
+#define FILE_MD5 32   /* the "isofs.cx" attribute of a file with an MD5 */
 #define SECTION 0xFFFFF800ULL /* the largest extent of a file: one record each */
 #define DIR_FIXED_REC (2 * (34 + SU_FIXED) + 2 * 34) /* "." and ".." in both trees */
 
@@ -117,7 +117,8 @@ void dfs_space_refresh(struct dfs_view *v, struct dfs_inode *ino)
 static uint64_t dir_cost(const char *name)
 {
     size_t len = strlen(name);
-    return DIR_FIXED_REC + 2 * (8 + (len < 31 ? len : 31) + 1) + 2 * (8 + 2 * (len < 110 ? len : 110));
+    return DIR_FIXED_REC + 2 * (8 + (len < 31 ? len : 31) + 1) +
+           2 * (8 + 2 * (len < 110 ? len : 110));
 }
 
 void dfs_space_name(struct dfs_view *v, const char *name, struct dfs_inode *ino, int add)
@@ -149,7 +150,8 @@ static uint64_t payload(const struct dfs_view *v, uint64_t extra_rec, uint64_t e
     uint64_t dirs = v->n_dir_dentries + 1;
     uint64_t rec = v->space_rec + extra_rec, ce = v->space_ce + extra_ce;
     /* the continuation areas of directories: at most one per entry that has one */
-    uint64_t ce_dirs = v->space_n_ce + (extra_ce > 0) < dirs ? v->space_n_ce + (extra_ce > 0) : dirs;
+    uint64_t ce_dirs =
+        v->space_n_ce + (extra_ce > 0) < dirs ? v->space_n_ce + (extra_ce > 0) : dirs;
 
     return v->staged_blocks + extra_blocks + (rec + REC_ROOM - 1) / REC_ROOM +
            (ce + CE_ROOM - 1) / CE_ROOM + 2 * dirs + ce_dirs + (v->n_live * 16 + 2047) / 2048 +
