@@ -135,7 +135,8 @@ struct dfs_disc_entry {
     const char *link;       /* symlink target (exact: from AAIP where Rock Ridge loses it) */
     struct dfs_extent *ext; /* file data (malloc'd, the callback may keep it: set *ext to NULL) */
     int n_ext;
-    void *node;               /* opaque on-disc node, valid until dfs_disc_node_put() */
+    int zisofs; /* the data is zisofs-compressed: 1 version 1, 2 version 2 (zisofs.c) */
+    void *node; /* opaque on-disc node, valid until dfs_disc_node_put() */
     struct dfs_xattr *xattrs; /* malloc'd, the callback may keep them: set to NULL */
     size_t n_xattrs;
     /* Hard links: entries with the same non-zero family are names of one inode.
@@ -160,6 +161,10 @@ void dfs_disc_node_put(void *node);
  * Safe to call from several threads at once, also while a commit runs. */
 ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, void *buf,
                       size_t size, off_t off);
+/* zisofs.c: the same for a file of USIZE bytes, stored as it is (ZISOFS 0), or
+ * zisofs-compressed (1: version 1, decompressed; 2: version 2, -EIO) */
+ssize_t dfs_disc_read_file(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, int zisofs,
+                           uint64_t usize, void *buf, size_t size, off_t off);
 
 /* ---- session.c ---- */
 

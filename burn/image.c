@@ -161,6 +161,14 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
         iso_stream_get_id(iso_file_get_stream(f), &fs_id, &dev, &ino);
         e->st.st_ino = ino;
         e->family = ino;
+        {
+            int type = 0, bsl2 = 0;
+            uint8_t algo[2], num = 0;
+            if (iso_stream_get_zisofs_par(iso_file_get_stream(f), &type, algo, &num, &bsl2, 0) ==
+                    1 &&
+                type == -1) /* libisofs decompresses it: its extents are compressed */
+                e->zisofs = num == 0 ? 1 : 2;
+        }
         return file_extents(f, &e->ext, &e->n_ext);
     }
     case LIBISO_SYMLINK:

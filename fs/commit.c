@@ -233,6 +233,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
             free(ino->ext);
             ino->ext = e->ext;
             ino->n_ext = e->n_ext;
+            ino->zisofs = e->zisofs;
             e->ext = NULL;
             if (ino->cache_id) {
                 off_t size = ino->st.st_size;

@@ -21,6 +21,7 @@ void dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
     free(ino->ext);
     ino->ext = NULL;
     ino->n_ext = 0;
+    ino->zisofs = 0;
 }
 
 /* Copy the on-disc data of INO into a new content file (v->lock held).  The
@@ -48,7 +49,8 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
     while (done < ino->st.st_size) {
         size_t want =
             ino->st.st_size - done < COPY_CHUNK ? (size_t)(ino->st.st_size - done) : COPY_CHUNK;
-        ssize_t n = dfs_disc_read(v->disc, ino->ext, ino->n_ext, buf, want, done);
+        ssize_t n = dfs_disc_read_file(v->disc, ino->ext, ino->n_ext, ino->zisofs,
+                                       (uint64_t)ino->st.st_size, buf, want, done);
         if (n <= 0) {
             err = n < 0 ? (int)n : -EIO;
             goto out_remove;
@@ -202,7 +204,7 @@ ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t 
 {
     struct dfs_inode *ino;
     struct dfs_extent ext_local[8], *ext = ext_local;
-    int n_ext = 0, fd = -1, err = 0;
+    int n_ext = 0, fd = -1, err = 0, zisofs = 0;
     off_t fsize = 0;
     ssize_t n;
 
@@ -231,6 +233,7 @@ ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t 
             }
         }
         memcpy(ext, ino->ext, (size_t)n_ext * sizeof(*ext));
+        zisofs = ino->zisofs;
     }
 out_unlock:
     pthread_mutex_unlock(&v->lock);
@@ -245,7 +248,7 @@ out_unlock:
     } else {
         if ((off_t)size > fsize - off)
             size = (size_t)(fsize - off);
-        n = dfs_disc_read(v->disc, ext, n_ext, buf, size, off);
+        n = dfs_disc_read_file(v->disc, ext, n_ext, zisofs, (uint64_t)fsize, buf, size, off);
     }
     if (fd >= 0)
         close(fd);

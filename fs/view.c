@@ -122,7 +122,13 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
         return -ENOMEM;
     ino->ext = e->ext;
     ino->n_ext = e->n_ext;
+    ino->zisofs = e->zisofs;
     e->ext = NULL;
+    if (e->zisofs == 2)
+        fprintf(stderr,
+                "discfs: '%s' is stored compressed with zisofs version 2, which discfs cannot "
+                "read yet: reading it fails (EIO); commits keep it as it is\n",
+                e->name);
     ino->xattrs = e->xattrs;
     ino->n_xattrs = e->n_xattrs;
     e->xattrs = NULL;

@@ -59,6 +59,7 @@ struct dfs_inode {
     unsigned n_disc_nodes;
     struct dfs_extent *ext; /* on-disc data of an unchanged file */
     int n_ext;
+    int zisofs;        /* ext[] holds it zisofs-compressed (burn/zisofs.c) */
     uint64_t cache_id; /* staged content, 0 = none */
     unsigned stage_gen;
     uint64_t nlookup;      /* references the kernel holds (lookup counts) */
