@@ -29,6 +29,8 @@ struct dfs_disc {
      * check through the burn to the re-import, so readers wait for the drive
      * (recursive: the commit's own re-import reads under it) */
     pthread_mutex_t read_lock;
+    struct timespec last_read;  /* drives: the last read of file data (monotonic) */
+    struct timespec last_check; /* ... and the last identity check for reads */
     struct dfs_disc_info info;
     uint64_t free_blocks; /* drives: free blocks at the last load */
     struct {
@@ -76,6 +78,10 @@ int dfs_read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro);
  * the same, -EIO (message in last_error, reads fail until it is back) if not.
  * Call with read_lock held. */
 int dfs_disc_check_identity(struct dfs_disc *d);
+/* Before a read of file data from a drive: after 2 s of idleness, or while
+ * another disc is in it, is it (again) the mounted disc?  0, or -EIO (said once).
+ * Call with read_lock held. */
+int dfs_disc_check_reads(struct dfs_disc *d);
 /* After a burn that failed on a sequential drive: re-assess, and take the disc's
  * new state (sessions, NWA, free blocks, fingerprint) as the mounted disc's.
  * Call with read_lock held. */

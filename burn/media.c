@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* A written medium must have an ISO 9660 primary volume descriptor where its newest
  * session starts (audio, UDF-only and garbage have none): refuse it otherwise. */
@@ -323,9 +324,12 @@ int dfs_read_older_session(struct dfs_disc *d, struct isoburn_read_opts *ro)
     return ret;
 }
 
-int dfs_disc_check_identity(struct dfs_disc *d)
+/* Is the medium in the drive (the image file) still the mounted one?  0 yes, 1 no
+ * (DESC: what is there now), -EIO when it cannot be told (message in last_error).
+ * Sets d->info.lost.  read_lock held. */
+static int same_disc(struct dfs_disc *d, char *desc, size_t desc_size)
 {
-    char fp[65], desc[sizeof(d->desc)];
+    char fp[65];
     int err;
 
     if (!d->drive)
@@ -339,15 +343,66 @@ int dfs_disc_check_identity(struct dfs_disc *d)
     if (d->image_path && dfs_check_image_path(d))
         return -EIO;
     d->info.lost = 0; /* let dfs_identify() read the disc now in the drive */
-    err = dfs_identify(d, fp, desc, sizeof(desc));
+    err = dfs_identify(d, fp, desc, desc_size);
     if (err) {
         snprintf(fp, sizeof(fp), "unreadable");
-        snprintf(desc, sizeof(desc), "a disc whose newest session cannot be read");
+        snprintf(desc, desc_size, "a disc whose newest session cannot be read");
     }
     dfs_lib_error(d, 0, NULL);
     if (strcmp(fp, d->info.fingerprint) == 0)
         return 0;
     d->info.lost = 1;
+    return 1;
+}
+
+/* A drive idle for this long is asked again before its next read of file data */
+#define IDLE_NS 2000000000LL
+
+static long long ns_since(const struct timespec *t, const struct timespec *now)
+{
+    return (now->tv_sec - t->tv_sec) * 1000000000LL + (now->tv_nsec - t->tv_nsec);
+}
+
+int dfs_disc_check_reads(struct dfs_disc *d)
+{
+    struct timespec now;
+    char desc[sizeof(d->desc)];
+    int was_lost = d->info.lost, ret;
+
+    if (d->image_path)
+        return 0; /* read through the descriptor of the file identified at mount */
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (ns_since(&d->last_read, &now) < IDLE_NS && !was_lost) {
+        d->last_read = now;
+        return 0;
+    }
+    if (was_lost && ns_since(&d->last_check, &now) < IDLE_NS)
+        return -EIO;
+    d->last_check = d->last_read = now;
+    ret = same_disc(d, desc, sizeof(desc));
+    if (ret == 0 && was_lost)
+        fprintf(stderr, "discfs: the mounted disc is back in '%s': reads go on\n", d->adr);
+    if (ret == 1 && !was_lost)
+        fprintf(stderr,
+                "discfs: the disc in '%s' is not the mounted one (mounted %s; in the drive now "
+                "%s): reads of the mount fail (EIO) until the mounted disc is back; staged "
+                "changes are kept\n",
+                d->adr, d->desc, desc);
+    else if (ret < 0 && !was_lost)
+        fprintf(stderr,
+                "discfs: %s: reads of the mount fail (EIO) until the mounted disc is back; "
+                "staged changes are kept\n",
+                d->last_error);
+    return ret == 0 ? 0 : -EIO;
+}
+
+int dfs_disc_check_identity(struct dfs_disc *d)
+{
+    char desc[sizeof(d->desc)];
+    int ret = same_disc(d, desc, sizeof(desc));
+
+    if (ret <= 0)
+        return ret;
     if (d->image_path)
         snprintf(d->last_error, sizeof(d->last_error),
                  "the image '%s' was changed by another program since it was mounted (its "

@@ -94,6 +94,15 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
 {
     size_t done = 0;
 
+    if (!d->image_path) { /* a disc swapped under an idle mount is never read */
+        int err;
+        pthread_mutex_lock(&d->read_lock);
+        err = dfs_disc_check_reads(d);
+        pthread_mutex_unlock(&d->read_lock);
+        if (err)
+            return err;
+    }
+
     while (done < size) {
         ssize_t n = read_some(d, ext, n_ext, (char *)buf + done, size - done, (uint64_t)off + done);
         if (n < 0)
