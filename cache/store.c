@@ -288,3 +288,63 @@ int dfs_store_set_mtime(const struct dfs_store *s, uint64_t id, const struct tim
     id_name(id, name);
     return utimensat(s->data_fd, name, ts, 0) < 0 ? -errno : 0;
 }
+
+#define HOLE_BLOCK 4096
+
+static int all_zero(const unsigned char *p, size_t n)
+{
+    return n && p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
+}
+
+static int write_all(int fd, const unsigned char *buf, size_t size, off_t off)
+{
+    while (size) {
+        ssize_t n = pwrite(fd, buf, size, off);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            return -errno;
+        }
+        buf += n;
+        size -= (size_t)n;
+        off += n;
+    }
+    return 0;
+}
+
+ssize_t dfs_store_pwrite(int fd, const void *buf_, size_t size, off_t off, off_t file_size)
+{
+    const unsigned char *buf = buf_;
+    size_t done = 0, run = 0; /* bytes from done on that are still to be written */
+    int err = 0;
+
+    while (done + run < size && !err) {
+        off_t pos = off + (off_t)(done + run);
+        size_t piece = HOLE_BLOCK - (size_t)(pos % HOLE_BLOCK);
+
+        if (piece > size - done - run)
+            piece = size - done - run;
+        if (piece < HOLE_BLOCK || !all_zero(buf + done + run, piece)) {
+            run += piece;
+            continue;
+        }
+        /* a whole block of zeros: write what came before it, leave it a hole */
+        err = write_all(fd, buf + done, run, off + (off_t)done);
+        done += run;
+        run = 0;
+        if (!err && pos < file_size &&
+            fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pos, (off_t)piece) < 0)
+            err = write_all(fd, buf + done, piece, pos); /* no holes here: zeros */
+        done += piece;
+    }
+    if (!err)
+        err = write_all(fd, buf + done, run, off + (off_t)done);
+    if (!err && off + (off_t)size > file_size) {
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+            err = -errno;
+        else if (st.st_size < off + (off_t)size && ftruncate(fd, off + (off_t)size) < 0)
+            err = -errno;
+    }
+    return err ? err : (ssize_t)size;
+}

@@ -62,4 +62,10 @@ int dfs_store_stand_in(const struct dfs_store *s, uint64_t id, mode_t mode, dev_
                        const char *target, int make, char *path, size_t len);
 void dfs_store_drop_stand_ins(const struct dfs_store *s);
 
+/* pwrite() of SIZE bytes at OFF into the content file FD, whose size is
+ * FILE_SIZE: aligned 4 KiB blocks of zeros are left as holes (punched where they
+ * overwrite data), so that zeros take no room in the cache.  Returns SIZE or
+ * -errno; the file's size is at least OFF + SIZE afterwards. */
+ssize_t dfs_store_pwrite(int fd, const void *buf, size_t size, off_t off, off_t file_size);
+
 #endif

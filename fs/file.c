@@ -55,10 +55,10 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
             err = n < 0 ? (int)n : -EIO;
             goto out_remove;
         }
-        if (pwrite(fd, buf, (size_t)n, done) != n) {
-            err = errno ? -errno : -EIO;
+        err = (int)dfs_store_pwrite(fd, buf, (size_t)n, done, done);
+        if (err < 0)
             goto out_remove;
-        }
+        err = 0;
         done += n;
     }
     if (fsync(fd) < 0 || dfs_store_sync_dir(v->store) < 0) {
@@ -317,10 +317,8 @@ ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, 
     }
     /* written under the lock so that a commit never sees half of it and the size
      * always matches the content file */
-    n = pwrite(f->fd, buf, size, off);
-    if (n < 0)
-        n = -errno;
-    else
+    n = dfs_store_pwrite(f->fd, buf, size, off, ino->st.st_size);
+    if (n >= 0)
         wrote(v, ino, f, off + n);
     pthread_mutex_unlock(&v->lock);
     return n;
