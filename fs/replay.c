@@ -563,13 +563,23 @@ static void *flusher(void *arg)
     while (!v->flusher_stop) {
         struct timespec ts;
 
+        int fd;
+
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_sec += 1;
         pthread_cond_timedwait(&v->flusher_wake, &v->lock, &ts);
+        if (v->flusher_stop)
+            break;
         /* the content files and their names too: one syncfs of the cache's
-         * filesystem instead of a sync per file */
-        if (v->store && v->store->data_fd >= 0)
-            syncfs(v->store->data_fd);
+         * filesystem instead of a sync per file, without the lock (it can take
+         * seconds while much is written) */
+        fd = v->store && v->store->data_fd >= 0 ? dup(v->store->data_fd) : -1;
+        if (fd >= 0) {
+            pthread_mutex_unlock(&v->lock);
+            syncfs(fd);
+            close(fd);
+            pthread_mutex_lock(&v->lock);
+        }
         if (v->journal && dfs_journal_sync(v->journal) < 0 && !v->journal_broken) {
             v->journal_broken = 1;
             fprintf(stderr, "discfs: %s; from now on changes are refused so that none is lost\n",

@@ -21,7 +21,7 @@ import time
 DISCFS = os.environ["DISCFS"]
 ROUNDS = int(os.environ.get("CRASH_ROUNDS", "24"))
 SEED = int(os.environ.get("CRASH_SEED", str(int(time.time()))))
-OPTS = os.environ.get("DISCFS_OPTS", "").split()  # e.g. "-o journal=async"
+OPTS = os.environ.get("DISCFS_OPTS", "").split()  # e.g. "-o journal=sync"
 rng = random.Random(SEED)
 
 if not os.path.exists("/dev/fuse"):
@@ -301,7 +301,7 @@ out = subprocess.run(["xorriso", "-indev", IMG, "-toc"], capture_output=True, te
 sessions = sum(1 for line in out.stdout.splitlines() if line.startswith("ISO session"))
 if sessions < 1:
     fail("the image has no session after the final commit")
-print(f"ok - {' '.join(OPTS) or 'journal=sync'}: {ROUNDS} SIGKILL rounds (copy {rounds['copy']}, cp -a {rounds['cp -a']}, "
+print(f"ok - {' '.join(OPTS) or 'journal=async (default)'}: {ROUNDS} SIGKILL rounds (copy {rounds['copy']}, cp -a {rounds['cp -a']}, "
       f"rename/unlink {rounds['rename']}, burn {rounds['burn']}), seed {SEED}, {sessions} sessions, "
       f"{len(model)} entries: every acknowledged change survived")
 cleanup()
