@@ -79,6 +79,9 @@ struct dfs_session_ref {
     uint32_t msc1;
     char key[65];
     int any_blank;
+    uint32_t blocks; /* of its tracks */
+    char date[32];   /* its volume's creation time as recorded, "" if none */
+    char volid[33];  /* its volume id */
 };
 int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out);
 /* Show session NUMBER instead of the newest one (its tree and stage key; -1: the

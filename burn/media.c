@@ -460,6 +460,29 @@ void dfs_disc_after_failed_write(struct dfs_disc *d)
                 old_nwa, d->info.nwa ? d->info.nwa - 1 : 0, d->adr);
 }
 
+/* The volume id and creation time of the session S starts, from its primary
+ * volume descriptor (ECMA-119 8.4.26: "YYYYMMDDHHMMSScc" and an offset from GMT
+ * in 15-minute units) */
+static void describe_session(struct dfs_disc *d, struct dfs_session_ref *s)
+{
+    unsigned char pvd[2048];
+    const unsigned char *t = pvd + 813;
+    int off;
+
+    if (dfs_disc_read_blocks(d, s->msc1 + 16, pvd, 1) != 0 || pvd[0] != 1 ||
+        memcmp(pvd + 1, "CD001", 5) != 0)
+        return;
+    memcpy(s->volid, pvd + 40, 32);
+    for (int i = 31; i >= 0 && (s->volid[i] == ' ' || s->volid[i] == '\0'); i--)
+        s->volid[i] = '\0';
+    for (int i = 0; i < 14; i++)
+        if (t[i] < '0' || t[i] > '9')
+            return;
+    off = (signed char)t[16] * 15;
+    snprintf(s->date, sizeof(s->date), "%.4s-%.2s-%.2s %.2s:%.2s:%.2s %c%02d%02d", t, t + 4, t + 6,
+             t + 8, t + 10, t + 12, off < 0 ? '-' : '+', abs(off) / 60, abs(off) % 60);
+}
+
 int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
 {
     struct isoburn_toc_disc *toc;
@@ -497,6 +520,13 @@ int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
             continue;
         v[count].number = i + 1;
         v[count].msc1 = (uint32_t)e.start_lba;
+        for (int t = 0; t < nt; t++) {
+            struct burn_toc_entry te;
+            isoburn_toc_track_get_entry(tr[t], &te);
+            if (te.extensions_valid & 1)
+                v[count].blocks += (uint32_t)te.track_blocks;
+        }
+        describe_session(d, &v[count]);
         if (session_key(d, media, v[count].msc1, v[count].key) == 0)
             count++;
     }

@@ -79,8 +79,7 @@ static ssize_t zisofs_read(struct dfs_disc *d, const struct dfs_extent *ext, int
             err = read_exact(d, ext, n_ext, in, end - start, start);
             if (err)
                 goto out;
-            if (uncompress(out, &len, in, end - start) != Z_OK ||
-                len < skip + want) {
+            if (uncompress(out, &len, in, end - start) != Z_OK || len < skip + want) {
                 err = -EIO;
                 goto out;
             }

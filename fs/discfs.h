@@ -25,6 +25,7 @@ struct dfs_options {
     int writeback;     /* kernel writeback cache */
     int journal_async; /* -o journal=async */
     int close;         /* -o close: every commit finalizes the disc */
+    int session;       /* -o session=N: session N, read-only; 0 = the newest */
 };
 
 struct dfs_mount {
@@ -48,6 +49,8 @@ int dfs_cli_check_device(const char *device);
 int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
 /* `discfs commit MOUNTPOINT` and `discfs umount MOUNTPOINT` (argv[1]) */
 int dfs_cli_command(int argc, char *argv[]);
+/* cmd_sessions.c: discfs sessions DEVICE */
+int dfs_cmd_sessions(int argc, char *argv[]);
 
 /* ops.c: is ARG (one -o option, or an option such as -r) one that FUSE takes?
  * Asked of libfuse itself, with its messages silenced. */

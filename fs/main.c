@@ -28,6 +28,7 @@ static const struct fuse_opt dfs_opts[] = {
     {"journal=async", offsetof(struct dfs_options, journal_async), 1},
     {"journal=sync", offsetof(struct dfs_options, journal_async), 0},
     OPT("close", close),
+    {"session=%d", offsetof(struct dfs_options, session), 0},
     OPT("nonempty", nonempty), /* ours: FUSE 3 refuses it */
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
     FUSE_OPT_KEY("-h", KEY_HELP),
@@ -48,13 +49,14 @@ static void usage(FILE *out)
             "usage: discfs DEVICE MOUNTPOINT [-f] [-d] [-s] [-o option[,option...]]\n"
             "       discfs commit MOUNTPOINT\n"
             "       discfs umount MOUNTPOINT    (commit, then unmount if that worked)\n"
+            "       discfs sessions DEVICE      (list the sessions; -o session=N mounts one)\n"
             "\n"
             "DEVICE is an ISO image file (stdio:PATH also names one) or a drive (/dev/srN,\n"
             "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
             "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
             "Under /dev only a drive (a block or character device) is taken.  The commands\n"
-            "are commit and umount: a first argument that is a bare word (no '/', no '.',\n"
-            "no stdio: or mmc:) and names no file is an unknown command.\n"
+            "are commit, umount and sessions: a first argument that is a bare word (no\n"
+            "'/', no '.', no stdio: or mmc:) and names no file is an unknown command.\n"
             "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
             "\n"
             "Changes are staged in a local cache and written as one new session on\n"
@@ -69,6 +71,8 @@ static void usage(FILE *out)
             "                       cost per small file (default journal=async: changes are\n"
             "                       written at once, so kill -9 loses nothing, and synced\n"
             "                       within a second and on fsync and sync MOUNTPOINT)\n"
+            "    -o session=N       show session N (1 is the oldest) read-only, as it was\n"
+            "                       written; the disc's staged changes are not touched\n"
             "    -o close           a commit closes (finalizes) the disc: no later\n"
             "                       session, the mount turns read-only (default off;\n"
             "                       no effect on image files, DVD+RW and BD-RE)\n"
@@ -83,6 +87,36 @@ static void usage(FILE *out)
             "option, a missing or extra argument)\n",
             root ? root : "~/.cache/discfs");
     free(root);
+}
+
+/* -o session=N: session N of the disc, read-only, without a stage (the stage of the
+ * disc, if any, belongs to its newest session and is not touched).  0 or an exit
+ * status (said). */
+static int mount_older_session(struct dfs_mount *m)
+{
+    const struct dfs_disc_info *info = dfs_disc_get_info(m->disc);
+    int err;
+
+    if (m->opt.session < 1 || m->opt.session > info->sessions) {
+        fprintf(stderr, "discfs: '%s' has %d session%s: -o session=N takes 1 to %d\n",
+                m->opt.device, info->sessions, info->sessions == 1 ? "" : "s", info->sessions);
+        return info->sessions ? DFS_EXIT_USAGE : DFS_EXIT_FAILURE;
+    }
+    err = dfs_disc_load_session(m->disc, m->opt.session);
+    if (err) {
+        const char *msg = dfs_disc_last_error(m->disc);
+        fprintf(stderr, "discfs: cannot mount session %d of '%s': %s\n", m->opt.session,
+                m->opt.device, msg[0] ? msg : strerror(-err));
+        return DFS_EXIT_FAILURE;
+    }
+    err = dfs_view_open(&m->view, m->disc, NULL);
+    if (err) {
+        fprintf(stderr, "discfs: cannot build the view of session %d of '%s': %s\n", m->opt.session,
+                m->opt.device, strerror(-err));
+        return DFS_EXIT_FAILURE;
+    }
+    m->view->readonly = 1;
+    return 0;
 }
 
 static int opt_proc(void *data, const char *arg, int key, struct fuse_args *outargs)
@@ -167,6 +201,8 @@ int main(int argc, char *argv[])
 
     if (argc >= 2 && (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "umount") == 0))
         return dfs_cli_command(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "sessions") == 0)
+        return dfs_cmd_sessions(argc, argv);
     memset(&m, 0, sizeof(m));
     m.store.data_fd = -1;
     m.opt.journal_async = 1; /* durable like a local filesystem (DESIGN.md) */
@@ -228,6 +264,13 @@ int main(int argc, char *argv[])
     }
     info = dfs_disc_get_info(m.disc);
     dfs_disc_set_close(m.disc, m.opt.close);
+    if (m.opt.session) {
+        status = mount_older_session(&m);
+        if (status)
+            goto out_disc;
+        status = DFS_EXIT_FAILURE;
+        goto serve;
+    }
     if (dfs_find_stage(m.disc, m.opt.cache) != 0)
         goto out_disc;
     err = dfs_store_open(&m.store, m.opt.cache, info->stage_key);
@@ -270,10 +313,11 @@ int main(int argc, char *argv[])
                 "discfs: '%s' is closed (finalized or full): no session can be appended, so "
                 "it is mounted read-only\n",
                 m.opt.device);
+serve:
     fsname = escape_fsname(m.opt.device);
     if (!fsname || add_opt(&args, "-ofsname=%s", fsname) ||
         add_opt(&args, "-o%s", "subtype=discfs") || add_opt(&args, "-o%s", "default_permissions") ||
-        (info->state == DFS_MEDIA_CLOSED && add_opt(&args, "-o%s", "ro"))) {
+        ((info->state == DFS_MEDIA_CLOSED || m.opt.session) && add_opt(&args, "-o%s", "ro"))) {
         fprintf(stderr, "discfs: out of memory\n");
         goto out_view;
     }
