@@ -13,12 +13,12 @@
  * later one (lead-out 2250).  DVD and BD gaps vary by medium and drive, so they
  * are learned from the disc's own session history where it has one (the largest
  * gap after its second and later sessions for a later session, or, while the
- * disc has only the gap after its first session, that one), else taken from
- * the table below.  The table's DVD figures follow libisoburn's remark of "about
- * 38100 blocks after the first session" of a DVD-R, rounded up to 38112; the
- * later DVD-R gap and the DVD+R gaps are assumptions not yet measured on a real
- * drive (the same ones tests/vdrive models); BD-R in SRM has no gap.  Emulated
- * media (image files, DVD+RW, BD-RE) only align sessions to 32 blocks.
+ * disc has only the gap after its first session, that one: on the safe side by
+ * the difference when later gaps are smaller), else taken from the table below.  The table's DVD
+ * figures follow libisoburn's remark of "about 38100 blocks after the first session" of a DVD-R,
+ * rounded up to 38112; the later DVD-R gap and the DVD+R gaps are assumptions not yet measured on a
+ * real drive (the same ones tests/vdrive models); BD-R in SRM has no gap.  Emulated media (image
+ * files, DVD+RW, BD-RE) only align sessions to 32 blocks.
  */
 #include "internal.h"
 
@@ -76,7 +76,9 @@ static void learn_gaps(struct dfs_disc *d, struct media_costs *mc)
     }
     if (learned)
         mc->gap_next = later;
-    else if (n >= 2) /* only the first gap is known: the best guess there is */
+    else if (n >= 2 && mc->runout == 0) /* DVD/BD, only the first gap known: the best
+                                         * guess there is (a CD's first gap holds a
+                                         * lead-in the later ones do not) */
         mc->gap_next = mc->gap_first;
     isoburn_toc_disc_free(toc);
 }
