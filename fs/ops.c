@@ -244,7 +244,10 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         return;
     }
     fi->fh = (uintptr_t)f;
-    fi->keep_cache = 0;
+    /* the content of an on-disc file never changes under the mount (a write goes
+     * through the kernel, which updates its pages): the kernel may keep what it
+     * read at an earlier open */
+    fi->keep_cache = f->fd < 0;
     if (fuse_reply_open(req, fi) == -ENOENT)
         dfs_view_release(mnt(req)->view, f);
 }
