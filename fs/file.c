@@ -24,67 +24,6 @@ void dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
     ino->zisofs = 0;
 }
 
-/* Copy the on-disc data of INO into a new content file (v->lock held).  The
- * content file is complete and synced before the inode points at it. */
-int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
-{
-    uint64_t id;
-    char *buf = NULL;
-    off_t done = 0;
-    int fd, err = 0;
-
-    err = dfs_view_log_ok(v);
-    if (err)
-        return err;
-    fd = dfs_store_create(v->store, &id);
-    if (fd < 0)
-        return fd;
-    if (ino->st.st_size > 0) {
-        buf = malloc(COPY_CHUNK);
-        if (!buf) {
-            err = -ENOMEM;
-            goto out_remove;
-        }
-    }
-    while (done < ino->st.st_size) {
-        size_t want =
-            ino->st.st_size - done < COPY_CHUNK ? (size_t)(ino->st.st_size - done) : COPY_CHUNK;
-        ssize_t n = dfs_disc_read_file(v->disc, ino->ext, ino->n_ext, ino->zisofs,
-                                       (uint64_t)ino->st.st_size, buf, want, done);
-        if (n <= 0) {
-            err = n < 0 ? (int)n : -EIO;
-            goto out_remove;
-        }
-        err = (int)dfs_store_pwrite(fd, buf, (size_t)n, done, done);
-        if (err < 0)
-            goto out_remove;
-        err = 0;
-        done += n;
-    }
-    if (fsync(fd) < 0 || dfs_store_sync_dir(v->store) < 0) {
-        err = -errno;
-        goto out_remove;
-    }
-    free(buf);
-    close(fd);
-    dfs_view_use_content(ino, id);
-    dfs_store_set_mtime(v->store, id, &ino->st.st_mtim);
-    {
-        off_t size = ino->st.st_size;
-        ino->st.st_size = 0;
-        dfs_view_set_staged_size(v, ino, size);
-    }
-    return dfs_view_log_stage(v, ino);
-
-out_remove:
-    free(buf);
-    close(fd);
-    dfs_store_remove(v->store, id);
-    fprintf(stderr, "discfs: cannot copy inode %llu into the cache: %s\n",
-            (unsigned long long)ino->id, strerror(-err));
-    return err;
-}
-
 /* fsync the stage's data directory, whose fd a re-key may replace (file.c callers
  * do not hold v->lock) */
 static int sync_stage_dir(struct dfs_view *v)
@@ -100,6 +39,117 @@ static int sync_stage_dir(struct dfs_view *v)
         err = -errno;
     close(fd);
     return err;
+}
+
+/* The on-disc data of a file, as it was when a copy-up began */
+struct copy_src {
+    struct dfs_extent *ext;
+    int n_ext, zisofs;
+    off_t size;
+};
+
+/* Copy SRC into the content file FD, without the view's lock: a copy-up of a large
+ * file from a slow disc must not stop the mount */
+static int copy_data(struct dfs_view *v, const struct copy_src *src, int fd)
+{
+    char *buf = src->size > 0 ? malloc(COPY_CHUNK) : NULL;
+    const char *delay = getenv("DISCFS_TEST_COPY_DELAY_MS"); /* tests: a slow disc */
+    off_t done = 0;
+    int err = 0;
+
+    if (src->size > 0 && !buf)
+        return -ENOMEM;
+    while (done < src->size && !err) {
+        size_t want = src->size - done < COPY_CHUNK ? (size_t)(src->size - done) : COPY_CHUNK;
+        ssize_t n = dfs_disc_read_file(v->disc, src->ext, src->n_ext, src->zisofs,
+                                       (uint64_t)src->size, buf, want, done);
+        if (n <= 0) {
+            err = n < 0 ? (int)n : -EIO;
+            break;
+        }
+        n = dfs_store_pwrite(fd, buf, (size_t)n, done, done);
+        if (n < 0)
+            err = (int)n;
+        else
+            done += n;
+        if (delay)
+            usleep((useconds_t)atoi(delay) * 1000);
+    }
+    free(buf);
+    if (!err && fsync(fd) < 0)
+        err = -errno;
+    return err;
+}
+
+/* Copy the on-disc data of INO into a new content file (v->lock held on entry and
+ * return, let go of during the copy).  The content file is complete and synced
+ * before the inode points at it.  Meanwhile reads go on from the disc, other
+ * copy-ups of INO wait for this one, and a commit may come and go; if a commit
+ * re-keyed the stage meanwhile, the copy is made again in the new one. */
+int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
+{
+    uint64_t id, ino_id = ino->id;
+    struct copy_src src;
+    const char *store_dir;
+    int fd, err;
+
+again:
+    while (ino->copying)
+        pthread_cond_wait(&v->copy_done, &v->lock);
+    if (ino->cache_id)
+        return 0; /* another thread copied it */
+    err = dfs_view_log_ok(v);
+    if (err)
+        return err;
+    src.n_ext = ino->n_ext;
+    src.zisofs = ino->zisofs;
+    src.size = ino->st.st_size;
+    src.ext = src.n_ext ? malloc((size_t)src.n_ext * sizeof(*src.ext)) : NULL;
+    if (src.n_ext && !src.ext)
+        return -ENOMEM;
+    if (src.n_ext)
+        memcpy(src.ext, ino->ext, (size_t)src.n_ext * sizeof(*src.ext));
+    fd = dfs_store_create(v->store, &id);
+    if (fd < 0) {
+        free(src.ext);
+        return fd;
+    }
+    store_dir = v->store->dir;
+    ino->copying = 1;
+    pthread_mutex_unlock(&v->lock);
+    err = copy_data(v, &src, fd);
+    close(fd);
+    free(src.ext);
+    if (!err)
+        err = sync_stage_dir(v);
+    pthread_mutex_lock(&v->lock);
+    ino->copying = 0;
+    pthread_cond_broadcast(&v->copy_done);
+    dfs_view_wait_commit(v);
+    if (v->store->dir != store_dir) { /* re-keyed: the file was made in the old stage */
+        ino = dfs_view_inode(v, ino_id);
+        if (!ino)
+            return -ESTALE;
+        goto again;
+    }
+    if (!err && (dfs_view_inode(v, ino_id) != ino || ino->cache_id))
+        err = -EAGAIN; /* gone, or copied up by someone else: ours is not needed */
+    if (err) {
+        dfs_store_remove(v->store, id);
+        if (err == -EAGAIN)
+            return dfs_view_inode(v, ino_id) == ino ? 0 : -ESTALE;
+        fprintf(stderr, "discfs: cannot copy inode %llu into the cache: %s\n",
+                (unsigned long long)ino_id, strerror(-err));
+        return err;
+    }
+    dfs_view_use_content(ino, id);
+    dfs_store_set_mtime(v->store, id, &ino->st.st_mtim);
+    {
+        off_t size = ino->st.st_size;
+        ino->st.st_size = 0;
+        dfs_view_set_staged_size(v, ino, size);
+    }
+    return dfs_view_log_stage(v, ino);
 }
 
 /* Make F's fd match the inode's current content file (v->lock held). */

@@ -484,6 +484,11 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         err = dfs_view_check_space(v, ino, ino->st.st_size);
         if (!err)
             err = dfs_view_copy_up(v, ino);
+        /* the copy-up let go of the lock: what was checked may have changed */
+        if (!err)
+            err = check_target(v, newdir_id, newname, &dir);
+        if (!err && (ino->st.st_nlink == 0 || dfs_dentry_find(v, dir, newname)))
+            err = ino->st.st_nlink == 0 ? -ENOENT : -EEXIST;
         if (err)
             goto out;
     }

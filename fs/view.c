@@ -152,6 +152,7 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
         return -ENOMEM;
     pthread_mutex_init(&v->lock, NULL);
     pthread_cond_init(&v->commit_done, NULL);
+    pthread_cond_init(&v->copy_done, NULL);
     v->disc = disc;
     v->store = store;
     v->readonly = disc && dfs_disc_get_info(disc)->state == DFS_MEDIA_CLOSED;
@@ -222,6 +223,7 @@ void dfs_view_close(struct dfs_view *v)
     free(v->inodes);
     free(v->buckets);
     pthread_cond_destroy(&v->commit_done);
+    pthread_cond_destroy(&v->copy_done);
     pthread_mutex_destroy(&v->lock);
     free(v);
 }

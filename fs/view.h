@@ -68,6 +68,7 @@ struct dfs_inode {
     unsigned commit_names; /* names of it that commit placed so far */
     unsigned walk_mark;    /* the re-attach walk that met it (commit.c) */
     unsigned n_names;      /* names in the view (space.c) */
+    unsigned copying;      /* a copy-up of it runs without the lock (file.c) */
     uint64_t tree_cost;    /* continuation bytes of its attributes per record (space.c) */
     off_t logged_size;     /* size and mtime as the journal has them */
     struct timespec logged_mtim;
@@ -90,6 +91,7 @@ struct dfs_dentry {
 struct dfs_view {
     pthread_mutex_t lock;
     pthread_cond_t commit_done; /* signalled when a commit ends (committing = 0) */
+    pthread_cond_t copy_done;   /* signalled when a copy-up ends (file.c) */
     int committing;             /* a session is being written: changes wait */
     struct dfs_disc *disc;
     struct dfs_store *store;
