@@ -85,8 +85,10 @@ static int copy_data(struct dfs_view *v, const struct copy_src *src, int fd)
  * return, let go of during the copy).  The content file is complete and synced
  * before the inode points at it.  Meanwhile reads go on from the disc, other
  * copy-ups of INO wait for this one, and a commit may come and go; if a commit
- * re-keyed the stage meanwhile, the copy is made again in the new one. */
-int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
+ * re-keyed the stage meanwhile, the copy is made again in the new one.  Only the
+ * first LIMIT bytes are copied (a truncate needs no more); the inode's size is
+ * then what was copied. */
+int dfs_view_copy_up_to(struct dfs_view *v, struct dfs_inode *ino, off_t limit)
 {
     uint64_t id, ino_id = ino->id;
     struct copy_src src;
@@ -103,7 +105,7 @@ again:
         return err;
     src.n_ext = ino->n_ext;
     src.zisofs = ino->zisofs;
-    src.size = ino->st.st_size;
+    src.size = ino->st.st_size < limit ? ino->st.st_size : limit;
     src.ext = src.n_ext ? malloc((size_t)src.n_ext * sizeof(*src.ext)) : NULL;
     if (src.n_ext && !src.ext)
         return -ENOMEM;
@@ -144,12 +146,14 @@ again:
     }
     dfs_view_use_content(ino, id);
     dfs_store_set_mtime(v->store, id, &ino->st.st_mtim);
-    {
-        off_t size = ino->st.st_size;
-        ino->st.st_size = 0;
-        dfs_view_set_staged_size(v, ino, size);
-    }
+    ino->st.st_size = 0;
+    dfs_view_set_staged_size(v, ino, src.size);
     return dfs_view_log_stage(v, ino);
+}
+
+int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
+{
+    return dfs_view_copy_up_to(v, ino, ino->st.st_size);
 }
 
 /* Make F's fd match the inode's current content file (v->lock held). */

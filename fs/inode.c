@@ -300,8 +300,8 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
             goto out;
         }
         err = dfs_view_check_space(v, ino, in->st_size);
-        if (!err && !ino->cache_id)
-            err = dfs_view_copy_up(v, ino);
+        if (!err && !ino->cache_id) /* what the truncate keeps, no more (O_TRUNC: none) */
+            err = dfs_view_copy_up_to(v, ino, in->st_size);
         if (err)
             goto out;
         fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);

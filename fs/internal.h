@@ -82,6 +82,9 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st);
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
+/* the same, copying only the first LIMIT bytes (the inode's size becomes what
+ * was copied): for a truncate */
+int dfs_view_copy_up_to(struct dfs_view *v, struct dfs_inode *ino, off_t limit);
 void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
 /* space.c: room in the next session (-ENOSPC otherwise, -EFBIG for a size no file
  * can have), as statfs counts: for INO grown to NEW_SIZE; for the name NAME of INO,
