@@ -405,6 +405,28 @@ int dfs_journal_sync(struct dfs_journal *j)
     return 0;
 }
 
+int dfs_journal_sync_begin(struct dfs_journal *j)
+{
+    int fd;
+
+    if (!j->unsynced)
+        return -1;
+    fd = dup(j->fd);
+    if (fd >= 0)
+        j->unsynced = 0;
+    return fd;
+}
+
+int dfs_journal_sync_end(struct dfs_journal *j, int fd, int err)
+{
+    close(fd);
+    if (err >= 0)
+        return 0;
+    j->unsynced = 1;
+    snprintf(j->error, sizeof(j->error), "cannot sync '%s/journal': %s", j->dir, strerror(-err));
+    return err;
+}
+
 uint64_t dfs_journal_count(const struct dfs_journal *j)
 {
     return j->seq;

@@ -67,6 +67,13 @@ int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload
  * the last second. */
 void dfs_journal_set_lazy(struct dfs_journal *j, int lazy);
 int dfs_journal_sync(struct dfs_journal *j);
+/* The same in two steps, so that the caller's lock need not be held across the
+ * sync: dfs_journal_sync_begin() returns a descriptor to fdatasync() (-1: nothing
+ * to sync) and counts the records so far as synced; dfs_journal_sync_end() closes
+ * it and, if the sync failed (ERR < 0), counts them as unsynced again and returns
+ * the error with the message set. */
+int dfs_journal_sync_begin(struct dfs_journal *j);
+int dfs_journal_sync_end(struct dfs_journal *j, int fd, int err);
 uint64_t dfs_journal_count(const struct dfs_journal *j);
 /* The message behind the last failure, or "". */
 const char *dfs_journal_error(const struct dfs_journal *j);

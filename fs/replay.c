@@ -546,11 +546,21 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
 
 int dfs_view_sync_journal(struct dfs_view *v)
 {
-    int err = 0;
+    struct dfs_journal *j;
+    int fd, err = 0;
 
     pthread_mutex_lock(&v->lock);
-    if (v->journal)
-        err = dfs_journal_sync(v->journal);
+    j = v->journal;
+    fd = j ? dfs_journal_sync_begin(j) : -1;
+    if (fd >= 0) { /* the sync without the lock: it can take long while much is written */
+        pthread_mutex_unlock(&v->lock);
+        err = fdatasync(fd) < 0 ? -errno : 0;
+        pthread_mutex_lock(&v->lock);
+        if (v->journal == j) /* else a commit replaced it, and synced this one */
+            err = dfs_journal_sync_end(j, fd, err);
+        else
+            close(fd), err = 0;
+    }
     pthread_mutex_unlock(&v->lock);
     return err;
 }
