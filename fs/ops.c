@@ -590,7 +590,11 @@ int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
     } else {
         cfg = fuse_loop_cfg_create();
         fuse_loop_cfg_set_clone_fd(cfg, 0);
-        fuse_loop_cfg_set_max_threads(cfg, 16);
+        /* a change made while a session is written waits in its worker until the
+         * commit is done (view.h): with few workers, a handful of waiting
+         * changes left none for lookups and reads.  Workers are started only when
+         * all are busy, and idle ones end (libfuse keeps 10). */
+        fuse_loop_cfg_set_max_threads(cfg, 1024);
         ret = fuse_session_loop_mt(se, cfg);
         fuse_loop_cfg_destroy(cfg);
     }

@@ -8,6 +8,7 @@ IMG=$T/disc.iso
 mount_disc "$IMG"
 mkdir "$MNT/old"
 echo "on the disc" >"$MNT/old/file"
+for i in $(seq 40); do echo "$i" >"$MNT/old/w$i"; done
 sync "$MNT"
 # a large staged file makes the next commit take seconds
 dd if=/dev/urandom of="$MNT/big" bs=1M count=768 status=none
@@ -24,8 +25,24 @@ ls "$MNT/old" >/dev/null && stat "$MNT/big" >/dev/null &&
     [ "$(cat "$MNT/old/file")" = "on the disc" ] || fail "reading the mount failed during a commit"
 kill -0 "$syncpid" 2>/dev/null || fail "the commit ended before the reads: make the test's file larger"
 ok "lookups, stat, readdir and reads go on while a session is written"
+# many changes waiting for the commit (writes: no directory lock in the kernel
+# serializes them) do not starve lookups and reads
+pids=()
+for i in $(seq 40); do
+    echo more >>"$MNT/old/w$i" &
+    pids+=($!)
+done
+sleep 0.5 # they are waiting now
+# (not in the root: sync MOUNTPOINT is an fsync of the root, for which the kernel
+# holds the root's lock until the commit ends)
+ls "$MNT/old" >/dev/null && stat "$MNT/old/file" >/dev/null && [ ! -e "$MNT/old/none$RANDOM" ] &&
+    [ "$(cat "$MNT/old/file")" = "on the disc" ] || fail "reading the mount failed with changes waiting"
+kill -0 "$syncpid" 2>/dev/null ||
+    fail "the commit ended before the reads: lookups waited behind the waiting changes?"
+ok "40 changes waiting for the commit leave lookups, stat and reads alone"
 touch "$MNT/changed-during-commit"
 kill -0 "$syncpid" 2>/dev/null && fail "a change went through while the session was being written"
+wait "${pids[@]}" || fail "a change that waited for the commit failed"
 wait "$syncpid" || fail "the commit failed"
 ok "a change waits until the commit is done"
 unmount_disc
