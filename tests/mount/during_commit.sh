@@ -41,12 +41,19 @@ kill -0 "$syncpid" 2>/dev/null ||
     fail "the commit ended before the reads: lookups waited behind the waiting changes?"
 ok "40 changes waiting for the commit leave lookups, stat and reads alone"
 touch "$MNT/changed-during-commit"
-kill -0 "$syncpid" 2>/dev/null && fail "a change went through while the session was being written"
 wait "${pids[@]}" || fail "a change that waited for the commit failed"
 wait "$syncpid" || fail "the commit failed"
-ok "a change waits until the commit is done"
 unmount_disc
+[ "$(sessions "$IMG")" -eq 3 ] || fail "expected 3 sessions, found $(sessions "$IMG")"
+# the session written meanwhile holds none of the changes made during it
+mount_disc "$IMG" -o session=2
+[ ! -e "$MNT/changed-during-commit" ] || fail "a change made during the commit is in its session"
+[ "$(cat "$MNT/old/w7")" = 7 ] || fail "an append made during the commit is in its session"
+unmount_disc
+ok "a change waits until the commit is done: none is in the session written meanwhile"
 xorriso -indev "$IMG" -find /changed-during-commit 2>/dev/null | grep -q changed-during-commit ||
     fail "the change made during the commit is not in the next session"
-[ "$(sessions "$IMG")" -eq 3 ] || fail "expected 3 sessions, found $(sessions "$IMG")"
-ok "the change made during the commit went into the next session"
+mount_disc "$IMG"
+[ "$(cat "$MNT/old/w7")" = "$(printf '7\nmore')" ] || fail "the append made during the commit is lost"
+unmount_disc
+ok "the changes made during the commit went into the next session"
