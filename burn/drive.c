@@ -289,6 +289,11 @@ int dfs_disc_load(struct dfs_disc *d)
 
     snprintf(what, sizeof(what), "cannot open '%s'", d->image_path ? d->image_path : d->adr);
     d->empty_tree = d->info.empty_tree = 0; /* what this load finds */
+    err = dfs_check_chain(d);
+    if (err) {
+        say(d);
+        return err;
+    }
     /* bit5|bit6: attributes of staged files come from the view, not from the cache
      * files' own ACL/xattrs. */
     ret = isoburn_drive_aquire(&d->dinfo, d->adr, 1 | 32 | 64);

@@ -64,6 +64,9 @@ int dfs_read_toc(struct dfs_disc *d);
 /* A written medium has an ISO 9660 volume descriptor where its session d->info.msc1
  * starts: 0, or -EMEDIUMTYPE with the message in last_error. */
 int dfs_check_iso(struct dfs_disc *d);
+/* Image files: -EUCLEAN (d->last_error says why) if the chain of sessions
+ * libisoburn follows to find them does not end (before isoburn_drive_aquire) */
+int dfs_check_chain(struct dfs_disc *d);
 /* tree.c: -EUCLEAN (d->last_error says why) unless the directories of the session
  * at d->info.msc1 form a tree */
 int dfs_check_tree(struct dfs_disc *d);

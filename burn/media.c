@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 /* A written medium must have an ISO 9660 primary volume descriptor where its newest
@@ -31,6 +32,76 @@ int dfs_check_iso(struct dfs_disc *d)
         return -EMEDIUMTYPE;
     }
     return dfs_check_tree(d);
+}
+
+/* The volume space size of a primary volume descriptor in BLK, as libisoburn
+ * reads it (a signed int), or 0 with *FOUND 0 when BLK is none */
+static int32_t pvd_blocks(const unsigned char *blk, int *found)
+{
+    *found = blk[0] == 1 && memcmp(blk + 1, "CD001", 5) == 0;
+    return *found ? (int32_t)((uint32_t)blk[80] | (uint32_t)blk[81] << 8 | (uint32_t)blk[82] << 16 |
+                              (uint32_t)blk[83] << 24)
+                  : 0;
+}
+
+/* libisoburn 1.5.4 (isoburn_emulate_toc) finds the sessions of an image file by
+ * following their chain from the superblock at block 16: a session starts at
+ * block 32, its volume descriptor at 16 blocks past its start holds its size,
+ * the next session starts after it, rounded up to 32 blocks (or 16 blocks
+ * earlier, for growisofs' alignment), until the end the superblock gives.  A
+ * session that claims 0 blocks (or more than 2^31, a negative int) leaves it
+ * where it is, or sends it back: isoburn_drive_aquire() never returns (xorriso
+ * hangs on such images too).  The chain is followed here first, the same way,
+ * and the image refused if it is so. */
+int dfs_check_chain(struct dfs_disc *d)
+{
+    unsigned char *buf;
+    int64_t lba = 32, end, readable, size = 0, next16;
+    int found, probe = 0, err = 0;
+    struct stat st;
+
+    if (!d->image_path || d->image_fd < 0 || fstat(d->image_fd, &st) < 0)
+        return 0;
+    buf = malloc(2 * 2048);
+    if (!buf)
+        return -ENOMEM;
+    readable = st.st_size / 2048;
+    if (dfs_disc_read_blocks(d, 16, buf, 1))
+        goto out; /* no superblock: one session, no chain */
+    end = pvd_blocks(buf, &found);
+    while (lba < end) {
+        /* blocks LBA and LBA + 16: zeros past the end of the file, as read */
+        if (dfs_disc_read_blocks(d, (uint32_t)lba, buf, 1) ||
+            dfs_disc_read_blocks(d, (uint32_t)lba + 16, buf + 2048, 1))
+            break;
+        found = 0;
+        if (probe)
+            size = pvd_blocks(buf, &found);
+        if (found)
+            lba -= 16; /* where growisofs' alignment puts a session */
+        else
+            size = pvd_blocks(buf + 2048, &found);
+        if (!found)
+            break; /* the chain ends (libisoburn: "broken"): the sessions so far */
+        if (size <= 0) {
+            snprintf(d->last_error, sizeof(d->last_error),
+                     "the sessions of '%s' are damaged: the volume descriptor of the session "
+                     "at block %lld claims %lld blocks; it cannot be mounted (libisoburn would "
+                     "search for the next session for ever)",
+                     d->image_path, (long long)lba, (long long)size);
+            err = -EUCLEAN;
+            break;
+        }
+        if (readable >= 0 && lba + size > readable)
+            size = readable - lba;
+        lba += size;
+        next16 = (lba + 15) / 16 * 16;
+        lba = (lba + 31) / 32 * 32;
+        probe = lba - next16 == 16;
+    }
+out:
+    free(buf);
+    return err;
 }
 
 static void hex(const unsigned char *in, int n, char *out)
