@@ -20,7 +20,8 @@
  *     if its flags do), one with an RE entry is skipped, one with a CL entry
  *     stands for the directory whose "." is at the block CL names, and System
  *     Use entries are read through continuation areas (CE), a chain of at most
- *     CE_HOPS_MAX of them (Linux' isofs follows no more either).
+ *     CE_HOPS_MAX of them (enough for what libisofs writes: a 64 KiB xattr alone
+ *     takes some 32 areas, one a block; a cycle is refused).
  * A directory extent met twice (a loop, or two names sharing one directory), a
  * directory record that makes no sense or a chain of continuation areas too
  * long refuses the session; so does an El Torito boot catalog that names
@@ -39,7 +40,7 @@
 
 #define DIR_BYTES_MAX (256u << 20) /* no directory of a real disc comes near */
 #define CE_BYTES_MAX (1u << 20)    /* libisofs: ISO_SUSP_MAX_CE_BYTES */
-#define CE_HOPS_MAX 32             /* Linux fs/isofs/rock.c: RR_MAX_CE_ENTRIES */
+#define CE_HOPS_MAX 16384          /* a cycle ends; libisofs writes one area a block: 32 MiB */
 
 struct walk {
     struct dfs_disc *d;
