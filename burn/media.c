@@ -181,12 +181,13 @@ static void media_name(struct dfs_disc *d, char *media, size_t size)
  * of the medium, msc1 and the session's volume descriptor, leaving out what a
  * failed write changes (session count, NWA).  A blank disc's key (MSC1 == UINT32_MAX)
  * is "blank" and, for an image file, its path. */
-static int session_key(struct dfs_disc *d, const char *media, uint32_t msc1, char key[65])
+/* The key of the session at MSC1 whose volume descriptor block (msc1 + 16) is PVD,
+ * or NULL where it cannot be read; 0 or -ENOMEM */
+static int session_key_of(struct dfs_disc *d, const char *media, uint32_t msc1,
+                          const unsigned char *pvd, char key[65])
 {
     void *ctx = NULL; /* iso_md5_start() frees a non-NULL context */
-    unsigned char pvd[2048];
     char head[512], md5[16];
-    int err = 0;
 
     if (iso_md5_start(&ctx) < 0)
         return -ENOMEM;
@@ -197,9 +198,8 @@ static int session_key(struct dfs_disc *d, const char *media, uint32_t msc1, cha
     } else {
         snprintf(head, sizeof(head), "%s|%u|", media, msc1);
         iso_md5_compute(ctx, head, strlen(head));
-        err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
-        if (!err)
-            iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
+        if (pvd)
+            iso_md5_compute(ctx, (char *)pvd, 2048);
         /* two images whose sessions were made in the same second can have the
          * same volume descriptors (a copy has): an image file is known by its
          * path as well, as a blank one is (two images, two stages) */
@@ -208,7 +208,28 @@ static int session_key(struct dfs_disc *d, const char *media, uint32_t msc1, cha
     }
     iso_md5_end(&ctx, md5);
     hex((unsigned char *)md5, 16, key);
-    return err;
+    return 0;
+}
+
+/* The key of the session at MSC1 (UINT32_MAX: the blank disc), its volume
+ * descriptor read here; -errno if it cannot be read (the key is made without it) */
+static int session_key(struct dfs_disc *d, const char *media, uint32_t msc1, char key[65])
+{
+    unsigned char pvd[2048];
+    int err = msc1 == UINT32_MAX ? 0 : dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
+
+    int ret = session_key_of(d, media, msc1, msc1 == UINT32_MAX || err ? NULL : pvd, key);
+
+    return err ? err : ret;
+}
+
+/* The volume id of the primary volume descriptor PVD, trailing blanks dropped */
+static void pvd_volid(const unsigned char *pvd, char volid[33])
+{
+    memcpy(volid, pvd + 40, 32);
+    volid[32] = '\0';
+    for (int i = 31; i >= 0 && (volid[i] == ' ' || volid[i] == '\0'); i--)
+        volid[i] = '\0';
 }
 
 /* DESIGN.md, Identity: the fingerprint of the medium in the drive (hex MD5 into
@@ -271,11 +292,8 @@ int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size)
     err = dfs_disc_read_blocks(d, msc1 + 16, pvd, 1);
     if (!err) {
         iso_md5_compute(ctx, (char *)pvd, sizeof(pvd));
-        if (pvd[0] == 1 && memcmp(pvd + 1, "CD001", 5) == 0) {
-            memcpy(volid, pvd + 40, 32);
-            for (int i = 31; i >= 0 && (volid[i] == ' ' || volid[i] == '\0'); i--)
-                volid[i] = '\0';
-        }
+        if (pvd[0] == 1 && memcmp(pvd + 1, "CD001", 5) == 0)
+            pvd_volid(pvd, volid);
         if (d->info.emulated && msc1 != 0)
             err = dfs_disc_read_blocks(d, 16, pvd, 1);
         if (!err)
@@ -531,21 +549,17 @@ void dfs_disc_after_failed_write(struct dfs_disc *d)
                 old_nwa, d->info.nwa ? d->info.nwa - 1 : 0, d->adr);
 }
 
-/* The volume id and creation time of the session S starts, from its primary
- * volume descriptor (ECMA-119 8.4.26: "YYYYMMDDHHMMSScc" and an offset from GMT
- * in 15-minute units) */
-static void describe_session(struct dfs_disc *d, struct dfs_session_ref *s)
+/* The volume id and creation time of the session S, from its primary volume
+ * descriptor PVD (ECMA-119 8.4.26: "YYYYMMDDHHMMSScc" and an offset from GMT in
+ * 15-minute units) */
+static void describe_session(const unsigned char *pvd, struct dfs_session_ref *s)
 {
-    unsigned char pvd[2048];
     const unsigned char *t = pvd + 813;
     int off;
 
-    if (dfs_disc_read_blocks(d, s->msc1 + 16, pvd, 1) != 0 || pvd[0] != 1 ||
-        memcmp(pvd + 1, "CD001", 5) != 0)
+    if (pvd[0] != 1 || memcmp(pvd + 1, "CD001", 5) != 0)
         return;
-    memcpy(s->volid, pvd + 40, 32);
-    for (int i = 31; i >= 0 && (s->volid[i] == ' ' || s->volid[i] == '\0'); i--)
-        s->volid[i] = '\0';
+    pvd_volid(pvd, s->volid);
     for (int i = 0; i < 14; i++)
         if (t[i] < '0' || t[i] > '9')
             return;
@@ -559,6 +573,7 @@ int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
     struct isoburn_toc_disc *toc;
     struct isoburn_toc_session **sess;
     struct dfs_session_ref *v = NULL;
+    unsigned char pvd[2048];
     char media[200];
     int n = 0, count = 0, err = 0;
 
@@ -589,6 +604,7 @@ int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
         isoburn_toc_track_get_entry(tr[0], &e);
         if (!(e.extensions_valid & 1))
             continue;
+        memset(&v[count], 0, sizeof(v[count])); /* a session skipped below left it */
         v[count].number = i + 1;
         v[count].msc1 = (uint32_t)e.start_lba;
         for (int t = 0; t < nt; t++) {
@@ -597,9 +613,12 @@ int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
             if (te.extensions_valid & 1)
                 v[count].blocks += (uint32_t)te.track_blocks;
         }
-        describe_session(d, &v[count]);
-        if (session_key(d, media, v[count].msc1, v[count].key) == 0)
-            count++;
+        /* one read of its volume descriptor for its key and its description */
+        if (dfs_disc_read_blocks(d, v[count].msc1 + 16, pvd, 1) != 0 ||
+            session_key_of(d, media, v[count].msc1, pvd, v[count].key) != 0)
+            continue;
+        describe_session(pvd, &v[count]);
+        count++;
     }
     if (toc)
         isoburn_toc_disc_free(toc);
