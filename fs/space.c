@@ -158,17 +158,6 @@ static uint64_t payload(const struct dfs_view *v, uint64_t extra_rec, uint64_t e
            SESSION_FIXED_BLOCKS;
 }
 
-uint64_t dfs_space_projection(struct dfs_view *v)
-{
-    uint64_t blocks = 0;
-
-    pthread_mutex_lock(&v->lock);
-    if (v->disc)
-        blocks = dfs_disc_session_blocks(v->disc, payload(v, 0, 0, 0));
-    pthread_mutex_unlock(&v->lock);
-    return blocks;
-}
-
 int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
 {
     uint64_t free_blocks = 0, capacity = 0, cost = 0;
