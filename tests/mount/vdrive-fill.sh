@@ -19,13 +19,6 @@ KIND=${3:?}
 PRIOR=${4:?}
 
 vd --media "$MEDIA" --capacity "$CAP"
-avail() { python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); print(s.f_bavail * s.f_frsize)' "$MNT"; }
-disc_free() { # bytes after the NWA, as the drive reports them
-    local nwa
-    nwa=$(status_of nwa)
-    [ "$(status_of finalized)" = 0 ] || nwa=$CAP
-    echo $(((CAP - nwa) * 2048))
-}
 
 mount_disc "mmc:$NODE"
 for s in $(seq "$PRIOR"); do
@@ -91,9 +84,9 @@ EOF
 read -r made why <"$T/fill"
 [ "$why" = ENOSPC ] || fail "filling with $KIND stopped after $made with $why, not ENOSPC"
 [ "$made" -gt 0 ] || fail "not one $KIND entry fitted"
-promised=$(avail)
+promised=$(df_avail)
 sync "$MNT" || fail "the commit of a disc filled with $KIND failed: $(cat "$LOG")"
-left=$(disc_free)
+left=$(disc_free "$CAP")
 echo "# slack $MEDIA $KIND after $PRIOR sessions: $made entries; df promised $((promised / 1024)) KiB," \
     "the disc has $((left / 1024)) KiB: slack $(((left - promised) / 1024)) KiB"
 [ "$left" -ge "$promised" ] || fail "df promised $promised bytes free after the commit, the disc has $left"

@@ -14,18 +14,12 @@ MIB=1048576
 
 vd --media "$MEDIA" --capacity "$CAP"
 statfs() { python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); print(s.f_blocks * s.f_frsize, s.f_bavail * s.f_frsize)' "$MNT"; }
-disc_free() { # bytes after the NWA, as the drive reports them
-    local nwa
-    nwa=$(status_of nwa)
-    [ "$(status_of finalized)" = 0 ] || nwa=$CAP
-    echo $(((CAP - nwa) * 2048))
-}
 
 # check_promise SESSION PROMISE: commit, then compare with the drive
 check_promise() {
     local reality
     sync "$MNT" || fail "session $1: the commit failed: $(cat "$LOG")"
-    reality=$(disc_free)
+    reality=$(disc_free "$CAP")
     echo "# $MEDIA session $1: df promised $2 bytes free after the commit, the disc has $reality" \
         "(difference $(((reality - $2) / 1024)) KiB)"
     [ $((reality - $2)) -le $MIB ] && [ $(($2 - reality)) -le $MIB ] ||

@@ -21,6 +21,18 @@ DISCFS_PREFIX=(vd --)
 # status_of KEY: a value of 'vdrive-ctl status'
 status_of() { ctl status | sed -n "s/^$1 //p"; }
 
+# df_avail: the bytes df promises free on the mount after the next commit (f_bavail)
+df_avail() { python3 -c 'import os, sys; s = os.statvfs(sys.argv[1]); print(s.f_bavail * s.f_frsize)' "$MNT"; }
+
+# disc_free CAPACITY: the bytes after the NWA, as the drive reports them (none once
+# the disc is finalized)
+disc_free() {
+    local nwa
+    nwa=$(status_of nwa)
+    [ "$(status_of finalized)" = 0 ] || nwa=$1
+    echo $((($1 - nwa) * 2048))
+}
+
 # xo OUT XORRISO-ARGS...: xorriso on the virtual drive (while discfs is not mounted)
 xo() {
     local out=$1
