@@ -68,7 +68,7 @@ int dfs_check_iso(struct dfs_disc *d);
  * libisoburn follows to find them does not end (before isoburn_drive_aquire) */
 int dfs_check_chain(struct dfs_disc *d);
 /* tree.c: -EUCLEAN (d->last_error says why) unless the directories of the session
- * at d->info.msc1 form a tree */
+ * libisofs is about to import (at libisoburn's msc1) form a tree it can read */
 int dfs_check_tree(struct dfs_disc *d);
 /* The fingerprint (FP), description (DESC) and d->key_scratch of the disc. */
 int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size);

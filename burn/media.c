@@ -92,7 +92,7 @@ int dfs_check_chain(struct dfs_disc *d)
             err = -EUCLEAN;
             break;
         }
-        if (readable >= 0 && lba + size > readable)
+        if (lba + size > readable)
             size = readable - lba;
         lba += size;
         next16 = (lba + 15) / 16 * 16;

@@ -9,6 +9,8 @@
  * directories are walked here, breadth first, the way libisofs reads them
  * (fs_image.c: iso_image_filesystem_new, ifs_get_root, read_dir,
  * iso_file_source_new_ifs; rockridge_read.c: susp_iter_next):
+ *   - the volume descriptors: 16 blocks after libisoburn's msc1, which for the
+ *     newest session of an image file is 0 (the superblock);
  *   - the tree: with Rock Ridge (an SP entry first in the root's "." record and
  *     an RRIP ER entry) the primary volume descriptor's, else the Joliet one if
  *     there is one, else the primary one;
@@ -19,15 +21,15 @@
  *   - with Rock Ridge, a record is a directory if its PX entry says so (else
  *     if its flags do), one with an RE entry is skipped, one with a CL entry
  *     stands for the directory whose "." is at the block CL names, and System
- *     Use entries are read through continuation areas (CE), a chain of at most
- *     CE_HOPS_MAX of them (enough for what libisofs writes: a 64 KiB xattr alone
- *     takes some 32 areas, one a block; a cycle is refused).
+ *     Use entries are read through continuation areas (CE; libisofs writes one
+ *     per block, chained: a 60000-byte xattr takes 35).
  * A directory extent met twice (a loop, or two names sharing one directory), a
- * directory record that makes no sense or a chain of continuation areas too
- * long refuses the session; so does an El Torito boot catalog that names
- * itself as a boot image (libisofs crashes on it).  The walk reads each directory block once, and
- * the blocks of continuation areas once for the records in a row that share them: blocks libisofs
- * reads next anyway.
+ * directory record that makes no sense or a chain of continuation areas that
+ * comes back to an area of its own (or runs on past CE_HOPS_MAX) refuses the
+ * session; so does an El Torito boot catalog that names itself as a boot image
+ * (libisofs crashes on it).  The walk reads each directory block once, and the
+ * blocks of continuation areas once for the records in a row that share them:
+ * blocks libisofs reads next anyway.
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -40,7 +42,8 @@
 
 #define DIR_BYTES_MAX (256u << 20) /* no directory of a real disc comes near */
 #define CE_BYTES_MAX (1u << 20)    /* libisofs: ISO_SUSP_MAX_CE_BYTES */
-#define CE_HOPS_MAX 16384          /* a cycle ends; libisofs writes one area a block: 32 MiB */
+#define CE_HOPS_PLAIN 64           /* a chain longer than this is checked for a loop */
+#define CE_HOPS_MAX 16384          /* libisofs writes an area a block: 29 MiB of System Use */
 
 struct walk {
     struct dfs_disc *d;
@@ -56,6 +59,13 @@ struct walk {
     unsigned char *ce; /* a continuation area: blocks ce_lba.. (ce_count of them) */
     uint64_t ce_lba;
     uint32_t ce_count;
+    struct area *areas; /* the continuation areas of a long chain: open addressing */
+    size_t n_areas, cap_areas;
+};
+
+/* A continuation area (len UINT32_MAX: a free slot of walk.areas) */
+struct area {
+    uint32_t block, off, len;
 };
 
 /* What the System Use entries of one directory record say */
@@ -118,6 +128,42 @@ static int push(struct walk *w, uint32_t lba)
     return 0;
 }
 
+/* 1 if the continuation area A was met before in the chain (a loop: libisofs
+ * follows it for ever), 0 if it is new now, -ENOMEM */
+static int area_seen(struct walk *w, struct area a)
+{
+    size_t mask, i;
+    uint32_t h = (a.block * 2654435761u) ^ (a.off * 40503u) ^ a.len;
+
+    if (2 * (w->n_areas + 1) > w->cap_areas) {
+        size_t cap = w->cap_areas ? 2 * w->cap_areas : 256;
+        struct area *n = malloc(cap * sizeof(*n)), *old = w->areas;
+
+        if (!n)
+            return -ENOMEM;
+        memset(n, 0xff, cap * sizeof(*n));
+        w->areas = n;
+        w->n_areas = 0;
+        for (size_t k = 0, old_cap = w->cap_areas; k < old_cap; k++)
+            if (old[k].len != UINT32_MAX) {
+                uint32_t g = (old[k].block * 2654435761u) ^ (old[k].off * 40503u) ^ old[k].len;
+                for (i = g & (cap - 1); n[i].len != UINT32_MAX; i = (i + 1) & (cap - 1))
+                    ;
+                n[i] = old[k];
+                w->n_areas++;
+            }
+        w->cap_areas = cap;
+        free(old);
+    }
+    mask = w->cap_areas - 1;
+    for (i = h & mask; w->areas[i].len != UINT32_MAX; i = (i + 1) & mask)
+        if (w->areas[i].block == a.block && w->areas[i].off == a.off && w->areas[i].len == a.len)
+            return 1;
+    w->areas[i] = a;
+    w->n_areas++;
+    return 0;
+}
+
 static int refuse(struct dfs_disc *d, uint64_t lba, const char *why)
 {
     snprintf(d->last_error, sizeof(d->last_error),
@@ -143,7 +189,8 @@ static int read_blocks(struct walk *w, uint64_t lba, void *buf, int count)
  * a location unless the record is a CL's target, CL_TARGET); ROOT: the root's
  * "." before Rock Ridge is known, as read_root_susp_entries() reads it (its
  * first entry must be SP; it looks for ER entries and stops nowhere).  Returns
- * 0, or -EUCLEAN when the continuation areas chain too often. */
+ * 0, 1 when the continuation areas come back to one of them (or are more than
+ * CE_HOPS_MAX), or -ENOMEM. */
 static int scan_su(struct walk *w, const unsigned char *r, const unsigned char *rec_end, int root,
                    int cl_target, struct su *out)
 {
@@ -154,6 +201,10 @@ static int scan_su(struct walk *w, const unsigned char *r, const unsigned char *
     int hops = 0, first = root;
 
     memset(out, 0, sizeof(*out));
+    if (w->n_areas) { /* the last record's long chain */
+        memset(w->areas, 0xff, w->cap_areas * sizeof(*w->areas));
+        w->n_areas = 0;
+    }
     for (;;) {
         const unsigned char *e = base + pos;
 
@@ -165,7 +216,12 @@ static int scan_su(struct walk *w, const unsigned char *r, const unsigned char *
             if (!ce_len)
                 return 0;
             if (++hops > CE_HOPS_MAX)
-                return -EUCLEAN;
+                return 1; /* no loop (yet), but libisofs would take for ever */
+            if (hops > CE_HOPS_PLAIN) {
+                int err = area_seen(w, (struct area){ce_block, ce_off, ce_len});
+                if (err)
+                    return err;
+            }
             skipped = ce_off / 2048;
             nblocks = (ce_off % 2048 + ce_len + 2047) / 2048;
             if (ce_len > CE_BYTES_MAX || (uint64_t)ce_block + skipped + nblocks > w->fs_end)
@@ -245,21 +301,28 @@ static int child_dir(struct walk *w, const unsigned char *r, const unsigned char
     if (w->rr) {
         err = scan_su(w, r, end, 0, 0, &su);
         if (err)
-            return refuse(w->d, lba, "the continuation areas of a directory record form a loop");
+            return err < 0 ? err
+                           : refuse(w->d, lba,
+                                    "the continuation areas of a directory record form a loop (or "
+                                    "run on and on)");
         if (su.re)
             return 0; /* reached through the CL of its stand-in */
         if (su.cl) {  /* libisofs reads the "." of the relocated directory instead */
-            err = read_blocks(w, su.cl, blk, 1);
+            uint32_t cl = su.cl;
+
+            err = read_blocks(w, cl, blk, 1);
             if (err < 0 || (err == 0 && !record_ok(blk, blk + 2048)))
-                return refuse(w->d, su.cl, "a relocated directory cannot be read");
+                return refuse(w->d, cl, "a relocated directory cannot be read");
             if (err)
                 return 0;
             r = blk;
             end = blk + 2048;
             err = scan_su(w, r, end, 0, 1, &su);
             if (err)
-                return refuse(w->d, su.cl,
-                              "the continuation areas of a directory record form a loop");
+                return err < 0 ? err
+                               : refuse(w->d, cl,
+                                        "the continuation areas of a directory record form a loop "
+                                        "(or run on and on)");
             if (su.re)
                 return 0;
             is_dir = r[25] & 2;
@@ -390,7 +453,11 @@ static int find_root(struct walk *w, unsigned char *buf, uint32_t *root)
     if (record_ok(buf, buf + 2048)) {
         err = scan_su(w, buf, buf + 2048, 1, 0, &su);
         if (err)
-            return refuse(d, pvd_root, "the continuation areas of the root form a loop");
+            return err < 0
+                       ? err
+                       : refuse(
+                             d, pvd_root,
+                             "the continuation areas of the root form a loop (or run on and on)");
         w->rr = su.sp && su.rrip;
         w->len_skp = su.skp;
     }
@@ -462,6 +529,7 @@ out:
     free(w.seen);
     free(w.queue);
     free(w.ce);
+    free(w.areas);
     free(buf);
     return err;
 }

@@ -38,7 +38,7 @@ x -outdev "$out/md5.iso" -md5 on -map "$S" /
 # as mkisofs makes them: one session at block 0, no multi-session superblock
 x -as mkisofs -o "$out/mkisofs-rr-joliet.iso" -R -J "$S"
 if command -v genisoimage >/dev/null; then # xorriso always writes Rock Ridge
-    genisoimage -quiet -J -o "$out/genisoimage-joliet.iso" "$S"
+    genisoimage -quiet -J -o "$out/genisoimage-joliet.iso" "$S" 2>/dev/null # skips symlinks
 fi
 
 # several sessions, each changing the tree (two: three do not fit in 200 KiB)
@@ -116,6 +116,9 @@ if [ -n "$discfs" ] && [ -c /dev/fuse ]; then
     }
     # session 1 takes 32 blocks, so that session 2 starts at block 64
     mount_commit "$out/discfs.iso" 'echo one >f'
+    # a 60000-byte xattr: its AAIP takes a chain of 35 continuation areas
+    mount_commit "$out/discfs-60000-byte-xattr.iso" \
+        ': >big; setfattr -n user.big -v "$(head -c 60000 /dev/zero | tr "\\0" v)" big'
     mount_commit "$out/discfs.iso" '
         mkdir -p d/e; mv f d/e/f; echo two >g; ln g d/g2; ln -s d/e/f sym; ln -s "x/../" odd
         mkfifo fifo; setfattr -n user.a -v "attr" g; setfattr -n user.empty g
