@@ -221,6 +221,21 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
 int dfs_commit_pad(struct dfs_commit *c, int attempt);
 /* How many layouts a commit tries (each is rehearsed before anything is written) */
 #define DFS_PAD_ATTEMPTS 24
+/* The phases of a commit as dfs_commit_write() goes through them (the caller
+ * adds its own before and after), with bytes done of a total in each. */
+enum dfs_phase {
+    DFS_PHASE_IDLE,      /* no commit runs */
+    DFS_PHASE_QUEUED,    /* asked for, waiting for the one before it */
+    DFS_PHASE_BUILDING,  /* the tree of the session is described */
+    DFS_PHASE_CHECKING,  /* the disc in the drive is the mounted one; the tree rehearsed */
+    DFS_PHASE_WRITING,   /* bytes of the session written */
+    DFS_PHASE_CLOSING,   /* the drive closes the track and session (and the disc) */
+    DFS_PHASE_VERIFYING, /* the session read back with its MD5 */
+};
+typedef void (*dfs_progress_fn)(void *ctx, enum dfs_phase phase, uint64_t done, uint64_t total);
+/* FN (NULL: none) is told each phase as it starts and its bytes as they go, from
+ * the thread that calls dfs_commit_write(). */
+void dfs_disc_set_progress(struct dfs_disc *d, dfs_progress_fn fn, void *ctx);
 /* Free the builder (after write, or to give up before it). */
 void dfs_commit_end(struct dfs_commit *c);
 

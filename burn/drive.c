@@ -163,7 +163,7 @@ static int open_image(struct dfs_disc *d)
         int err = -errno;
         snprintf(d->last_error, sizeof(d->last_error), "cannot open '%s': %s", d->image_path,
                  strerror(-err));
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        dfs_tell(d);
         return err;
     }
     if (fstat(d->image_fd, &st) < 0 || !S_ISREG(st.st_mode)) {
@@ -171,7 +171,7 @@ static int open_image(struct dfs_disc *d)
                  "'%s' is not a regular file: name an ISO image file, or a drive as /dev/srN "
                  "or mmc:PATH",
                  d->image_path);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        dfs_tell(d);
         return -EINVAL;
     }
     d->image_dev = st.st_dev;
@@ -181,10 +181,16 @@ static int open_image(struct dfs_disc *d)
                  "'%s' is in use by another discfs mount (pid %ld): one mount per image, "
                  "whatever the cache; unmount it first",
                  d->image_path, lock_holder(&st));
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        dfs_tell(d);
         return -EBUSY;
     }
     return asprintf(&d->adr, "stdio:/dev/fd/%d", d->image_fd) < 0 ? -ENOMEM : 0;
+}
+
+void dfs_tell(const struct dfs_disc *d)
+{
+    if (!d->quiet)
+        fprintf(stderr, "discfs: %s\n", d->last_error);
 }
 
 /* The path of the image still names the file that is mounted (0), or -EIO with the
@@ -207,7 +213,7 @@ int dfs_check_image_path(struct dfs_disc *d)
              "image back under that name and sync again, or unmount to give up the changes",
              d->image_path,
              stat(d->image_path, &st) == 0 ? "replaced by another file" : "moved or removed");
-    fprintf(stderr, "discfs: %s\n", d->last_error);
+    dfs_tell(d);
     return -EIO;
 }
 
@@ -277,7 +283,7 @@ static int check_blank_image(struct dfs_disc *d)
 static void say(const struct dfs_disc *d)
 {
     if (!d->quiet)
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        dfs_tell(d);
 }
 
 int dfs_disc_load(struct dfs_disc *d)

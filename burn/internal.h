@@ -38,14 +38,18 @@ struct dfs_disc {
         uint32_t min_track, align, runout;
         uint32_t gap; /* closing the next session (space.c) */
     } space;
-    int close;        /* finalize the disc with the next commit */
-    int want_session; /* the session to load (dfs_disc_load_session), 0 = the newest */
-    int quiet;        /* failures go to last_error only: the caller tells them (commit) */
-    char desc[300];   /* the disc as messages name it (identify() in drive.c) */
+    int close;                /* finalize the disc with the next commit */
+    int want_session;         /* the session to load (dfs_disc_load_session), 0 = the newest */
+    int quiet;                /* failures go to last_error only: the caller tells them (commit) */
+    char desc[300];           /* the disc as messages name it (identify() in drive.c) */
+    dfs_progress_fn progress; /* a commit's phases and bytes (dfs_disc_set_progress) */
+    void *progress_ctx;
     char last_error[8192];
 };
 
 /* drive.c */
+/* Print d->last_error, unless the caller tells it (d->quiet: a commit) */
+void dfs_tell(const struct dfs_disc *d);
 /* The image file's path still names the file that is mounted: 0, or -EIO with
  * the reason in last_error (nothing may be written then). */
 int dfs_check_image_path(struct dfs_disc *d);

@@ -503,7 +503,7 @@ int dfs_disc_check_identity(struct dfs_disc *d)
                  "the disc in '%s' is not the mounted one: mounted %s; in the drive now %s; "
                  "nothing was written: put the mounted disc back and sync again",
                  d->adr, d->desc, desc);
-    fprintf(stderr, "discfs: %s\n", d->last_error);
+    dfs_tell(d);
     return -EIO;
 }
 

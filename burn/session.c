@@ -242,15 +242,48 @@ static int track_padding(struct dfs_disc *d, struct burn_disc *disc, struct burn
     return pad;
 }
 
-static void wait_idle(struct burn_drive *drive)
+void dfs_disc_set_progress(struct dfs_disc *d, dfs_progress_fn fn, void *ctx)
 {
-    while (burn_drive_get_status(drive, NULL) == BURN_DRIVE_SPAWNING)
-        usleep(10000);
-    while (burn_drive_get_status(drive, NULL) != BURN_DRIVE_IDLE)
-        usleep(20000);
+    d->progress = fn;
+    d->progress_ctx = ctx;
 }
 
-int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end)
+static void tell(struct dfs_disc *d, enum dfs_phase phase, uint64_t done, uint64_t total)
+{
+    if (d->progress)
+        d->progress(d->progress_ctx, phase, done, total);
+}
+
+/* Wait until the drive is idle again, telling how far the write of TOTAL blocks
+ * got (libburn counts the sectors of the track it writes) and when the drive
+ * turns to closing the track, the session or the disc. */
+static void wait_written(struct dfs_disc *d, uint64_t total)
+{
+    enum burn_drive_status st;
+    struct burn_progress p;
+    int closing = 0;
+
+    while (burn_drive_get_status(d->drive, NULL) == BURN_DRIVE_SPAWNING)
+        usleep(10000);
+    while ((st = burn_drive_get_status(d->drive, &p)) != BURN_DRIVE_IDLE) {
+        if (st == BURN_DRIVE_WRITING) {
+            uint64_t done = p.sector > 0 ? (uint64_t)p.sector : 0;
+            tell(d, DFS_PHASE_WRITING, (done < total ? done : total) * 2048, total * 2048);
+        } else if (!closing &&
+                   (st == BURN_DRIVE_CLOSING_TRACK || st == BURN_DRIVE_CLOSING_SESSION ||
+                    st == BURN_DRIVE_WRITING_LEADOUT)) {
+            closing = 1;
+            tell(d, DFS_PHASE_CLOSING, 0, 0);
+        }
+        usleep(20000);
+    }
+    if (!closing)
+        tell(d, DFS_PHASE_WRITING, total * 2048, total * 2048);
+}
+
+/* dfs_session_md5(), telling the verify's progress if REPORT */
+static int session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end,
+                       int report)
 {
     enum { CHUNK = 32 };
     char want[16], got[16], *buf;
@@ -271,12 +304,20 @@ int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uin
         err = dfs_disc_read_blocks(d, lba, buf, n);
         if (!err)
             iso_md5_compute(ctx, buf, n * 2048);
+        if (report && (lba - *tag_start) % 1024 == 0)
+            tell(d, DFS_PHASE_VERIFYING, (uint64_t)(lba - *tag_start) * 2048,
+                 (uint64_t)(*end - *tag_start) * 2048);
     }
     iso_md5_end(&ctx, got);
     free(buf);
     if (err)
         return err;
     return memcmp(want, got, 16) == 0 ? 1 : 2;
+}
+
+int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end)
+{
+    return session_md5(d, start, tag_start, end, 0);
 }
 
 /* DESIGN.md, Commit: verify as a reader would.  The medium was re-assessed and its
@@ -297,7 +338,7 @@ static int verify_session(struct dfs_disc *d, uint32_t start, int expect_tag)
                  name, start, d->info.msc1);
         goto out_mismatch;
     }
-    ok = dfs_session_md5(d, start, &tag_start, &end);
+    ok = session_md5(d, start, &tag_start, &end, 1);
     /* 0: libisofs finds no tag to check, as for a session without file data (no
      * checksum array): the session is ours (msc1) and its tree is checked next.
      * A session that wrote file data has a tag: none found means the session is
@@ -506,6 +547,8 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     /* From the identity check to the re-import the drive is ours: readers wait
      * (the drive cannot read while it writes, and d->drive is replaced below) */
     pthread_mutex_lock(&d->read_lock);
+    d->quiet = 1; /* what goes wrong is told once, by the caller (last_error) */
+    tell(d, DFS_PHASE_CHECKING, 0, 0);
     err = dfs_disc_check_identity(d);
     if (!err && !getenv("DISCFS_TEST_NO_REHEARSAL")) /* tests: the verify's turn */
         err = rehearse_tree(d, what);
@@ -547,13 +590,13 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
         snprintf(d->last_error, sizeof(d->last_error),
                  "%s: the session needs %d blocks, the disc has %lld free", what, sectors + pad,
                  (long long)space);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        dfs_tell(d);
         err = -ENOSPC;
         goto out_cancel;
     }
     if (burn_write_opts_auto_write_type(bo, disc, reasons, 0) == BURN_WRITE_NONE) {
         snprintf(d->last_error, sizeof(d->last_error), "%s: %s", what, reasons);
-        fprintf(stderr, "discfs: %s\n", d->last_error);
+        dfs_tell(d);
         err = -EIO;
         goto out_cancel;
     }
@@ -569,7 +612,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
         goto out_cancel;
     dfs_crash_point("before-write");
     isoburn_disc_write(bo, disc);
-    wait_idle(d->drive);
+    wait_written(d, (uint64_t)sectors + (uint64_t)pad);
     wait_write_threads(threads);
     if (!isoburn_drive_wrote_well(d->drive)) {
         /* -EUCLEAN: libisofs 1.5.4 miscounted a continuation area (dfs_commit_pad) */
@@ -597,9 +640,9 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     }
     /* the new session becomes the base: import it again as a fresh mount would,
      * and read it back */
+    tell(d, DFS_PHASE_VERIFYING, 0, 0);
     dfs_disc_unload(d);
     d->want_session = 0;
-    d->quiet = 1; /* what goes wrong is told once, by the caller (last_error) */
     err = dfs_disc_load(d);
     if (err) {
         char why[sizeof(d->last_error) / 2];
@@ -634,6 +677,7 @@ out_free:
 out_opts:
     isoburn_igopt_destroy(&o, 0);
 out_unlock:
+    d->quiet = 0;
     free(head);
     pthread_mutex_unlock(&d->read_lock);
     return err;
