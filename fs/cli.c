@@ -1,5 +1,5 @@
-/* fs/cli.c - the checks of the command line, made before anything is opened, and the
- * commands `discfs commit` and `discfs umount` (README.md, Using it).
+/* fs/cli.c - the checks of the command line, made before anything is opened, and of
+ * the mount a command such as `discfs commit` names (README.md, Using it).
  *
  * A mistake on the command line must never turn into a mount: a bare word that names
  * nothing is an unknown command, no file is ever created under /dev, a missing image
@@ -292,11 +292,11 @@ out_fail:
     return DFS_EXIT_FAILURE;
 }
 
-/* ---- discfs commit, discfs umount ---- */
+/* ---- the mount a command names ---- */
 
 /* ARG names the mount point of a discfs mount whose daemon runs: its absolute path,
  * or NULL after one message */
-static char *discfs_mount(const char *arg)
+char *dfs_cli_find_mount(const char *arg)
 {
     char type[64], source[PATH_MAX], *abs = realpath(arg, NULL);
 
@@ -335,21 +335,8 @@ out_fail:
     return NULL;
 }
 
-/* the same as `sync MOUNTPOINT`: 0 or -errno */
-static int commit(const char *mountpoint)
-{
-    int fd = open(mountpoint, O_RDONLY | O_DIRECTORY), err = 0;
-
-    if (fd < 0)
-        return -errno;
-    if (fsync(fd) < 0)
-        err = -errno;
-    close(fd);
-    return err;
-}
-
 /* fusermount3 -u MOUNTPOINT: 0, or -1 with what fusermount3 said in MSG */
-static int fusermount_u(const char *mountpoint, char *msg, size_t size)
+int dfs_cli_fusermount_u(const char *mountpoint, char *msg, size_t size)
 {
     char *argv[] = {"fusermount3", "-u", (char *)mountpoint, NULL};
     posix_spawn_file_actions_t fa;
@@ -386,43 +373,4 @@ static int fusermount_u(const char *mountpoint, char *msg, size_t size)
         return -1;
     }
     return 0;
-}
-
-/* `discfs commit MOUNTPOINT`: `sync MOUNTPOINT` with a message.  `discfs umount
- * MOUNTPOINT`: commit, and unmount only if the commit worked, so that the result is
- * known when it returns (plain umount returns before the daemon has written anything). */
-int dfs_cli_command(int argc, char *argv[])
-{
-    int umount = strcmp(argv[1], "umount") == 0, err;
-    char msg[1024], *mnt;
-
-    if (argc != 3) {
-        fprintf(stderr, "discfs: %s takes one MOUNTPOINT: discfs %s MOUNTPOINT\n", argv[1],
-                argv[1]);
-        return DFS_EXIT_USAGE;
-    }
-    mnt = discfs_mount(argv[2]);
-    if (!mnt)
-        return DFS_EXIT_FAILURE;
-    err = commit(mnt);
-    if (err && umount)
-        fprintf(stderr,
-                "discfs: commit of '%s' failed: %s; it stays mounted so that nothing is lost: "
-                "see the log of the discfs mount, or unmount it with fusermount3 -u to keep "
-                "the changes staged for a later mount\n",
-                argv[2], strerror(-err));
-    else if (err)
-        fprintf(stderr,
-                "discfs: commit of '%s' failed: %s; the changes stay staged, see the log of "
-                "the discfs mount\n",
-                argv[2], strerror(-err));
-    else if (umount && fusermount_u(mnt, msg, sizeof(msg)) != 0) {
-        fprintf(stderr,
-                "discfs: everything in '%s' is committed, but it cannot be unmounted (%s); "
-                "unmount it when it is no longer in use\n",
-                argv[2], msg);
-        err = -EBUSY;
-    }
-    free(mnt);
-    return err ? DFS_EXIT_FAILURE : 0;
 }

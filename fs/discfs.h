@@ -2,7 +2,10 @@
  *
  * Table of contents of fs/:
  *   main.c    options, set-up and tear-down of a mount
- *   cli.c     checks of the command line, `discfs commit` and `discfs umount`
+ *   cli.c     checks of the command line and of the mount a command names
+ *   cmd_*.c   the commands: commit, umount, status (cmd_commit.c), sessions
+ *   committer.c  the commit's own thread; control.h its channel
+ *   log.c     syslog for a daemon in the background
  *   ops.c     FUSE low-level operations: thin glue over the view (only user of fuse_lowlevel.h)
  *   view.c    the merged tree (view.h)
  *   file.c    file data, copy-up
@@ -33,8 +36,8 @@ struct dfs_mount {
     struct dfs_disc *disc;
     struct dfs_store store;
     struct dfs_view *view;
-    struct dfs_journal *journal; /* until the view takes it over */
-    int commit_failed;           /* the last commit's error, reported at exit */
+    struct dfs_journal *journal;     /* until the view takes it over */
+    struct dfs_committer *committer; /* committer.c */
 };
 
 /* cli.c: the checks of the command line, before anything is opened.  Each prints
@@ -47,10 +50,19 @@ int dfs_cli_check_device(const char *device);
 /* ARG: an empty directory (or, with NONEMPTY, any directory) that is not a mount
  * point; its real path in *OUT (to free) */
 int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
-/* `discfs commit MOUNTPOINT` and `discfs umount MOUNTPOINT` (argv[1]) */
-int dfs_cli_command(int argc, char *argv[]);
+/* ARG names the mount point of a discfs mount whose daemon runs: its absolute path
+ * (to free), or NULL after one message */
+char *dfs_cli_find_mount(const char *arg);
+/* fusermount3 -u MOUNTPOINT: 0, or -1 with what fusermount3 said in MSG */
+int dfs_cli_fusermount_u(const char *mountpoint, char *msg, size_t size);
+/* cmd_commit.c: discfs commit|umount|status MOUNTPOINT (argv[1] the command) */
+int dfs_cmd_commit(int argc, char *argv[]);
 /* cmd_sessions.c: discfs sessions DEVICE */
 int dfs_cmd_sessions(int argc, char *argv[]);
+
+/* log.c: from now on, what is written to stderr goes to syslog (a daemon in the
+ * background); 0 or -1 */
+int dfs_log_to_syslog(void);
 
 /* ops.c: is ARG (one -o option, or an option such as -r) one that FUSE takes?
  * Asked of libfuse itself, with its messages silenced. */

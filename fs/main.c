@@ -1,5 +1,5 @@
 /* fs/main.c - `discfs DEVICE MOUNTPOINT [-o options]`: options, set-up and tear-down of a
- * mount (the checks of the command line and `discfs commit|umount` are in cli.c) */
+ * mount (the checks of the command line are in cli.c, the commands in cmd_*.c) */
 #define _GNU_SOURCE
 #include <fuse_opt.h>
 
@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "committer.h"
 #include "discfs.h"
 #include "journal.h"
 
@@ -47,7 +48,8 @@ static void usage(FILE *out)
 
     fprintf(out,
             "usage: discfs DEVICE MOUNTPOINT [-f] [-d] [-s] [-o option[,option...]]\n"
-            "       discfs commit MOUNTPOINT\n"
+            "       discfs commit MOUNTPOINT [--close]  (write the changes as a session)\n"
+            "       discfs status MOUNTPOINT [--json]   (the disc, pending changes, commits)\n"
             "       discfs umount MOUNTPOINT    (commit, then unmount if that worked)\n"
             "       discfs sessions DEVICE      (list the sessions; -o session=N mounts one)\n"
             "\n"
@@ -55,12 +57,14 @@ static void usage(FILE *out)
             "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
             "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
             "Under /dev only a drive (a block or character device) is taken.  The commands\n"
-            "are commit, umount and sessions: a first argument that is a bare word (no\n"
-            "'/', no '.', no stdio: or mmc:) and names no file is an unknown command.\n"
+            "are commit, status, umount and sessions (each with --help): a first argument\n"
+            "that is a bare word (no '/', no '.', no stdio: or mmc:) and names no file is an\n"
+            "unknown command.\n"
             "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
             "\n"
             "Changes are staged in a local cache and written as one new session on\n"
-            "unmount and on `sync MOUNTPOINT` (or `discfs commit MOUNTPOINT`).\n"
+            "unmount, on `discfs commit MOUNTPOINT` and on `sync MOUNTPOINT`.  In the\n"
+            "background the daemon logs to syslog (journalctl -t discfs).\n"
             "\n"
             "options:\n"
             "    -o cache=DIR       where staged changes live (default %s)\n"
@@ -199,8 +203,9 @@ int main(int argc, char *argv[])
     long replayed;
     int err, status;
 
-    if (argc >= 2 && (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "umount") == 0))
-        return dfs_cli_command(argc, argv);
+    if (argc >= 2 && (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "umount") == 0 ||
+                      strcmp(argv[1], "status") == 0))
+        return dfs_cmd_commit(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "sessions") == 0)
         return dfs_cmd_sessions(argc, argv);
     memset(&m, 0, sizeof(m));
@@ -324,18 +329,13 @@ serve:
     err = dfs_fuse_serve(&m, &args);
     if (err)
         goto out_view;
-    /* unmounted: the last commit (DESIGN.md: a commit trigger) */
-    err = dfs_view_commit(m.view);
-    if (err < 0) {
-        const char *msg = dfs_disc_last_error(m.disc);
-        fprintf(stderr,
-                "discfs: commit on unmount of '%s' failed: %s; the changes stay staged in "
-                "'%s'\n",
-                m.opt.device, msg[0] ? msg : strerror(-err), m.store.dir);
+    /* unmounted: the last commit (DESIGN.md: a commit trigger); the committer
+     * told what went wrong */
+    if (dfs_committer_commit(&m, 0) < 0)
         goto out_view;
-    }
     status = 0;
 out_view:
+    dfs_committer_stop(&m);
     if (m.view) {
         dfs_view_stop_flusher(m.view);
         dfs_journal_close(m.view->journal);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "committer.h"
 #include "discfs.h"
 
 static struct dfs_mount *mnt(fuse_req_t req)
@@ -54,6 +55,9 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
         conn->want |= FUSE_CAP_POSIX_ACL;
     /* the mode of a new node comes unmasked: else the kernel would apply the umask
      * also under a default ACL, which Linux filesystems do not */
+    /* the control channel is an ioctl on the root directory */
+    if (conn->capable & FUSE_CAP_IOCTL_DIR)
+        conn->want |= FUSE_CAP_IOCTL_DIR;
     if (conn->capable & FUSE_CAP_DONT_MASK)
         conn->want |= FUSE_CAP_DONT_MASK;
     if (m->opt.writeback && (conn->capable & FUSE_CAP_WRITEBACK_CACHE))
@@ -419,6 +423,14 @@ static void op_readdirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t of
     do_readdir(req, ino, size, off, 1);
 }
 
+/* the user who mounted, or root: the only ones who commit (control.h) */
+static int may_commit(fuse_req_t req)
+{
+    uid_t uid = fuse_req_ctx(req)->uid;
+
+    return uid == 0 || uid == getuid();
+}
+
 static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
     struct dfs_mount *m = mnt(req);
@@ -429,19 +441,73 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
     /* `sync MOUNTPOINT` arrives here: the commit trigger (DESIGN.md, Commit) */
     if (ino != FUSE_ROOT_ID) {
         err = dfs_view_sync_journal(m->view); /* the directory's changes are durable */
+    } else if (!may_commit(req)) {
+        /* on write-once media each session costs space: another user's sync must
+         * not spend one */
+        fprintf(stderr,
+                "discfs: a sync of '%s' by user %u committed nothing: only the user who "
+                "mounted it and root commit\n",
+                m->opt.mountpoint, (unsigned)fuse_req_ctx(req)->uid);
+        err = -EPERM;
     } else {
-        err = dfs_view_commit(m->view);
+        err = dfs_committer_commit(m, 0);
         if (err > 0)
             err = 0; /* nothing to commit */
-        m->commit_failed = err;
-        if (err)
-            fprintf(stderr, "discfs: commit to '%s' failed: %s; the changes stay staged in '%s'\n",
-                    m->opt.device,
-                    dfs_disc_last_error(m->disc)[0] ? dfs_disc_last_error(m->disc) : strerror(-err),
-                    m->store.dir);
     }
     TRACE(req, "fsyncdir(%lu) = %d", (unsigned long)ino, err);
-    fuse_reply_err(req, err == -ENOSPC || err == -EROFS ? -err : err ? EIO : 0);
+    fuse_reply_err(req, err == -ENOSPC || err == -EROFS || err == -EPERM ? -err : err ? EIO : 0);
+}
+
+/* The control channel (control.h) */
+static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
+                     struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
+                     size_t out_bufsz)
+{
+    struct dfs_mount *m = mnt(req);
+    unsigned ucmd = cmd;
+
+    (void)arg;
+    (void)fi;
+    TRACE(req, "ioctl(%lu, %#x)", (unsigned long)ino, ucmd);
+    if (ino != FUSE_ROOT_ID || (flags & FUSE_IOCTL_COMPAT) ||
+        (ucmd != DFS_IOC_COMMIT && ucmd != DFS_IOC_STATUS)) {
+        fuse_reply_err(req, ENOTTY);
+        return;
+    }
+    if (!may_commit(req)) {
+        fuse_reply_err(req, EPERM);
+        return;
+    }
+    if (ucmd == DFS_IOC_COMMIT) {
+        struct dfs_ctl_commit c;
+
+        if (!dfs_committer_running(m)) { /* a sync still commits */
+            fuse_reply_err(req, ENOSYS);
+            return;
+        }
+        if (in_bufsz < sizeof(c) || out_bufsz < sizeof(c)) {
+            fuse_reply_err(req, EINVAL);
+            return;
+        }
+        memcpy(&c, in_buf, sizeof(c));
+        if (c.version != DFS_CTL_VERSION) {
+            fuse_reply_err(req, EPROTO);
+            return;
+        }
+        c.ticket = dfs_committer_request(m, !!(c.flags & DFS_CTL_CLOSE));
+        fuse_reply_ioctl(req, 0, &c, sizeof(c));
+    } else {
+        struct dfs_ctl_status *st = malloc(sizeof(*st));
+
+        if (!st || out_bufsz < sizeof(*st)) {
+            fuse_reply_err(req, st ? EINVAL : ENOMEM);
+            free(st);
+            return;
+        }
+        dfs_committer_status(m, st);
+        fuse_reply_ioctl(req, 0, st, sizeof(*st));
+        free(st);
+    }
 }
 
 static void op_statfs(fuse_req_t req, fuse_ino_t ino)
@@ -531,6 +597,7 @@ static const struct fuse_lowlevel_ops dfs_ops = {
     .readdir = op_readdir,
     .readdirplus = op_readdirplus,
     .fsyncdir = op_fsyncdir,
+    .ioctl = op_ioctl,
     .statfs = op_statfs,
     .getxattr = op_getxattr,
     .listxattr = op_listxattr,
@@ -585,6 +652,12 @@ int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
         goto out_signals;
     }
     fuse_daemonize(m->opt.foreground);
+    if (!m->opt.foreground && dfs_log_to_syslog() != 0)
+        fprintf(stderr, "discfs: cannot log to syslog\n");
+    /* after the fork: threads do not survive it */
+    if (dfs_committer_start(m) != 0)
+        fprintf(stderr, "discfs: cannot start the commit thread: commits run in the request "
+                        "that asks for them\n");
     if (m->opt.single_thread) {
         ret = fuse_session_loop(se);
     } else {

@@ -158,6 +158,11 @@ static uint64_t payload(const struct dfs_view *v, uint64_t extra_rec, uint64_t e
            SESSION_FIXED_BLOCKS;
 }
 
+uint64_t dfs_view_next_session_blocks(struct dfs_view *v)
+{
+    return v->disc ? dfs_disc_session_blocks(v->disc, payload(v, 0, 0, 0)) : 0;
+}
+
 int dfs_view_statfs(struct dfs_view *v, struct statvfs *sv)
 {
     uint64_t free_blocks = 0, capacity = 0, cost = 0;

@@ -219,6 +219,16 @@ void dfs_view_stop_flusher(struct dfs_view *v);
 /* Make every recorded change durable now (fsync of a file or directory). */
 int dfs_view_sync_journal(struct dfs_view *v);
 
+/* changes.c: the names the next session adds, changes (content, attributes,
+ * replaced) and removes, compared with the session the view was built from, and
+ * the bytes of file content staged.  Lock held; 0 or -errno. */
+struct dfs_changes {
+    uint64_t added, changed, removed, staged_bytes;
+};
+int dfs_view_changes(struct dfs_view *v, struct dfs_changes *out);
+/* space.c: the blocks the next session takes at most, closing included (lock held) */
+uint64_t dfs_view_next_session_blocks(struct dfs_view *v);
+
 /* commit.c: a new session from the view */
 /* Writes the view as a new session if anything changed; returns 0, 1 when there was
  * nothing to commit, or -errno (the stage is then kept as it was). */

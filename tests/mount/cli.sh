@@ -44,15 +44,22 @@ IMG=$T/disc.iso
 
 # ---- 1. unknown commands are usage errors, never mounts
 for _ in $(seq 8); do
-    refuse 2 "unknown command 'status'; see discfs --help" status "$MNT" -o cache="$CACHE"
+    refuse 2 "unknown command 'stauts'; see discfs --help" stauts "$MNT" -o cache="$CACHE"
 done
-! mountpoint -q "$MNT" || fail "discfs status MOUNTPOINT mounted something"
-absent "$T/status" "$CACHE"
-refuse 2 "unknown command 'status'" status
+! mountpoint -q "$MNT" || fail "discfs stauts MOUNTPOINT mounted something"
+absent "$T/stauts" "$CACHE"
 refuse 2 "unknown command 'mount'" mount "$IMG" "$MNT"
 absent "$T/mount" "$IMG"
-refuse 2 "commit takes one MOUNTPOINT" commit
-refuse 2 "umount takes one MOUNTPOINT" umount "$MNT" "$T"
+for cmd in commit umount status; do
+    refuse 2 "$cmd takes one MOUNTPOINT, none was given" "$cmd"
+    refuse 2 "$cmd takes one MOUNTPOINT, '$T' is one too many" "$cmd" "$MNT" "$T"
+    refuse 2 "unknown option '-o' of $cmd" "$cmd" "$MNT" -o cache="$CACHE"
+    refuse 1 "'$MNT' is not a discfs mount (not a mount point)" "$cmd" "$MNT"
+    "$DISCFS" "$cmd" --help >"$T/out" 2>&1 || fail "discfs $cmd --help failed"
+    grep -q "^usage: discfs $cmd MOUNTPOINT" "$T/out" || fail "discfs $cmd --help: $(cat "$T/out")"
+done
+! mountpoint -q "$MNT" || fail "discfs status MOUNTPOINT mounted something"
+refuse 2 "unknown option '--close' of status" status "$MNT" --close
 refuse 2 "no MOUNTPOINT after '$IMG'" "$IMG"
 refuse 2 "unexpected argument 'extra'" "$IMG" "$MNT" extra
 absent "$IMG" "$CACHE"

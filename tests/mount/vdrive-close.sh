@@ -23,3 +23,23 @@ grep -q "mounted read-only" "$LOG" || fail "the remount does not say it is read-
 [ "$(cat "$MNT/f")" = closed ] || fail "the file does not read back from the closed disc"
 unmount_disc_noisy --with-log "discfs failed"
 ok "the closed disc remounts read-only with its files"
+
+# discfs commit --close on a disc mounted without -o close: that one session closes
+# the disc, with a closing phase; the commit before it did not
+ctl create second dvd-r >/dev/null
+ctl load second
+mount_disc "mmc:$NODE"
+echo first >"$MNT/a"
+"$DISCFS" commit "$MNT" >"$T/out" 2>&1 || fail "discfs commit failed: $(cat "$T/out")"
+[ "$(status_of finalized)" = 0 ] || fail "a plain discfs commit finalized the disc"
+echo last >"$MNT/b"
+"$DISCFS" commit "$MNT" --close >"$T/out" 2>&1 || fail "discfs commit --close failed: $(cat "$T/out")"
+grep -q "^closing$" "$T/out" || fail "discfs commit --close showed no closing phase: $(cat "$T/out")"
+grep -q "^discfs: session 2 written to 'mmc:$NODE' and verified" "$T/out" || fail "discfs commit --close: $(cat "$T/out")"
+[ "$(status_of finalized)" = 1 ] || fail "the disc is not finalized after discfs commit --close"
+"$DISCFS" status "$MNT" --json >"$T/status.json"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); sys.exit(not (v["state"] == "closed" and v["readonly"] and v["sessions"] == 2))' "$T/status.json" ||
+    fail "status after --close: $(cat "$T/status.json")"
+if echo x 2>/dev/null >"$MNT/c"; then fail "a write after discfs commit --close succeeded"; fi
+unmount_disc_noisy --with-log "discfs failed"
+ok "discfs commit --close finalizes a DVD-R with that session, showing a closing phase"

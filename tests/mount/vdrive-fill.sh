@@ -93,7 +93,7 @@ echo "# slack $MEDIA $KIND after $PRIOR sessions: $made entries; df promised $((
 ok "$MEDIA filled with $KIND to ENOSPC after $PRIOR sessions: the commit succeeded and kept df's promise"
 
 unmount_disc_noisy
-if grep -v "the commit closed the disc" "$LOG" | grep -q .; then fail "unexpected daemon output: $(cat "$LOG")"; fi
+if daemon_said | grep -v "the commit closed the disc" | grep -q .; then fail "unexpected daemon output: $(cat "$LOG")"; fi
 [ "$(toc_starts | wc -w)" = $((PRIOR + 1)) ] || fail "the disc does not have $((PRIOR + 1)) sessions"
 rm -rf "$CACHE"
 mount_disc "mmc:$NODE" -o ro

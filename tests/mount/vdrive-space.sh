@@ -70,6 +70,6 @@ check_promise 2 "$avail"
 # filled to the promise, the medium may have no room for another session: it is
 # closed then, and the mount says so (nothing else)
 unmount_disc_noisy
-if grep -v "the commit closed the disc" "$LOG" | grep -q .; then fail "unexpected daemon output: $(cat "$LOG")"; fi
+if daemon_said | grep -v "the commit closed the disc" | grep -q .; then fail "unexpected daemon output: $(cat "$LOG")"; fi
 ok "$MEDIA: filled with cp until ENOSPC after $i MiB, then with $n directories; the commit succeeded and kept df's promise"
 [ "$(toc_starts | wc -w)" = 2 ] || fail "the disc does not have 2 sessions"
