@@ -12,6 +12,7 @@
  *   image.c    walk of the imported session and its hard-link families
  *   session.c  building the tree of the next session, writing and verifying it
  *   space.c    what a session costs on the medium (DESIGN.md, Space)
+ *   verify.c   the recorded MD5s of a session and of its files, checked
  *   xattr.c    xattrs, ACLs and private attributes in AAIP
  */
 #ifndef DISCFS_BURN_DISC_H
@@ -23,6 +24,7 @@
 #include <time.h>
 
 struct dfs_disc;
+struct dfs_disc_entry; /* image.c */
 
 enum dfs_media_state {
     DFS_MEDIA_BLANK,      /* no session: empty tree, first commit writes session 1 */
@@ -90,6 +92,14 @@ int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out);
 int dfs_disc_load_session(struct dfs_disc *d, int number);
 /* Does the newest session on the disc read back with its MD5 tag?  1 yes, 0 no. */
 int dfs_disc_newest_verifies(struct dfs_disc *d);
+
+/* verify.c: does the session loaded read back with the MD5 tag it recorded?  1 yes,
+ * 2 no, 0 it has none, -errno; *BLOCKS the blocks the tag covers.  Its progress
+ * is told as DFS_PHASE_VERIFYING (dfs_disc_set_progress). */
+int dfs_disc_check_session(struct dfs_disc *d, uint32_t *blocks);
+/* verify.c: does the file E of a walk of the session loaded read back with the MD5
+ * the session recorded for it?  1 yes, 2 no, 0 none recorded, -errno (a read). */
+int dfs_disc_check_file(struct dfs_disc *d, const struct dfs_disc_entry *e);
 
 /* Fault injection for crash tests: with DISCFS_TEST_CRASH=NAME in the environment
  * the process kills itself (SIGKILL) at the point called NAME. */

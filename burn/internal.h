@@ -100,6 +100,8 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
 /* Read the loaded session back against its MD5 tag, which must cover START: 1 it
  * matches, 2 it does not, 0 no such tag, or -errno. */
 int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
+/* the same, telling its progress (DFS_PHASE_VERIFYING) */
+int dfs_session_md5_told(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
 
 /* xattr.c */
 /* The node's attributes and ACLs as Linux xattrs, and what Rock Ridge could not

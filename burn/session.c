@@ -320,6 +320,11 @@ int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uin
     return session_md5(d, start, tag_start, end, 0);
 }
 
+int dfs_session_md5_told(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end)
+{
+    return session_md5(d, start, tag_start, end, 1);
+}
+
 /* DESIGN.md, Commit: verify as a reader would.  The medium was re-assessed and its
  * newest session loaded as a fresh mount loads it (dfs_disc_load: TOC, msc1,
  * volume descriptors, tree); that session must be the one written at START, carry

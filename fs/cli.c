@@ -220,6 +220,20 @@ int dfs_cli_check_device(const char *device)
     return 0; /* a new image, or one that burn/ names with the reason it cannot be opened */
 }
 
+int dfs_cli_check_existing_device(const char *device)
+{
+    const char *path = strncmp(device, "stdio:", 6) == 0 ? device + 6 : device;
+    int err = dfs_cli_check_device(device);
+
+    if (err)
+        return err;
+    if (strncmp(device, "mmc:", 4) != 0 && access(path, F_OK) != 0) {
+        fprintf(stderr, "discfs: no disc or image '%s': %s\n", device, strerror(errno));
+        return DFS_EXIT_FAILURE; /* never a new blank image, as a mount would make */
+    }
+    return 0;
+}
+
 /* ---- MOUNTPOINT ---- */
 
 /* DIR has no entry but . and ..; 1 also when it cannot be read (fusermount3 decides) */

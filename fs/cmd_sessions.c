@@ -33,16 +33,9 @@ int dfs_cmd_sessions(int argc, char *argv[])
         usage(stderr);
         return DFS_EXIT_USAGE;
     }
-    err = dfs_cli_check_device(argv[2]);
+    err = dfs_cli_check_existing_device(argv[2]);
     if (err)
         return err;
-    {
-        const char *path = strncmp(argv[2], "stdio:", 6) == 0 ? argv[2] + 6 : argv[2];
-        if (strncmp(argv[2], "mmc:", 4) != 0 && access(path, F_OK) != 0) {
-            fprintf(stderr, "discfs: no disc or image '%s': %s\n", argv[2], strerror(errno));
-            return DFS_EXIT_FAILURE; /* never a new blank image, as a mount would make */
-        }
-    }
     if (dfs_libs_init() != 0)
         return DFS_EXIT_FAILURE;
     err = dfs_disc_open(argv[2], &disc);

@@ -3,7 +3,7 @@
  * Table of contents of fs/:
  *   main.c    options, set-up and tear-down of a mount
  *   cli.c     checks of the command line and of the mount a command names
- *   cmd_*.c   the commands: commit, umount, status (cmd_commit.c), sessions
+ *   cmd_*.c   the commands: commit, umount, status (cmd_commit.c), sessions, verify
  *   committer.c  the commit's own thread; control.h its channel
  *   log.c     syslog for a daemon in the background
  *   ops.c     FUSE low-level operations: thin glue over the view (only user of fuse_lowlevel.h)
@@ -47,6 +47,8 @@ enum { DFS_EXIT_FAILURE = 1, DFS_EXIT_USAGE = 2 };
  * block or character device; not a directory; a missing file only as NAME.iso or
  * stdio:PATH (a new blank image) */
 int dfs_cli_check_device(const char *device);
+/* The same for a command that reads DEVICE (sessions, verify): it must exist */
+int dfs_cli_check_existing_device(const char *device);
 /* ARG: an empty directory (or, with NONEMPTY, any directory) that is not a mount
  * point; its real path in *OUT (to free) */
 int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
@@ -59,6 +61,8 @@ int dfs_cli_fusermount_u(const char *mountpoint, char *msg, size_t size);
 int dfs_cmd_commit(int argc, char *argv[]);
 /* cmd_sessions.c: discfs sessions DEVICE */
 int dfs_cmd_sessions(int argc, char *argv[]);
+/* cmd_verify.c: discfs verify DEVICE */
+int dfs_cmd_verify(int argc, char *argv[]);
 
 /* log.c: from now on, what is written to stderr goes to syslog (a daemon in the
  * background); 0 or -1 */

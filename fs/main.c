@@ -52,12 +52,13 @@ static void usage(FILE *out)
             "       discfs status MOUNTPOINT [--json]   (the disc, pending changes, commits)\n"
             "       discfs umount MOUNTPOINT    (commit, then unmount if that worked)\n"
             "       discfs sessions DEVICE      (list the sessions; -o session=N mounts one)\n"
+            "       discfs verify DEVICE        (every session and file against its MD5)\n"
             "\n"
             "DEVICE is an ISO image file (stdio:PATH also names one) or a drive (/dev/srN,\n"
             "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
             "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
             "Under /dev only a drive (a block or character device) is taken.  The commands\n"
-            "are commit, status, umount and sessions (each with --help): a first argument\n"
+            "are commit, status, umount, sessions and verify (each with --help): a first argument\n"
             "that is a bare word (no '/', no '.', no stdio: or mmc:) and names no file is an\n"
             "unknown command.\n"
             "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
@@ -208,6 +209,8 @@ int main(int argc, char *argv[])
         return dfs_cmd_commit(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "sessions") == 0)
         return dfs_cmd_sessions(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "verify") == 0)
+        return dfs_cmd_verify(argc, argv);
     memset(&m, 0, sizeof(m));
     m.store.data_fd = -1;
     m.opt.journal_async = 1; /* durable like a local filesystem (DESIGN.md) */

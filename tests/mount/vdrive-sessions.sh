@@ -54,3 +54,9 @@ mount_disc "mmc:$NODE"
 diff -r "$SRC" "$MNT" || fail "session 2 read back differs from the source"
 unmount_disc
 ok "$MEDIA: session 2 reads back equal to the source"
+
+vd -- "$DISCFS" verify "mmc:$NODE" >"$T/out" 2>&1 || fail "discfs verify of the disc failed: $(cat "$T/out")"
+grep -q "^session 2: [0-9]* blocks match the session's MD5$" "$T/out" &&
+    tail -1 "$T/out" | grep -q "^discfs: 'mmc:$NODE': 2 sessions and [0-9]* files (.*) match their MD5s$" ||
+    fail "discfs verify: $(cat "$T/out")"
+ok "$MEDIA: discfs verify finds both sessions and their files good"
