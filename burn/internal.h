@@ -21,7 +21,10 @@ struct dfs_disc {
     int image_fd;         /* image files: the open image, locked (drive.c open_image) */
     dev_t image_dev;      /* ... and what it was when it was opened */
     ino_t image_ino;
-    int image_created; /* ... made by this mount (a new file: a blank disc) */
+    off_t image_size; /* image files: size and mtime when last found unchanged */
+    struct timespec image_mtim;
+    int64_t image_checked_ns; /* ... then (monotonic; read without the lock: atomic) */
+    int image_created;        /* ... made by this mount (a new file: a blank disc) */
     struct burn_drive_info *dinfo;
     struct burn_drive *drive;
     IsoImage *image; /* newest session, attached to the drive; own reference */

@@ -452,15 +452,64 @@ static long long ns_since(const struct timespec *t, const struct timespec *now)
     return (now->tv_sec - t->tv_sec) * 1000000000LL + (now->tv_nsec - t->tv_nsec);
 }
 
+/* An image file is read through the descriptor of the file identified at mount, so
+ * a move or a replacement of its path does not matter; but another program may
+ * write into the file itself (xorriso appending a session, dd of another image):
+ * when its size or mtime changed, its volume descriptors are compared again
+ * (d->read_lock held). */
+static int check_image_reads(struct dfs_disc *d, const struct timespec *now)
+{
+    char fp[65], desc[sizeof(d->desc)];
+    int was_lost = d->info.lost;
+    struct stat st;
+
+    if (was_lost && (int64_t)now->tv_sec * 1000000000LL + now->tv_nsec -
+                            __atomic_load_n(&d->image_checked_ns, __ATOMIC_RELAXED) <
+                        IDLE_NS)
+        return -EIO; /* looked at less than IDLE_NS ago */
+    if (fstat(d->image_fd, &st) < 0)
+        return 0; /* the read says what is wrong */
+    if (!was_lost && st.st_size == d->image_size && st.st_mtim.tv_sec == d->image_mtim.tv_sec &&
+        st.st_mtim.tv_nsec == d->image_mtim.tv_nsec) {
+        __atomic_store_n(&d->image_checked_ns, (int64_t)now->tv_sec * 1000000000LL + now->tv_nsec,
+                         __ATOMIC_RELAXED);
+        return 0;
+    }
+    if (dfs_identify(d, fp, desc, sizeof(desc)) != 0)
+        snprintf(fp, sizeof(fp), "unreadable");
+    dfs_lib_error(d, 0, NULL);
+    if (strcmp(fp, d->info.fingerprint) == 0) {
+        d->image_size = st.st_size;
+        d->image_mtim = st.st_mtim;
+        __atomic_store_n(&d->info.lost, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&d->image_checked_ns, (int64_t)now->tv_sec * 1000000000LL + now->tv_nsec,
+                         __ATOMIC_RELAXED);
+        if (was_lost)
+            fprintf(stderr, "discfs: the image '%s' is as it was mounted again: reads go on\n",
+                    d->image_path);
+        return 0;
+    }
+    __atomic_store_n(&d->info.lost, 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&d->image_checked_ns, (int64_t)now->tv_sec * 1000000000LL + now->tv_nsec,
+                     __ATOMIC_RELAXED);
+    if (!was_lost)
+        fprintf(stderr,
+                "discfs: the image '%s' was changed by another program since it was mounted: "
+                "reads of the files on it fail (EIO) until it is as it was; unmount and mount it "
+                "again to see what it holds now (staged changes are kept)\n",
+                d->image_path);
+    return -EIO;
+}
+
 int dfs_disc_check_reads(struct dfs_disc *d)
 {
     struct timespec now;
     char desc[sizeof(d->desc)];
     int was_lost = d->info.lost, ret;
 
-    if (d->image_path)
-        return 0; /* read through the descriptor of the file identified at mount */
     clock_gettime(CLOCK_MONOTONIC, &now);
+    if (d->image_path)
+        return check_image_reads(d, &now);
     if (ns_since(&d->last_read, &now) < IDLE_NS && !was_lost) {
         d->last_read = now;
         return 0;

@@ -89,15 +89,37 @@ static ssize_t read_some(struct dfs_disc *d, const struct dfs_extent *ext, int n
     }
 }
 
+#define IMAGE_CHECK_NS 1000000000LL
+
+static int image_check_due(struct dfs_disc *d)
+{
+    struct timespec now;
+    int64_t t;
+
+    if (__atomic_load_n(&d->info.lost, __ATOMIC_RELAXED))
+        return 1;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    t = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    return t - __atomic_load_n(&d->image_checked_ns, __ATOMIC_RELAXED) >= IMAGE_CHECK_NS;
+}
+
 ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ext, void *buf,
                       size_t size, off_t off)
 {
     size_t done = 0;
 
-    if (!d->image_path) { /* a disc swapped under an idle mount is never read */
+    /* a disc swapped under an idle mount, or an image another program wrote into,
+     * is never read; an image is looked at again after a second (lock-free until) */
+    if (!d->image_path) {
         int err;
         pthread_mutex_lock(&d->read_lock);
         err = dfs_disc_check_reads(d);
+        pthread_mutex_unlock(&d->read_lock);
+        if (err)
+            return err;
+    } else if (image_check_due(d) && pthread_mutex_trylock(&d->read_lock) == 0) {
+        /* (held by a commit, which checks the image itself: reads go on) */
+        int err = dfs_disc_check_reads(d);
         pthread_mutex_unlock(&d->read_lock);
         if (err)
             return err;
