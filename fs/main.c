@@ -307,10 +307,6 @@ int main(int argc, char *argv[])
                 m.opt.device, m.store.dir, strerror((int)-replayed));
         goto out_view;
     }
-    if (m.opt.journal_async && dfs_view_start_flusher(m.view) != 0) {
-        fprintf(stderr, "discfs: cannot start the journal's sync thread\n");
-        goto out_view;
-    }
     if (replayed > 0)
         fprintf(stderr,
                 "discfs: %ld pending changes of an earlier mount were found in '%s' "

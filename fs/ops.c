@@ -654,7 +654,14 @@ int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
     fuse_daemonize(m->opt.foreground);
     if (!m->opt.foreground && dfs_log_to_syslog() != 0)
         fprintf(stderr, "discfs: cannot log to syslog\n");
-    /* after the fork: threads do not survive it */
+    /* after the fork: threads do not survive it.  The journal's sync thread of a
+     * mount with a stage (journal=async), then the commit thread */
+    if (m->opt.journal_async && m->view->journal && dfs_view_start_flusher(m->view) != 0) {
+        fprintf(stderr, "discfs: cannot start the journal's sync thread; unmounting '%s'\n",
+                m->opt.mountpoint);
+        ret = -EIO;
+        goto out_unmount;
+    }
     if (dfs_committer_start(m) != 0)
         fprintf(stderr, "discfs: cannot start the commit thread: commits run in the request "
                         "that asks for them\n");
@@ -672,6 +679,7 @@ int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
         fuse_loop_cfg_destroy(cfg);
     }
     ret = ret < 0 ? ret : 0;
+out_unmount:
     fuse_session_unmount(se);
 out_signals:
     fuse_remove_signal_handlers(se);
