@@ -6,11 +6,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* DIR may hold the cache of the user who runs discfs: an absolute path that is this
+ * user's own or does not exist yet */
+static int own_dir(const char *dir)
+{
+    struct stat st;
+
+    if (!dir || dir[0] != '/')
+        return 0;
+    if (stat(dir, &st) < 0)
+        return errno == ENOENT;
+    return st.st_uid == getuid();
+}
 
 char *dfs_store_default_root(void)
 {
@@ -18,10 +32,19 @@ char *dfs_store_default_root(void)
     const char *home = getenv("HOME");
     char *out = NULL;
 
-    if (xdg && xdg[0] == '/') {
+    if (own_dir(xdg)) {
         if (asprintf(&out, "%s/discfs", xdg) < 0)
             return NULL;
-    } else if (home && home[0] == '/') {
+        return out;
+    }
+    /* A `user` mount of fstab runs discfs as that user, but mount(8) drops HOME and
+     * mount.fuse3 then sets HOME=/root: the cache must not follow a HOME of another
+     * user, but the user's home in the password database. */
+    if (!own_dir(home)) {
+        struct passwd *pw = getpwuid(getuid());
+        home = pw && pw->pw_dir && pw->pw_dir[0] == '/' ? pw->pw_dir : NULL;
+    }
+    if (home) {
         if (asprintf(&out, "%s/.cache/discfs", home) < 0)
             return NULL;
     } else {

@@ -25,7 +25,11 @@ struct dfs_store {
     uint64_t next_id;
 };
 
-/* The default cache root for this user; returns a malloc'd string or NULL (ENOMEM). */
+/* The default cache root for the user who runs discfs: $XDG_CACHE_HOME/discfs, else
+ * $HOME/.cache/discfs, each only where that directory is the user's own or does not
+ * exist yet; else HOME/.cache/discfs with the user's home in the password database
+ * (a `user` mount of fstab runs discfs with HOME=/root); else /tmp/discfs-UID.
+ * Returns a malloc'd string or NULL (ENOMEM). */
 char *dfs_store_default_root(void);
 
 /* Open (creating as needed, mode 0700) the stage ROOT/KEY.  Existing content files

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +115,67 @@ static void test_unwritable_root(void **state)
     assert_int_equal(dfs_store_open(&s, root, "k"), -ENOTDIR);
 }
 
+/* the default cache follows the user who runs discfs, also where HOME names another
+ * user's home: a `user` mount of fstab runs discfs with HOME=/root */
+static void expect_root(const char *xdg, const char *home, const char *want)
+{
+    char *got;
+
+    if (xdg)
+        setenv("XDG_CACHE_HOME", xdg, 1);
+    else
+        unsetenv("XDG_CACHE_HOME");
+    if (home)
+        setenv("HOME", home, 1);
+    else
+        unsetenv("HOME");
+    got = dfs_store_default_root();
+    assert_non_null(got);
+    assert_string_equal(got, want);
+    free(got);
+}
+
+static void test_default_root(void **state)
+{
+    char mine[256], missing[256], theirs[256], want[600], pw_want[600];
+    struct passwd *pw = getpwuid(getuid());
+
+    assert_non_null(pw);
+    snprintf(pw_want, sizeof(pw_want), "%s/.cache/discfs", pw->pw_dir);
+    snprintf(mine, sizeof(mine), "%s/mine", (char *)*state);
+    snprintf(missing, sizeof(missing), "%s/missing", (char *)*state);
+    assert_int_equal(mkdir(mine, 0700), 0);
+    if (getuid() == 0) { /* a directory of another user */
+        snprintf(theirs, sizeof(theirs), "%s/theirs", (char *)*state);
+        assert_int_equal(mkdir(theirs, 0700), 0);
+        assert_int_equal(chown(theirs, 65534, 65534), 0);
+    } else {
+        snprintf(theirs, sizeof(theirs), "/");
+    }
+
+    snprintf(want, sizeof(want), "%s/discfs", mine);
+    expect_root(mine, theirs, want);
+    snprintf(want, sizeof(want), "%s/discfs", missing);
+    expect_root(missing, NULL, want); /* created when it is first used */
+    snprintf(want, sizeof(want), "%s/.cache/discfs", mine);
+    expect_root(NULL, mine, want);
+    expect_root("relative", mine, want);
+    expect_root(theirs, mine, want);
+    snprintf(want, sizeof(want), "%s/.cache/discfs", missing);
+    expect_root(NULL, missing, want);
+    expect_root(NULL, theirs, pw_want);
+    expect_root(theirs, theirs, pw_want);
+    expect_root(NULL, NULL, pw_want);
+    expect_root(NULL, "relative", pw_want);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_write_remove, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ids_continue_after_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_root, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_root, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
