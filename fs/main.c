@@ -32,6 +32,24 @@ static const struct fuse_opt dfs_opts[] = {
     {"session=%d", offsetof(struct dfs_options, session), 0},
     OPT("nonempty", nonempty), /* ours: FUSE 3 refuses it */
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
+    /* mount(8) hands the helper (mount -t fuse.discfs, fstab) the mount's generic
+     * options; libfuse knows ro, rw, [no]suid, [no]dev, [no]exec, sync, async, dirsync,
+     * [no]atime but not these, which it could not give the kernel: accepted and ignored
+     * (nosymfollow, which discfs cannot honour, stays refused) */
+    FUSE_OPT_KEY("relatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("norelatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("strictatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nostrictatime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("diratime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nodiratime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("lazytime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nolazytime", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("iversion", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("noiversion", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("mand", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("nomand", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("silent", FUSE_OPT_KEY_DISCARD),
+    FUSE_OPT_KEY("loud", FUSE_OPT_KEY_DISCARD),
     FUSE_OPT_KEY("-h", KEY_HELP),
     FUSE_OPT_KEY("--help", KEY_HELP),
     FUSE_OPT_KEY("-V", KEY_VERSION),
