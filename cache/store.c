@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -152,6 +153,21 @@ void dfs_store_close(struct dfs_store *s)
     s->data_fd = -1;
     free(s->dir);
     s->dir = NULL;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path) < 0 ? -errno : 0;
+}
+
+int dfs_store_destroy(const char *dir)
+{
+    int ret = nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+
+    return ret > 0 ? 0 : ret < 0 ? (ret == -1 ? -errno : ret) : 0;
 }
 
 static void id_name(uint64_t id, char name[17])

@@ -36,6 +36,9 @@ char *dfs_store_default_root(void);
  * are kept: ids continue after the highest one present. */
 int dfs_store_open(struct dfs_store *s, const char *root, const char *key);
 void dfs_store_close(struct dfs_store *s);
+/* Remove the stage directory DIR and all it holds: 0, or -errno of the first
+ * failure (what could be removed is gone). */
+int dfs_store_destroy(const char *dir);
 
 /* Create a new, empty content file; returns an O_RDWR fd and its id. */
 int dfs_store_create(struct dfs_store *s, uint64_t *id);

@@ -10,7 +10,6 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -251,14 +250,6 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
     return c->err;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path) < 0 ? -1 : 0;
-}
-
 /* The disc has a new fingerprint now: continue in a new, empty stage under it and
  * remove the old one.  A crash in between leaves the old stage behind; the next
  * mount finds that its intent names the newest session, which reads back, and
@@ -310,8 +301,10 @@ static int rekey(struct dfs_view *v, struct reattach_ctx *c)
     if (err)
         goto out;
     dfs_crash_point("before-old-stage-removed");
-    if (nftw(old, rm_one, 16, FTW_DEPTH | FTW_PHYS) != 0)
-        fprintf(stderr, "discfs: cannot remove the old stage '%s': %s\n", old, strerror(errno));
+    err = dfs_store_destroy(old);
+    if (err)
+        fprintf(stderr, "discfs: cannot remove the old stage '%s': %s\n", old, strerror(-err));
+    err = 0;
 out:
     free(root);
     free(old);

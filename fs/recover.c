@@ -21,21 +21,12 @@
 #include "internal.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "journal.h"
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path) < 0 ? -1 : 0;
-}
 
 /* The records of the stage DIR (0: none, or no stage), and its commit intent. */
 static long stage_records(const char *dir, const char *key, int *has_intent, uint32_t *start,
@@ -93,7 +84,7 @@ int dfs_find_stage(struct dfs_disc *disc, const char *root)
         recs = stage_records(dir, s[i].key, &has_intent, &start, &changed_after);
         if (recs <= 0) {
             if (recs == 0 && access(dir, F_OK) == 0)
-                nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); /* an empty stage */
+                dfs_store_destroy(dir); /* an empty stage */
             continue;
         }
         if (has_intent && !changed_after && start == s[n - 1].msc1 &&
@@ -110,7 +101,7 @@ int dfs_find_stage(struct dfs_disc *disc, const char *root)
                     "discfs: the changes staged in '%s' were written as session %d (the mount "
                     "that wrote it stopped before it cleared its stage): removed\n",
                     dir, s[n - 1].number);
-            nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+            dfs_store_destroy(dir);
             continue;
         }
         if (shown || !has_intent) {
