@@ -1,6 +1,7 @@
-/* fs/cmd_commit.c - `discfs commit MOUNTPOINT [--close]`, `discfs umount MOUNTPOINT`
- * and `discfs status MOUNTPOINT [--json]`: commands that ask the daemon of a mount
- * through its control channel (control.h) and show what it says. */
+/* fs/cmd_commit.c - `discfs commit MOUNTPOINT [--close]`, `discfs umount MOUNTPOINT`,
+ * `discfs discard MOUNTPOINT [--yes]` and `discfs status MOUNTPOINT [--json]`:
+ * commands that ask the daemon of a mount through its control channel (control.h)
+ * and show what it says. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -15,7 +16,7 @@
 #include "control.h"
 #include "discfs.h"
 
-enum { CMD_COMMIT, CMD_UMOUNT, CMD_STATUS };
+enum { CMD_COMMIT, CMD_UMOUNT, CMD_STATUS, CMD_DISCARD };
 
 static const char *const phase_names[] = {
     [DFS_PHASE_IDLE] = "idle",
@@ -50,6 +51,13 @@ static void usage(FILE *out, int cmd)
                        "commit), then\nunmount it and wait for its daemon to end.  If the "
                        "commit fails, the mount\nstays, so that nothing is lost; exit status "
                        "1.\n",
+        [CMD_DISCARD] =
+            "usage: discfs discard MOUNTPOINT [--yes]\n"
+            "Drop every change staged in the discfs mount at MOUNTPOINT and unmount it,\n"
+            "without writing a session: the disc stays as its last session left it; mount\n"
+            "it again to use it.  Asks first on a terminal; --yes does not ask (needed\n"
+            "when not on a terminal).  If the mount is in use it cannot be unmounted:\n"
+            "nothing is dropped then (exit status 1).\n",
         [CMD_STATUS] =
             "usage: discfs status MOUNTPOINT [--json]\n"
             "Show the disc of the discfs mount at MOUNTPOINT (type, sessions, capacity,\n"
@@ -269,6 +277,19 @@ static int commit(int fd, const char *arg, int close_disc, struct dfs_ctl_status
     return 0;
 }
 
+/* wait until the daemon PID has ended */
+static void wait_daemon(pid_t pid, const char *arg)
+{
+    int waited = 0;
+
+    while (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
+        if (waited++ == 40)
+            fprintf(stderr, "discfs: waiting for the daemon of '%s' (pid %d) to end\n", arg,
+                    (int)pid);
+        usleep(50000);
+    }
+}
+
 /* ---- discfs umount ---- */
 
 static int umount_mount(int fd, const char *arg, const char *abs)
@@ -276,7 +297,6 @@ static int umount_mount(int fd, const char *arg, const char *abs)
     struct dfs_ctl_status st;
     char msg[1024];
     pid_t pid;
-    int waited = 0;
 
     if (commit(fd, arg, 0, &st) != 0) {
         fprintf(stderr,
@@ -297,12 +317,75 @@ static int umount_mount(int fd, const char *arg, const char *abs)
         return -1;
     }
     /* the daemon ends after a last commit of what came in meanwhile */
-    while (pid > 0 && (kill(pid, 0) == 0 || errno == EPERM)) {
-        if (waited++ == 40)
-            fprintf(stderr, "discfs: waiting for the daemon of '%s' (pid %d) to end\n", arg,
-                    (int)pid);
-        usleep(50000);
+    wait_daemon(pid, arg);
+    return 0;
+}
+
+/* ---- discfs discard ---- */
+
+static int set_discard(int fd, const char *arg, int on)
+{
+    struct dfs_ctl_discard dc = {.version = DFS_CTL_VERSION, .discard = on};
+
+    if (ioctl(fd, DFS_IOC_DISCARD, &dc) < 0) {
+        channel_error(arg, errno);
+        return -1;
     }
+    return 0;
+}
+
+static int discard_mount(int fd, const char *arg, const char *abs, int yes)
+{
+    struct dfs_ctl_status st;
+    char msg[1024], size[32];
+
+    if (get_status(fd, arg, &st) != 0)
+        return -1;
+    if (!yes) {
+        char answer[16] = "";
+        if (!isatty(STDIN_FILENO)) {
+            fprintf(stderr,
+                    "discfs: discard of '%s' drops its staged changes and is not asked for on a "
+                    "terminal here: add --yes if that is meant\n",
+                    arg);
+            return -1;
+        }
+        if (st.pending_known)
+            printf("Drop the changes staged in '%s' (%llu added, %llu changed, %llu removed, "
+                   "%s of content) and unmount it? [y/N] ",
+                   arg, (unsigned long long)st.added, (unsigned long long)st.changed,
+                   (unsigned long long)st.removed, size_str(st.staged_bytes, size, sizeof(size)));
+        else
+            printf("Drop the changes staged in '%s' and unmount it? [y/N] ", arg);
+        fflush(stdout);
+        if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
+            printf("discfs: nothing was dropped\n");
+            return 0;
+        }
+    }
+    if (set_discard(fd, arg, 1) != 0)
+        return -1;
+    close(fd);
+    if (dfs_cli_fusermount_u(abs, msg, sizeof(msg)) != 0) {
+        int again = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (again < 0 || set_discard(again, arg, 0) != 0)
+            fprintf(stderr,
+                    "discfs: '%s' cannot be unmounted (%s), and its daemon could not be told "
+                    "to keep the changes: unmount it with fusermount3 -u when it is no longer "
+                    "in use (they are dropped then), or kill -9 its daemon (pid %d) to keep "
+                    "them staged\n",
+                    arg, msg, (int)st.pid);
+        else
+            fprintf(stderr,
+                    "discfs: '%s' cannot be unmounted (%s): nothing was dropped; try again when "
+                    "it is no longer in use\n",
+                    arg, msg);
+        if (again >= 0)
+            close(again);
+        return -1;
+    }
+    wait_daemon(st.pid, arg);
+    printf("discfs: the changes staged in '%s' were dropped and it was unmounted\n", arg);
     return 0;
 }
 
@@ -435,11 +518,12 @@ static void status_text(const char *abs, const struct dfs_ctl_status *st)
 
 int dfs_cmd_commit(int argc, char *argv[])
 {
-    int cmd = strcmp(argv[1], "umount") == 0   ? CMD_UMOUNT
-              : strcmp(argv[1], "status") == 0 ? CMD_STATUS
-                                               : CMD_COMMIT;
+    int cmd = strcmp(argv[1], "umount") == 0    ? CMD_UMOUNT
+              : strcmp(argv[1], "status") == 0  ? CMD_STATUS
+              : strcmp(argv[1], "discard") == 0 ? CMD_DISCARD
+                                                : CMD_COMMIT;
     const char *arg = NULL;
-    int close_disc = 0, json = 0, fd, ret;
+    int close_disc = 0, json = 0, yes = 0, fd, ret;
     struct dfs_ctl_status st;
     char *abs;
 
@@ -451,6 +535,8 @@ int dfs_cmd_commit(int argc, char *argv[])
             close_disc = 1;
         } else if (cmd == CMD_STATUS && strcmp(argv[i], "--json") == 0) {
             json = 1;
+        } else if (cmd == CMD_DISCARD && strcmp(argv[i], "--yes") == 0) {
+            yes = 1;
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "discfs: unknown option '%s' of %s; see discfs %s --help\n", argv[i],
                     argv[1], argv[1]);
@@ -485,6 +571,9 @@ int dfs_cmd_commit(int argc, char *argv[])
             (json ? status_json : status_text)(abs, &st);
     } else if (cmd == CMD_COMMIT) {
         ret = commit(fd, arg, close_disc, &st);
+    } else if (cmd == CMD_DISCARD) {
+        ret = discard_mount(fd, arg, abs, yes);
+        fd = -1; /* closed before the unmount */
     } else {
         ret = umount_mount(fd, arg, abs);
         fd = -1; /* closed before the unmount */

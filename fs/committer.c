@@ -77,9 +77,16 @@ static int run(struct dfs_committer *c, uint64_t ticket, int close)
 {
     struct dfs_mount *m = c->m;
     const struct dfs_disc_info *info;
-    const char *why;
+    const char *why = "";
     int err;
 
+    if (__atomic_load_n(&m->discard, __ATOMIC_RELAXED)) {
+        /* discfs discard is ending the mount: nothing is written */
+        err = -ECANCELED;
+        fprintf(stderr, "discfs: no commit to '%s': its staged changes are being discarded\n",
+                m->opt.device);
+        goto out;
+    }
     if (close && !m->opt.close)
         dfs_disc_set_close(m->disc, 1);
     err = dfs_view_commit(m->view);
@@ -96,6 +103,7 @@ static int run(struct dfs_committer *c, uint64_t ticket, int close)
                 "discfs: commit to '%s' failed: %s; the changes stay staged in '%s' for the "
                 "next commit (sync, discfs commit, unmount, or the next mount of the disc)\n",
                 m->opt.device, why, m->store.dir);
+out:
     pthread_mutex_lock(&c->lock);
     memmove(&c->recent[1], &c->recent[0], (DFS_CTL_RECENT - 1) * sizeof(c->recent[0]));
     c->recent[0].ticket = ticket;
@@ -103,12 +111,16 @@ static int run(struct dfs_committer *c, uint64_t ticket, int close)
     c->done = ticket;
     c->last_ended = time(NULL);
     if (err == 0) {
+        info = dfs_disc_get_info(m->disc);
         c->last_written = c->last_ended;
         c->commits++;
         c->last_session = info->sessions;
         c->last_blocks = c->written_bytes / 2048;
     }
-    snprintf(c->last_error, sizeof(c->last_error), "%s", err < 0 ? why : "");
+    snprintf(c->last_error, sizeof(c->last_error), "%s",
+             err == -ECANCELED ? "the staged changes are being discarded"
+             : err < 0         ? why
+                               : "");
     set_phase(c, DFS_PHASE_IDLE, 0, 0);
     pthread_cond_broadcast(&c->ended);
     pthread_mutex_unlock(&c->lock);
@@ -186,6 +198,17 @@ void dfs_committer_stop(struct dfs_mount *m)
     pthread_mutex_destroy(&c->lock);
     free(c);
     m->committer = NULL;
+}
+
+void dfs_committer_set_discard(struct dfs_mount *m, int discard)
+{
+    struct dfs_committer *c = m->committer;
+
+    if (c)
+        pthread_mutex_lock(&c->lock);
+    __atomic_store_n(&m->discard, discard, __ATOMIC_RELAXED);
+    if (c)
+        pthread_mutex_unlock(&c->lock);
 }
 
 int dfs_committer_running(struct dfs_mount *m)

@@ -92,7 +92,16 @@ static inline int dfs_ctl_result(const struct dfs_ctl_result *recent, uint64_t t
     return result;
 }
 
+/* DFS_IOC_DISCARD: DISCARD 1: when the mount ends (the caller unmounts it next),
+ * the daemon drops the stage instead of committing it, and commits asked for
+ * meanwhile fail (-ECANCELED); 0: not any more (the unmount failed). */
+struct dfs_ctl_discard {
+    uint32_t version;
+    int32_t discard;
+};
+
 #define DFS_IOC_COMMIT _IOWR('D', 0x71, struct dfs_ctl_commit)
 #define DFS_IOC_STATUS _IOR('D', 0x72, struct dfs_ctl_status)
+#define DFS_IOC_DISCARD _IOW('D', 0x73, struct dfs_ctl_discard)
 
 #endif

@@ -38,6 +38,7 @@ struct dfs_mount {
     struct dfs_view *view;
     struct dfs_journal *journal;     /* until the view takes it over */
     struct dfs_committer *committer; /* committer.c */
+    int discard;                     /* drop the stage at the end (discfs discard) */
 };
 
 /* cli.c: the checks of the command line, before anything is opened.  Each prints

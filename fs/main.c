@@ -69,6 +69,7 @@ static void usage(FILE *out)
             "       discfs commit MOUNTPOINT [--close]  (write the changes as a session)\n"
             "       discfs status MOUNTPOINT [--json]   (the disc, pending changes, commits)\n"
             "       discfs umount MOUNTPOINT    (commit, then unmount if that worked)\n"
+            "       discfs discard MOUNTPOINT [--yes]  (unmount, dropping the staged changes)\n"
             "       discfs sessions DEVICE      (list the sessions; -o session=N mounts one)\n"
             "       discfs verify DEVICE        (every session and file against its MD5)\n"
             "\n"
@@ -76,7 +77,8 @@ static void usage(FILE *out)
             "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
             "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
             "Under /dev only a drive (a block or character device) is taken.  The commands\n"
-            "are commit, status, umount, sessions and verify (each with --help): a first argument\n"
+            "are commit, status, umount, discard, sessions and verify (each with --help): a first "
+            "argument\n"
             "that is a bare word (no '/', no '.', no stdio: or mmc:) and names no file is an\n"
             "unknown command.\n"
             "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
@@ -218,12 +220,12 @@ int main(int argc, char *argv[])
     struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
     struct dfs_mount m;
     const struct dfs_disc_info *info;
-    char *fsname = NULL, *mountpoint;
+    char *fsname = NULL, *mountpoint, *discard = NULL;
     long replayed;
     int err, status;
 
     if (argc >= 2 && (strcmp(argv[1], "commit") == 0 || strcmp(argv[1], "umount") == 0 ||
-                      strcmp(argv[1], "status") == 0))
+                      strcmp(argv[1], "status") == 0 || strcmp(argv[1], "discard") == 0))
         return dfs_cmd_commit(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "sessions") == 0)
         return dfs_cmd_sessions(argc, argv);
@@ -347,7 +349,12 @@ serve:
     if (err)
         goto out_view;
     /* unmounted: the last commit (DESIGN.md: a commit trigger); the committer
-     * told what went wrong */
+     * told what went wrong.  After discfs discard: no commit, the stage goes */
+    if (m.discard) {
+        discard = m.store.dir ? strdup(m.store.dir) : NULL; /* -o session=N has none */
+        status = m.store.dir && !discard ? DFS_EXIT_FAILURE : 0;
+        goto out_view;
+    }
     if (dfs_committer_commit(&m, 0) < 0)
         goto out_view;
     status = 0;
@@ -361,6 +368,18 @@ out_view:
 out_store:
     dfs_journal_close(m.journal);
     dfs_store_close(&m.store);
+    if (discard) {
+        err = dfs_store_destroy(discard);
+        if (err) {
+            fprintf(stderr,
+                    "discfs: cannot remove the discarded stage '%s': %s; remove it by hand\n",
+                    discard, strerror(-err));
+            status = DFS_EXIT_FAILURE;
+        } else {
+            fprintf(stderr, "discfs: the changes staged for '%s' were discarded\n", m.opt.device);
+        }
+        free(discard);
+    }
 out_disc:
     dfs_disc_close(m.disc);
     dfs_libs_finish();

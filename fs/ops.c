@@ -470,7 +470,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
     (void)fi;
     TRACE(req, "ioctl(%lu, %#x)", (unsigned long)ino, ucmd);
     if (ino != FUSE_ROOT_ID || (flags & FUSE_IOCTL_COMPAT) ||
-        (ucmd != DFS_IOC_COMMIT && ucmd != DFS_IOC_STATUS)) {
+        (ucmd != DFS_IOC_COMMIT && ucmd != DFS_IOC_STATUS && ucmd != DFS_IOC_DISCARD)) {
         fuse_reply_err(req, ENOTTY);
         return;
     }
@@ -478,7 +478,21 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
         fuse_reply_err(req, EPERM);
         return;
     }
-    if (ucmd == DFS_IOC_COMMIT) {
+    if (ucmd == DFS_IOC_DISCARD) {
+        struct dfs_ctl_discard dc;
+
+        if (in_bufsz < sizeof(dc)) {
+            fuse_reply_err(req, EINVAL);
+            return;
+        }
+        memcpy(&dc, in_buf, sizeof(dc));
+        if (dc.version != DFS_CTL_VERSION) {
+            fuse_reply_err(req, EPROTO);
+            return;
+        }
+        dfs_committer_set_discard(m, dc.discard != 0);
+        fuse_reply_ioctl(req, 0, NULL, 0);
+    } else if (ucmd == DFS_IOC_COMMIT) {
         struct dfs_ctl_commit c;
 
         if (!dfs_committer_running(m)) { /* a sync still commits */
