@@ -312,6 +312,9 @@ static int session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, 
     free(buf);
     if (err)
         return err;
+    if (report)
+        tell(d, DFS_PHASE_VERIFYING, (uint64_t)(*end - *tag_start) * 2048,
+             (uint64_t)(*end - *tag_start) * 2048);
     return memcmp(want, got, 16) == 0 ? 1 : 2;
 }
 
