@@ -293,7 +293,7 @@ int dfs_disc_load(struct dfs_disc *d)
     int profile = 0, ret, err, older_ok, newest_bad = 0;
     char what[600], not_iso[sizeof(d->last_error)] = "";
 
-    snprintf(what, sizeof(what), "cannot open '%s'", d->image_path ? d->image_path : d->adr);
+    snprintf(what, sizeof(what), "cannot open '%s'", dfs_disc_name(d));
     d->empty_tree = d->info.empty_tree = 0; /* what this load finds */
     err = dfs_check_chain(d);
     if (err) {
@@ -356,7 +356,7 @@ int dfs_disc_load(struct dfs_disc *d)
         if (isoburn_set_msc1(d->drive, 1, num, 0) <= 0 ||
             isoburn_disc_get_msc1(d->drive, &lba) <= 0) {
             snprintf(what, sizeof(what), "cannot find session %d of '%s'", d->want_session,
-                     d->image_path ? d->image_path : d->adr);
+                     dfs_disc_name(d));
             err = dfs_lib_error(d, -EIO, what);
             goto out_release;
         }
@@ -416,8 +416,7 @@ int dfs_disc_load(struct dfs_disc *d)
     isoburn_ropt_destroy(&ro, 0);
     if (ret <= 0) {
         d->image = NULL;
-        snprintf(what, sizeof(what), "cannot read the ISO 9660 tree of '%s'",
-                 d->image_path ? d->image_path : d->adr);
+        snprintf(what, sizeof(what), "cannot read the ISO 9660 tree of '%s'", dfs_disc_name(d));
         err = dfs_lib_error(d, -EIO, what);
         if (d->info.state != DFS_MEDIA_BLANK)
             err = -EMEDIUMTYPE;

@@ -50,6 +50,12 @@ struct dfs_disc {
     char last_error[8192];
 };
 
+/* The disc as messages name it: the image file's path, or the drive's address */
+static inline const char *dfs_disc_name(const struct dfs_disc *d)
+{
+    return d->image_path ? d->image_path : d->adr;
+}
+
 /* drive.c */
 /* Print d->last_error, unless the caller tells it (d->quiet: a commit) */
 void dfs_tell(const struct dfs_disc *d);

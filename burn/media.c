@@ -28,7 +28,7 @@ int dfs_check_iso(struct dfs_disc *d)
         snprintf(d->last_error, sizeof(d->last_error),
                  "'%s' is not an ISO 9660 image (no volume descriptor at block %u); refusing "
                  "to use it as a disc: name an ISO image or a new file",
-                 d->image_path ? d->image_path : d->adr, d->info.msc1 + 16);
+                 dfs_disc_name(d), d->info.msc1 + 16);
         return -EMEDIUMTYPE;
     }
     return dfs_check_tree(d);

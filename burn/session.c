@@ -335,7 +335,7 @@ int dfs_session_md5_told(struct dfs_disc *d, uint32_t start, uint32_t *tag_start
  * held).  -EBADE otherwise, the reason in last_error. */
 static int verify_session(struct dfs_disc *d, uint32_t start, int expect_tag)
 {
-    const char *name = d->image_path ? d->image_path : d->adr;
+    const char *name = dfs_disc_name(d);
     uint32_t tag_start, end;
     int ok;
 
@@ -513,7 +513,7 @@ static char *save_head(struct dfs_disc *d)
 static int restore_head(struct dfs_disc *d, const char *head)
 {
     struct burn_drive_info *dinfo = NULL;
-    const char *name = d->image_path ? d->image_path : d->adr;
+    const char *name = dfs_disc_name(d);
     char why[sizeof(d->last_error) / 2];
     int ret;
 
@@ -550,8 +550,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     int ret, err, pad, sectors, burned = 0, lba = 0, start = 0, threads = -1;
     off_t space;
 
-    snprintf(what, sizeof(what), "cannot write a session to '%s'",
-             d->image_path ? d->image_path : d->adr);
+    snprintf(what, sizeof(what), "cannot write a session to '%s'", dfs_disc_name(d));
     /* From the identity check to the re-import the drive is ours: readers wait
      * (the drive cannot read while it writes, and d->drive is replaced below) */
     pthread_mutex_lock(&d->read_lock);
@@ -657,7 +656,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
         snprintf(why, sizeof(why), "%.*s", (int)sizeof(why) - 1, d->last_error);
         snprintf(d->last_error, sizeof(d->last_error),
                  "the session was written to '%s' at block %d, but it cannot be read back (%s)",
-                 d->image_path ? d->image_path : d->adr, start, why);
+                 dfs_disc_name(d), start, why);
         err = -EBADE;
     } else {
         err = verify_session(d, (uint32_t)start, c->new_data);

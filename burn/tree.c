@@ -170,7 +170,7 @@ static int refuse(struct dfs_disc *d, uint64_t lba, const char *why)
              "the session of '%s' at block %u is damaged: %s at block %llu; it cannot be "
              "mounted (copy what you need with another reader, or mount an older session with "
              "-o session=N)",
-             d->image_path ? d->image_path : d->adr, d->info.msc1, why, (unsigned long long)lba);
+             dfs_disc_name(d), d->info.msc1, why, (unsigned long long)lba);
     return -EUCLEAN;
 }
 

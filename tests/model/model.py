@@ -70,6 +70,7 @@ Environment:
                   append, truncate, mkdir, rename, link, symlink, unlink, rmdir, mknod,
                   chmod, chown, utime
   MODEL_KEEP=1    keep the temp dir of a failure
+  MODEL_OPTS      comma-separated discfs -o options for every mount (e.g. writeback)
 Fixed seeds (1, 2) plus one random seed each run; scripts/soak runs it in a loop.
 """
 import ctypes
@@ -112,6 +113,7 @@ LENGTH = int(os.environ.get("MODEL_LENGTH", "60"))
 SHRINK = os.environ.get("MODEL_SHRINK", "1") != "0"
 AVOID = {a for a in os.environ.get("MODEL_AVOID", "").split(",") if a}
 KEEP = bool(os.environ.get("MODEL_KEEP"))
+OPTS = [o for o in os.environ.get("MODEL_OPTS", "").split(",") if o]
 FIXED_SEEDS = [1, 2]
 NSEEDS = len(FIXED_SEEDS) + 1  # the step budget of one seed is STEPS // NSEEDS
 STEP_TIMEOUT = 120  # a step that takes longer hangs: the daemon is killed to unblock it
@@ -454,7 +456,8 @@ class DiscfsModel(RuleBasedStateMachine):
         self.root_resync = not os.path.exists(self.img) or os.path.getsize(self.img) == 0
         log = open(self.log, "ab")
         self.daemon = subprocess.Popen(
-            [DISCFS, self.img, self.mnt, "-f", "-o", b"cache=" + self.cache],
+            [DISCFS, self.img, self.mnt, "-f", "-o", b"cache=" + self.cache]
+            + [a for o in OPTS for a in ("-o", o)],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL)
         log.close()
         for _ in range(1200):
