@@ -279,6 +279,8 @@ static void wait_written(struct dfs_disc *d, uint64_t total)
     }
     if (!closing)
         tell(d, DFS_PHASE_WRITING, total * 2048, total * 2048);
+    if (getenv("DISCFS_TEST_WRITE_DELAY_MS")) /* tests: a slow drive */
+        usleep((useconds_t)atoi(getenv("DISCFS_TEST_WRITE_DELAY_MS")) * 1000);
 }
 
 /* dfs_session_md5(), telling the verify's progress if REPORT */
