@@ -57,6 +57,15 @@ void dfs_libs_finish(void);
  * import its newest session.  A missing or empty image file is a blank disc. */
 int dfs_disc_open(const char *device, struct dfs_disc **out);
 void dfs_disc_close(struct dfs_disc *d);
+/* Open DEVICE only to read its table of contents, for dfs_disc_sessions(): the
+ * image file read-only and not locked (a mount may hold it), a missing one is
+ * -ENOENT (never created), a drive's damaged track is not closed, no session is
+ * imported, nothing is written and nothing printed (dfs_disc_last_error() says
+ * why it failed).  Close it with dfs_disc_close(), also after a failure. */
+int dfs_disc_probe(const char *device, struct dfs_disc **out);
+/* The image file as its stage keys name it ("/abs/path", not resolved), or NULL
+ * for a drive */
+const char *dfs_disc_image_path(const struct dfs_disc *d);
 const struct dfs_disc_info *dfs_disc_get_info(const struct dfs_disc *d);
 /* Blocks of 2048 bytes that the next session may still use: on image files the
  * free space of the filesystem that holds the image, on drives the medium's. */

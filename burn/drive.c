@@ -152,8 +152,8 @@ static int open_image(struct dfs_disc *d)
 {
     struct stat st;
 
-    d->image_fd = open(d->image_path, O_RDWR | O_CLOEXEC);
-    if (d->image_fd < 0 && errno == ENOENT) {
+    d->image_fd = open(d->image_path, (d->probe ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+    if (d->image_fd < 0 && errno == ENOENT && !d->probe) {
         d->image_fd = open(d->image_path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         d->image_created = d->image_fd >= 0;
     }
@@ -176,7 +176,7 @@ static int open_image(struct dfs_disc *d)
     }
     d->image_dev = st.st_dev;
     d->image_ino = st.st_ino;
-    if (flock(d->image_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
+    if (!d->probe && flock(d->image_fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
         snprintf(d->last_error, sizeof(d->last_error),
                  "'%s' is in use by another discfs mount (pid %ld): one mount per image, "
                  "whatever the cache; unmount it first",
@@ -344,10 +344,12 @@ int dfs_disc_load(struct dfs_disc *d)
     }
     /* a write cut short (power loss, a crash) leaves a damaged track that no
      * session can follow: close it, the one write a mount does on its own */
-    if (!d->image_path && !d->info.emulated && st == BURN_DISC_APPENDABLE && dfs_close_damaged(d) &&
-        isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
+    if (!d->image_path && !d->info.emulated && st == BURN_DISC_APPENDABLE && !d->probe &&
+        dfs_close_damaged(d) && isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
         d->info.state = DFS_MEDIA_CLOSED;
     dfs_read_toc(d);
+    if (d->probe) /* the table of contents is all a probe wants */
+        return 0;
     if (d->want_session > 0) { /* an older session was asked for (fs/main.c) */
         char num[16];
         int lba;
@@ -460,21 +462,28 @@ void dfs_disc_unload(struct dfs_disc *d)
     d->dinfo = NULL;
 }
 
-int dfs_disc_open(const char *device, struct dfs_disc **out)
+static struct dfs_disc *new_disc(void)
 {
     struct dfs_disc *d = calloc(1, sizeof(*d));
+    pthread_mutexattr_t a;
+
+    if (!d)
+        return NULL;
+    d->image_fd = -1;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&d->read_lock, &a);
+    pthread_mutexattr_destroy(&a);
+    return d;
+}
+
+int dfs_disc_open(const char *device, struct dfs_disc **out)
+{
+    struct dfs_disc *d = new_disc();
     int err;
 
     if (!d)
         return -ENOMEM;
-    d->image_fd = -1;
-    {
-        pthread_mutexattr_t a;
-        pthread_mutexattr_init(&a);
-        pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
-        pthread_mutex_init(&d->read_lock, &a);
-        pthread_mutexattr_destroy(&a);
-    }
     err = parse_device(d, device);
     if (!err)
         err = dfs_disc_load(d);
@@ -484,6 +493,24 @@ int dfs_disc_open(const char *device, struct dfs_disc **out)
     }
     *out = d;
     return 0;
+}
+
+int dfs_disc_probe(const char *device, struct dfs_disc **out)
+{
+    struct dfs_disc *d = new_disc();
+    int err;
+
+    *out = d;
+    if (!d)
+        return -ENOMEM;
+    d->probe = d->quiet = 1;
+    err = parse_device(d, device);
+    return err ? err : dfs_disc_load(d);
+}
+
+const char *dfs_disc_image_path(const struct dfs_disc *d)
+{
+    return d->image_path;
 }
 
 void dfs_disc_close(struct dfs_disc *d)
