@@ -256,22 +256,26 @@ void dfs_journal_close(struct dfs_journal *j)
     free(j);
 }
 
-long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int *torn)
+/* The intact records of the journal FD from HDR_SIZE on, each handed to FN (none:
+ * -EEXIST at the first).  Returns the count or -errno (an unknown record version:
+ * -EPROTONOSUPPORT, said in ERROR); *end is where the intact records end and
+ * *torn tells whether something that is not an intact record follows. */
+static long scan_records(int fd, const char *dir, char *error, size_t error_size, dfs_journal_fn fn,
+                         void *ctx, off_t *end, int *torn)
 {
     unsigned char hdr[REC_HDR], crcbuf[4];
     unsigned char *payload = NULL;
     off_t off = HDR_SIZE;
-    long count = 0;
+    uint64_t seq = 0;
     int err = 0;
     struct stat st;
 
-    if (torn)
-        *torn = 0;
-    if (fstat(j->fd, &st) < 0)
+    *torn = 0;
+    if (fstat(fd, &st) < 0)
         return -errno;
     for (;;) {
         uint32_t len;
-        int n = full_read(j->fd, hdr, REC_HDR, off);
+        int n = full_read(fd, hdr, REC_HDR, off);
 
         if (n < 0) {
             err = n;
@@ -282,10 +286,10 @@ long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int
         if (n < REC_HDR || get32(hdr) != REC_MAGIC)
             goto torn_tail;
         if (get16(hdr + 4) != DFS_JOURNAL_VERSION) {
-            snprintf(j->error, sizeof(j->error),
+            snprintf(error, error_size,
                      "'%s/journal' holds a record of version %u, this discfs reads version %u: "
                      "use a discfs that knows it",
-                     j->dir, get16(hdr + 4), DFS_JOURNAL_VERSION);
+                     dir, get16(hdr + 4), DFS_JOURNAL_VERSION);
             err = -EPROTONOSUPPORT;
             break;
         }
@@ -298,33 +302,77 @@ long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int
             err = -ENOMEM;
             break;
         }
-        if (full_read(j->fd, payload, len, off + REC_HDR) != (int)len ||
-            full_read(j->fd, crcbuf, 4, off + REC_HDR + len) != 4)
+        if (full_read(fd, payload, len, off + REC_HDR) != (int)len ||
+            full_read(fd, crcbuf, 4, off + REC_HDR + len) != 4)
             goto torn_tail;
         if (get32(crcbuf) != dfs_crc32c(dfs_crc32c(0, hdr, REC_HDR), payload, len))
             goto torn_tail;
-        if (get64(hdr + 12) != j->seq)
+        if (get64(hdr + 12) != seq)
             goto torn_tail; /* a record from an earlier life of the file */
         err = fn ? fn(ctx, get16(hdr + 6), payload, len) : -EEXIST;
         if (err)
             break;
-        j->seq++;
-        count++;
+        seq++;
         off += REC_HDR + (off_t)len + 4;
     }
     goto out;
 
 torn_tail:
-    /* a write that never completed: cut it off, keep everything before it */
-    if (torn)
-        *torn = 1;
-    if (ftruncate(j->fd, off) < 0 || fdatasync(j->fd) < 0)
-        err = -errno;
+    *torn = 1;
 out:
     free(payload);
-    j->end = off;
+    *end = off;
+    return err ? err : (long)seq;
+}
+
+long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int *torn)
+{
+    int cut;
+    long n = scan_records(j->fd, j->dir, j->error, sizeof(j->error), fn, ctx, &j->end, &cut);
+
+    /* a write that never completed: cut it off, keep everything before it */
+    if (n >= 0 && cut && (ftruncate(j->fd, j->end) < 0 || fdatasync(j->fd) < 0))
+        n = -errno;
+    if (torn)
+        *torn = cut;
+    if (n >= 0)
+        j->seq = (uint64_t)n;
     j->replayed = 1;
-    return err ? err : count;
+    return n;
+}
+
+static int count_only(void *ctx, uint16_t type, const void *payload, uint32_t len)
+{
+    (void)ctx;
+    (void)type;
+    (void)payload;
+    (void)len;
+    return 0;
+}
+
+long dfs_journal_peek(const char *stage_dir, char base[33], dfs_journal_fn fn, void *ctx)
+{
+    struct dfs_journal j = {.dir = (char *)stage_dir};
+    char path[4096];
+    off_t end;
+    int torn;
+    long n;
+
+    base[0] = '\0';
+    snprintf(path, sizeof(path), "%s/journal", stage_dir);
+    j.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (j.fd < 0)
+        return -errno;
+    n = check_header(&j, base);
+    if (n >= 0) {
+        unsigned char hdr[HDR_SIZE];
+        if (full_read(j.fd, hdr, sizeof(hdr), 0) == HDR_SIZE)
+            snprintf(base, 33, "%.32s", (char *)hdr + 16);
+        n = scan_records(j.fd, stage_dir, j.error, sizeof(j.error), fn ? fn : count_only, ctx, &end,
+                         &torn);
+    }
+    close(j.fd);
+    return n;
 }
 
 int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload, uint32_t len)

@@ -59,6 +59,14 @@ typedef int (*dfs_journal_fn)(void *ctx, uint16_t type, const void *payload, uin
  * tail was cut off. */
 long dfs_journal_replay(struct dfs_journal *j, dfs_journal_fn fn, void *ctx, int *torn);
 
+/* A look at the journal of STAGE_DIR for listings (`discfs stages`), also while a
+ * mount holds it: no lock is taken and nothing is written (a torn tail is left
+ * as it is, a journal of another base is not set aside).  BASE gets the
+ * fingerprint in its header; FN (may be NULL) gets every intact record.  Returns
+ * the number of intact records, or -errno: -ENOENT no journal, -EBADMSG not a
+ * journal, -EPROTONOSUPPORT a version this discfs does not read. */
+long dfs_journal_peek(const char *stage_dir, char base[33], dfs_journal_fn fn, void *ctx);
+
 int dfs_journal_append(struct dfs_journal *j, uint16_t type, const void *payload, uint32_t len);
 /* Records in the journal now. */
 /* Lazy mode (-o journal=async): records are written at once (they survive the

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -197,6 +198,40 @@ static void test_second_open_is_locked_out(void **state)
     dfs_journal_close(b);
 }
 
+static void test_peek_reads_and_writes_nothing(void **state)
+{
+    struct seen s = {0}, p = {0};
+    struct dfs_journal *j = open_j(*state, "fp", &s, NULL);
+    char path[256], base[33];
+    struct stat before, after;
+    int fd;
+
+    assert_int_equal(dfs_journal_peek(*state, base, collect, &p), 0);
+    assert_string_equal(base, "fp");
+    assert_int_equal(dfs_journal_append(j, 1, "one", 3), 0);
+    assert_int_equal(dfs_journal_append(j, 2, "two", 3), 0);
+    /* also while the mount holds the journal */
+    assert_int_equal(dfs_journal_peek(*state, base, collect, &p), 2);
+    assert_int_equal(p.n, 2);
+    assert_string_equal(p.text[1], "2:two");
+    dfs_journal_close(j);
+    /* a torn tail is not counted, and left where it is */
+    snprintf(path, sizeof(path), "%s/journal", (char *)*state);
+    fd = open(path, O_RDWR);
+    assert_int_equal(ftruncate(fd, lseek(fd, 0, SEEK_END) - 3), 0);
+    close(fd);
+    assert_int_equal(stat(path, &before), 0);
+    assert_int_equal(dfs_journal_peek(*state, base, NULL, NULL), 1);
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_size, after.st_size);
+    /* no journal, and not a journal */
+    assert_int_equal(dfs_journal_peek("/nonexistent", base, NULL, NULL), -ENOENT);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_int_equal(write(fd, "garbage", 7), 7);
+    close(fd);
+    assert_int_equal(dfs_journal_peek(*state, base, NULL, NULL), -EBADMSG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -206,6 +241,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_version_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_base_is_kept_aside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_open_is_locked_out, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek_reads_and_writes_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
