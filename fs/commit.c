@@ -297,6 +297,7 @@ static int rekey(struct dfs_view *v, struct reattach_ctx *c)
     dfs_store_close(v->store);
     *v->store = ns;
     v->journal = nj;
+    dfs_stage_note_origin(v->disc, v->store->dir, NULL, old);
     err = dfs_view_log_base(v, (const uint64_t(*)[2])c->map, c->n_map);
     if (err)
         goto out;

@@ -64,6 +64,8 @@ int dfs_cmd_commit(int argc, char *argv[]);
 int dfs_cmd_sessions(int argc, char *argv[]);
 /* cmd_verify.c: discfs verify DEVICE */
 int dfs_cmd_verify(int argc, char *argv[]);
+/* cmd_stages.c: discfs stages [--cache DIR] [--remove KEY | --remove-unclaimable] [--yes] */
+int dfs_cmd_stages(int argc, char *argv[]);
 
 /* log.c: from now on, what is written to stderr goes to syslog (a daemon in the
  * background); 0 or -1 */

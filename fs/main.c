@@ -72,15 +72,17 @@ static void usage(FILE *out)
             "       discfs discard MOUNTPOINT [--yes]  (unmount, dropping the staged changes)\n"
             "       discfs sessions DEVICE      (list the sessions; -o session=N mounts one)\n"
             "       discfs verify DEVICE        (every session and file against its MD5)\n"
+            "       discfs stages [--cache DIR] [--remove KEY | --remove-unclaimable]\n"
+            "                                   (list the stages in the cache, remove stale\n"
+            "                                   ones; see discfs stages --help)\n"
             "\n"
             "DEVICE is an ISO image file (stdio:PATH also names one) or a drive (/dev/srN,\n"
             "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
             "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
             "Under /dev only a drive (a block or character device) is taken.  The commands\n"
-            "are commit, status, umount, discard, sessions and verify (each with --help): a first "
-            "argument\n"
-            "that is a bare word (no '/', no '.', no stdio: or mmc:) and names no file is an\n"
-            "unknown command.\n"
+            "are commit, status, umount, discard, sessions, verify and stages (each with\n"
+            "--help): a first argument that is a bare word (no '/', no '.', no stdio: or\n"
+            "mmc:) and names no file is an unknown command.\n"
             "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
             "\n"
             "Changes are staged in a local cache and written as one new session on\n"
@@ -231,6 +233,8 @@ int main(int argc, char *argv[])
         return dfs_cmd_sessions(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "verify") == 0)
         return dfs_cmd_verify(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "stages") == 0)
+        return dfs_cmd_stages(argc, argv);
     memset(&m, 0, sizeof(m));
     m.store.data_fd = -1;
     m.opt.journal_async = 1; /* durable like a local filesystem (DESIGN.md) */
@@ -312,6 +316,7 @@ int main(int argc, char *argv[])
                 dfs_journal_error(m.journal)[0] ? dfs_journal_error(m.journal) : strerror(-err));
         goto out_store;
     }
+    dfs_stage_note_origin(m.disc, m.store.dir, m.opt.device, NULL);
     err = dfs_view_open(&m.view, m.disc, &m.store);
     if (err) {
         fprintf(stderr, "discfs: cannot build the view of '%s': %s\n", m.opt.device,

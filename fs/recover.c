@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "journal.h"
@@ -135,4 +136,53 @@ int dfs_find_stage(struct dfs_disc *disc, const char *root)
     }
     free(s);
     return 0;
+}
+
+/* The number of the session of DISC whose stage key is KEY (0: the blank disc) */
+static int session_of(struct dfs_disc *disc, const char *key)
+{
+    struct dfs_session_ref *s = NULL;
+    int n = dfs_disc_sessions(disc, &s), number = dfs_disc_get_info(disc)->sessions;
+
+    for (int i = 0; i < n; i++)
+        if (strcmp(s[i].key, key) == 0)
+            number = s[i].number < 0 ? 0 : s[i].number;
+    free(s);
+    return number;
+}
+
+void dfs_stage_note_origin(struct dfs_disc *disc, const char *stage_dir, const char *device,
+                           const char *from_dir)
+{
+    const struct dfs_disc_info *info = dfs_disc_get_info(disc);
+    const char *image = dfs_disc_image_path(disc);
+    struct dfs_stage_origin o;
+    char cwd[4096];
+    int err;
+
+    if (!device && dfs_stage_read_origin(from_dir, &o) == 0) {
+        o.session = info->sessions; /* after a commit: its new session */
+    } else {
+        memset(&o, 0, sizeof(o));
+        o.mounted = (int64_t)time(NULL);
+        o.session = info->state == DFS_MEDIA_BLANK ? 0 : session_of(disc, info->stage_key);
+        snprintf(o.kind, sizeof(o.kind), "%s", image ? "image" : "drive");
+        snprintf(o.device, sizeof(o.device), "%s", device ? device : "");
+        if (image)
+            snprintf(o.path, sizeof(o.path), "%s", image);
+        else if (device && strncmp(device, "mmc:", 4) == 0 && device[4] != '/' &&
+                 getcwd(cwd, sizeof(cwd)))
+            snprintf(o.path, sizeof(o.path), "mmc:%.*s/%s", 2000, cwd, device + 4);
+        else
+            snprintf(o.path, sizeof(o.path), "%s", device ? device : "");
+    }
+    snprintf(o.volid, sizeof(o.volid), "%s", o.session ? info->volid : "");
+    snprintf(o.profile, sizeof(o.profile), "%s", info->profile);
+    snprintf(o.version, sizeof(o.version), "%s", DISCFS_VERSION);
+    err = dfs_stage_write_origin(stage_dir, &o);
+    if (err)
+        fprintf(stderr,
+                "discfs: cannot note in '%s' which disc it belongs to (%s); `discfs stages` "
+                "lists it as unknown\n",
+                stage_dir, strerror(-err));
 }

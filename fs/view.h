@@ -238,5 +238,11 @@ int dfs_view_commit(struct dfs_view *v);
  * that crashes left under older sessions of the disc under ROOT: remove those
  * whose changes are on the disc, show the session of one whose changes are not */
 int dfs_find_stage(struct dfs_disc *disc, const char *root);
+/* recover.c: note in STAGE_DIR where it comes from (store.h, origin): DISC as
+ * DEVICE names it; with DEVICE NULL (a commit moved on to a new stage), the device
+ * and the time of the mount are those the stage FROM_DIR noted.  A failure is said
+ * and otherwise ignored: `discfs stages` lists that stage as unknown. */
+void dfs_stage_note_origin(struct dfs_disc *disc, const char *stage_dir, const char *device,
+                           const char *from_dir);
 
 #endif
