@@ -267,6 +267,10 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st)
     st->pid = (int32_t)getpid();
     snprintf(st->device, sizeof(st->device), "%s", m->opt.device);
     snprintf(st->stage_dir, sizeof(st->stage_dir), "%s", m->store.dir ? m->store.dir : "");
+    if (m->store.dir) {
+        int64_t use = dfs_stage_disk_use(m->store.dir);
+        st->stage_disk_bytes = use > 0 ? (uint64_t)use : 0;
+    }
     st->shown_session = m->opt.session;
     pthread_mutex_lock(&c->lock);
     st->phase = c->phase;

@@ -26,6 +26,8 @@ dd if=/dev/urandom of="$MNT/big" bs=1M count=96 status=none
 next=$(json next_session_bytes)
 [ "$next" -gt $((96 << 20)) ] && [ "$next" -lt $((97 << 20)) ] || fail "status: next session $next bytes"
 [ "$(json last_commit_ended)" = 0 ] || fail "status: a last commit before any"
+stage_use=$(json stage_disk_bytes)
+[ "$stage_use" -ge $((96 << 20)) ] && [ "$stage_use" -lt $((98 << 20)) ] || fail "status: the stage takes $stage_use bytes for 96 MiB staged"
 
 # ---- progress as lines when stdout is not a terminal
 "$DISCFS" commit "$MNT" >"$T/out" 2>"$T/err" || fail "discfs commit failed: $(cat "$T/err")"
