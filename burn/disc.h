@@ -63,6 +63,9 @@ void dfs_disc_close(struct dfs_disc *d);
  * imported, nothing is written and nothing printed (dfs_disc_last_error() says
  * why it failed).  Close it with dfs_disc_close(), also after a failure. */
 int dfs_disc_probe(const char *device, struct dfs_disc **out);
+/* The same, but with the newest session's tree imported (`discfs inspect`): still
+ * read-only, unlocked, nothing written; failures are said. */
+int dfs_disc_open_readonly(const char *device, struct dfs_disc **out);
 /* The image file as its stage keys name it ("/abs/path", not resolved), or NULL
  * for a drive */
 const char *dfs_disc_image_path(const struct dfs_disc *d);

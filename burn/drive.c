@@ -348,7 +348,7 @@ int dfs_disc_load(struct dfs_disc *d)
         dfs_close_damaged(d) && isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
         d->info.state = DFS_MEDIA_CLOSED;
     dfs_read_toc(d);
-    if (d->probe) /* the table of contents is all a probe wants */
+    if (d->toc_only) /* the table of contents is all a probe wants */
         return 0;
     if (d->want_session > 0) { /* an older session was asked for (fs/main.c) */
         char num[16];
@@ -503,7 +503,20 @@ int dfs_disc_probe(const char *device, struct dfs_disc **out)
     *out = d;
     if (!d)
         return -ENOMEM;
-    d->probe = d->quiet = 1;
+    d->probe = d->quiet = d->toc_only = 1;
+    err = parse_device(d, device);
+    return err ? err : dfs_disc_load(d);
+}
+
+int dfs_disc_open_readonly(const char *device, struct dfs_disc **out)
+{
+    struct dfs_disc *d = new_disc();
+    int err;
+
+    *out = d;
+    if (!d)
+        return -ENOMEM;
+    d->probe = 1;
     err = parse_device(d, device);
     return err ? err : dfs_disc_load(d);
 }

@@ -1,17 +1,31 @@
 /* fs/changes.c - what the next session changes: the view compared with the
- * session it was built from, name by name (`discfs status`) */
+ * session it was built from, name by name (`discfs status`, `discfs inspect`) */
 #define _GNU_SOURCE
 #include "internal.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+/* A name of the disc met in the walk: the view's inode under it (NULL: the view
+ * no longer has it), and its path when names are told */
+struct met {
+    struct dfs_inode *ino;
+    char *path;
+};
 
 struct diff_ctx {
     struct dfs_view *v;
     struct dfs_changes *out;
-    uint64_t matched; /* names of the view met on the disc */
+    dfs_change_fn each;
+    void *each_ctx;
+    unsigned mark;
+    uint64_t matched;  /* names of the view met on the disc */
+    struct met root;   /* the root's cookie */
+    struct met **mets; /* the others, to free */
+    size_t n_mets, cap_mets;
 };
-
-static char gone; /* cookie below a name the view no longer has */
 
 static int holds_node(const struct dfs_inode *ino, const void *node)
 {
@@ -35,42 +49,109 @@ static int differs(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
     return S_ISLNK(ino->st.st_mode) && (!e->link || !ino->link || strcmp(e->link, ino->link) != 0);
 }
 
-static int diff_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void **child_cookie)
+/* a cookie for a directory of the disc (and, when names are told, for every name) */
+static struct met *new_met(struct diff_ctx *c, struct dfs_inode *ino, const struct met *parent,
+                           const char *name)
+{
+    struct met *m;
+
+    if (c->n_mets == c->cap_mets) {
+        size_t cap = c->cap_mets ? 2 * c->cap_mets : 256;
+        struct met **n = realloc(c->mets, cap * sizeof(*n));
+        if (!n)
+            return NULL;
+        c->mets = n;
+        c->cap_mets = cap;
+    }
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return NULL;
+    m->ino = ino;
+    if (c->each && asprintf(&m->path, "%s/%s", parent->path, name) < 0) {
+        free(m);
+        return NULL;
+    }
+    c->mets[c->n_mets++] = m;
+    return m;
+}
+
+static int diff_node(void *ctx_, void *parent_, struct dfs_disc_entry *e, void **child_cookie)
 {
     struct diff_ctx *c = ctx_;
-    struct dfs_inode *ino;
+    struct met *parent = parent_, *m = NULL;
+    struct dfs_dentry *d = NULL;
     char fixed[NAME_MAX_ISO + 1];
+    int changed;
 
-    if (!parent) {
-        *child_cookie = c->v->inodes[DFS_ROOT_ID];
+    if (!parent) { /* the root, at path "" */
+        *child_cookie = &c->root;
         return 0;
     }
-    if (parent == &gone) {
+    if (parent->ino)
+        d = dfs_dentry_find(c->v, parent->ino, dfs_writable_name(e->name, fixed, sizeof(fixed)));
+    if (d && (d->inode->st.st_mode & S_IFMT) != (e->st.st_mode & S_IFMT))
+        d = NULL; /* replaced by another type: removed, and added */
+    if (c->each || S_ISDIR(e->st.st_mode)) {
+        m = new_met(c, d ? d->inode : NULL, parent, e->name);
+        if (!m)
+            return -ENOMEM;
+    }
+    *child_cookie = m;
+    if (!d) {
         c->out->removed++;
-        *child_cookie = &gone;
+        if (c->each)
+            c->each(c->each_ctx, '-', m->path);
         return 0;
     }
-    ino = dfs_view_child(c->v, parent, dfs_writable_name(e->name, fixed, sizeof(fixed)));
-    if (!ino || (ino->st.st_mode & S_IFMT) != (e->st.st_mode & S_IFMT)) {
-        c->out->removed++;
-        *child_cookie = &gone;
-        return 0;
-    }
+    d->mark = c->mark;
     c->matched++;
-    if (differs(ino, e))
-        c->out->changed++;
-    *child_cookie = ino;
+    changed = differs(d->inode, e);
+    c->out->changed += changed;
+    if (changed && c->each)
+        c->each(c->each_ctx, '~', m->path);
     return 0;
 }
 
-int dfs_view_changes(struct dfs_view *v, struct dfs_changes *out)
+/* the names below DIR (at PATH) that the disc walk did not meet: added, with all
+ * below them (ALL_NEW) */
+static int added_below(struct diff_ctx *c, struct dfs_inode *dir, const char *path, int all_new)
 {
-    struct diff_ctx c = {.v = v, .out = out};
+    for (size_t i = 0; i < dir->n_ents; i++) {
+        struct dfs_dentry *e = dir->ents[i];
+        int is_new = all_new || e->mark != c->mark;
+        char *sub;
+        int err;
+
+        if (asprintf(&sub, "%s/%s", path, e->name) < 0)
+            return -ENOMEM;
+        if (is_new)
+            c->each(c->each_ctx, '+', sub);
+        err = S_ISDIR(e->inode->st.st_mode) ? added_below(c, e->inode, sub, is_new) : 0;
+        free(sub);
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+int dfs_view_changes(struct dfs_view *v, struct dfs_changes *out, dfs_change_fn each, void *ctx)
+{
+    struct diff_ctx c = {.v = v, .out = out, .each = each, .each_ctx = ctx};
     int err = 0;
 
     memset(out, 0, sizeof(*out));
+    c.root.ino = v->inodes[DFS_ROOT_ID];
+    c.root.path = "";
+    c.mark = ++v->dentry_gen ? v->dentry_gen : ++v->dentry_gen; /* 0: never met */
     if (v->disc)
         err = dfs_disc_walk(v->disc, diff_node, &c, NULL);
+    if (!err && each)
+        err = added_below(&c, v->inodes[DFS_ROOT_ID], "", 0);
+    for (size_t i = 0; i < c.n_mets; i++) {
+        free(c.mets[i]->path);
+        free(c.mets[i]);
+    }
+    free(c.mets);
     if (err)
         return err;
     out->added = v->n_dentries - c.matched;

@@ -388,3 +388,24 @@ int dfs_cli_fusermount_u(const char *mountpoint, char *msg, size_t size)
     }
     return 0;
 }
+
+/* ---- output ---- */
+
+const char *dfs_size_str(int64_t bytes, char buf[32])
+{
+    static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
+    double v = (double)bytes;
+    int u = 0;
+
+    if (bytes < 0)
+        return "?";
+    while (v >= 1024 && u < 4) {
+        v /= 1024;
+        u++;
+    }
+    if (u == 0)
+        snprintf(buf, 32, "%lld bytes", (long long)bytes);
+    else
+        snprintf(buf, 32, "%.1f %s", v, unit[u]);
+    return buf;
+}

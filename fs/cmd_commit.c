@@ -111,23 +111,6 @@ static int get_status(int fd, const char *arg, struct dfs_ctl_status *st)
 
 /* ---- sizes and times as people read them ---- */
 
-static const char *size_str(uint64_t bytes, char *buf, size_t len)
-{
-    static const char *const unit[] = {"bytes", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)bytes;
-    int u = 0;
-
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    if (u == 0)
-        snprintf(buf, len, "%llu bytes", (unsigned long long)bytes);
-    else
-        snprintf(buf, len, "%.1f %s", v, unit[u]);
-    return buf;
-}
-
 static const char *time_str(int64_t t, char *buf, size_t len)
 {
     time_t tt = (time_t)t;
@@ -178,11 +161,12 @@ static void rate_str(const struct dfs_ctl_status *st, char *buf, size_t len)
         buf[0] = '\0';
         return;
     }
-    snprintf(
-        buf, len, "%3d%% %s of %s, %.1f MB/s, %s left",
-        (int)(st->phase_done * 100 / st->phase_total), size_str(st->phase_done, done, sizeof(done)),
-        size_str(st->phase_total, total, sizeof(total)), rate / 1e6,
-        rate > 0 ? duration_str((int64_t)((double)(st->phase_total - st->phase_done) / rate * 1000),
+    snprintf(buf, len, "%3d%% %s of %s, %.1f MB/s, %s left",
+             (int)(st->phase_done * 100 / st->phase_total),
+             dfs_size_str((int64_t)(st->phase_done), done),
+             dfs_size_str((int64_t)(st->phase_total), total), rate / 1e6,
+             rate > 0
+                 ? duration_str((int64_t)((double)(st->phase_total - st->phase_done) / rate * 1000),
                                 eta, sizeof(eta))
                  : "?");
 }
@@ -219,7 +203,7 @@ static void show_progress(struct shown *s, const struct dfs_ctl_status *st)
             continue;
         s->told |= 1u << p;
         if (p == st->phase && st->phase_total)
-            printf("%s %s\n", phase_name(p), size_str(st->phase_total, total, sizeof(total)));
+            printf("%s %s\n", phase_name(p), dfs_size_str((int64_t)(st->phase_total), total));
         else
             printf("%s\n", phase_name(p));
         s->percent = 0;
@@ -266,7 +250,7 @@ static int commit(int fd, const char *arg, int close_disc, struct dfs_ctl_status
         printf("discfs: nothing to commit in '%s'\n", arg);
     } else if (result == 0) {
         printf("discfs: session %d written to '%s' and verified (%s in %s)\n", st->last_session,
-               st->device, size_str(st->last_blocks * 2048, size, sizeof(size)),
+               st->device, dfs_size_str((int64_t)(st->last_blocks * 2048), size),
                duration_str(now_ms() - start, took, sizeof(took)));
     } else {
         fprintf(stderr, "discfs: commit of '%s' failed: %s; the changes stay staged\n", arg,
@@ -354,7 +338,7 @@ static int discard_mount(int fd, const char *arg, const char *abs, int yes)
             printf("Drop the changes staged in '%s' (%llu added, %llu changed, %llu removed, "
                    "%s of content) and unmount it? [y/N] ",
                    arg, (unsigned long long)st.added, (unsigned long long)st.changed,
-                   (unsigned long long)st.removed, size_str(st.staged_bytes, size, sizeof(size)));
+                   (unsigned long long)st.removed, dfs_size_str((int64_t)(st.staged_bytes), size));
         else
             printf("Drop the changes staged in '%s' and unmount it? [y/N] ", arg);
         fflush(stdout);
@@ -473,8 +457,8 @@ static void status_text(const char *abs, const struct dfs_ctl_status *st)
                st->shown_session ? ", an older session shown read-only"
                : st->readonly    ? ", mounted read-only"
                                  : "",
-               size_str(st->free_blocks * 2048, a, sizeof(a)),
-               size_str(st->capacity_blocks * 2048, b, sizeof(b)));
+               dfs_size_str((int64_t)(st->free_blocks * 2048), a),
+               dfs_size_str((int64_t)(st->capacity_blocks * 2048), b));
     } else {
         printf("device      %s\n", st->device);
     }
@@ -482,20 +466,20 @@ static void status_text(const char *abs, const struct dfs_ctl_status *st)
         printf("pending     %llu added, %llu changed, %llu removed; %s of file content "
                "staged\n",
                (unsigned long long)st->added, (unsigned long long)st->changed,
-               (unsigned long long)st->removed, size_str(st->staged_bytes, a, sizeof(a)));
+               (unsigned long long)st->removed, dfs_size_str((int64_t)(st->staged_bytes), a));
         if (!st->readonly)
             printf("next        the next session takes at most %s; %s free after it\n",
-                   size_str(st->next_blocks * 2048, a, sizeof(a)),
-                   size_str(st->free_blocks > st->next_blocks
-                                ? (st->free_blocks - st->next_blocks) * 2048
-                                : 0,
-                            b, sizeof(b)));
+                   dfs_size_str((int64_t)(st->next_blocks * 2048), a),
+                   dfs_size_str(st->free_blocks > st->next_blocks
+                                    ? (int64_t)(st->free_blocks - st->next_blocks) * 2048
+                                    : 0,
+                                b));
     } else {
         printf("pending     counted again when the commit has ended\n");
     }
     if (st->stage_dir[0])
         printf("stage       %s (%s in the cache)\n", st->stage_dir,
-               size_str(st->stage_disk_bytes, a, sizeof(a)));
+               dfs_size_str((int64_t)(st->stage_disk_bytes), a));
     if (st->phase != DFS_PHASE_IDLE) {
         char rate[160];
         rate_str(st, rate, sizeof(rate));
@@ -508,7 +492,7 @@ static void status_text(const char *abs, const struct dfs_ctl_status *st)
     } else if (st->last_written) {
         printf("last commit %s: session %d written and verified (%s)\n",
                time_str(st->last_written, when, sizeof(when)), st->last_session,
-               size_str(st->last_blocks * 2048, a, sizeof(a)));
+               dfs_size_str((int64_t)(st->last_blocks * 2048), a));
     } else {
         printf("last commit none in this mount\n");
     }

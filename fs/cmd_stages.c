@@ -292,22 +292,6 @@ static void classify(struct ctx *c, struct stage *st)
 
 /* ---- output ---- */
 
-static const char *human(int64_t bytes, char buf[32])
-{
-    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    double v = (double)bytes;
-    int u = 0;
-
-    if (bytes < 0)
-        return "?";
-    while (v >= 1024 && u < 4) {
-        v /= 1024;
-        u++;
-    }
-    snprintf(buf, 32, u ? "%.1f %s" : "%.0f %s", v, units[u]);
-    return buf;
-}
-
 static const char *pending(const struct stage *st, char buf[32])
 {
     if (st->pending < 0)
@@ -326,7 +310,7 @@ static void print_row(const struct stage *st)
 
     if (st->has_origin && st->o.mounted && localtime_r(&t, &tm))
         strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-    printf("%-12.12s  %10s  %-11s  %-20s  %-16s  %s%s%s%s\n", st->key, human(st->use, use),
+    printf("%-12.12s  %10s  %-11s  %-20s  %-16s  %s%s%s%s\n", st->key, dfs_size_str(st->use, use),
            pending(st, pend), state_names[st->state], when,
            st->has_origin && st->o.path[0] ? st->o.path : "-", st->o.volid[0] ? " (" : "",
            st->o.volid, st->o.volid[0] ? ")" : "");
@@ -356,10 +340,11 @@ static int list(struct ctx *c)
             loose += st->use > 0 ? st->use : 0;
         }
     }
-    printf("%zu stage%s, %s in all", c->n_stages, c->n_stages == 1 ? "" : "s", human(total, a));
+    printf("%zu stage%s, %s in all", c->n_stages, c->n_stages == 1 ? "" : "s",
+           dfs_size_str(total, a));
     if (n_loose)
         printf("; %zu unclaimable (%s): discfs stages --remove-unclaimable removes %s", n_loose,
-               human(loose, b), n_loose == 1 ? "it" : "them");
+               dfs_size_str(loose, b), n_loose == 1 ? "it" : "them");
     printf("\n");
     return 0;
 }
@@ -406,7 +391,7 @@ static int remove_one(const struct stage *st)
         return DFS_EXIT_FAILURE;
     }
     printf("removed stage %.12s%s%s (%s freed)\n", st->key, st->has_origin ? " of " : "",
-           st->has_origin ? st->o.path : "", human(st->use, use));
+           st->has_origin ? st->o.path : "", dfs_size_str(st->use, use));
     return 0;
 }
 
@@ -436,7 +421,7 @@ static int remove_key(struct ctx *c, const char *prefix, int yes)
     if (holder > 0) /* said before asking; remove_one() checks again under the lock */
         return refuse_mounted(hit, holder);
     snprintf(q, sizeof(q), "remove the stage %.12s (%s, %s) of '%s'?", hit->key,
-             human(hit->use, use), pending(hit, pend), hit->has_origin ? hit->o.path : "?");
+             dfs_size_str(hit->use, use), pending(hit, pend), hit->has_origin ? hit->o.path : "?");
     ok = confirm(yes, q);
     if (ok <= 0) {
         fprintf(stderr,
@@ -484,7 +469,7 @@ static int remove_unclaimable(struct ctx *c, int yes)
         else
             freed += c->stages[i].use > 0 ? c->stages[i].use : 0;
     }
-    printf("%s freed\n", human(freed, a));
+    printf("%s freed\n", dfs_size_str(freed, a));
     return status;
 }
 

@@ -305,7 +305,7 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st)
         st->readonly = v->readonly;
         st->dirty = v->dirty;
         st->next_blocks = v->readonly ? 0 : dfs_view_next_session_blocks(v);
-        if (dfs_view_changes(v, &ch) == 0) {
+        if (dfs_view_changes(v, &ch, NULL, NULL) == 0) {
             st->pending_known = 1;
             st->added = ch.added;
             st->changed = ch.changed;

@@ -3,7 +3,8 @@
  * Table of contents of fs/:
  *   main.c    options, set-up and tear-down of a mount
  *   cli.c     checks of the command line and of the mount a command names
- *   cmd_*.c   the commands: commit, umount, status (cmd_commit.c), sessions, verify
+ *   cmd_*.c   the commands: commit, umount, discard, status (cmd_commit.c), sessions,
+ *             verify, inspect, stages
  *   committer.c  the commit's own thread; control.h its channel
  *   log.c     syslog for a daemon in the background
  *   ops.c     FUSE low-level operations: thin glue over the view (only user of fuse_lowlevel.h)
@@ -58,12 +59,16 @@ int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
 char *dfs_cli_find_mount(const char *arg);
 /* fusermount3 -u MOUNTPOINT: 0, or -1 with what fusermount3 said in MSG */
 int dfs_cli_fusermount_u(const char *mountpoint, char *msg, size_t size);
+/* "1.5 MiB" of BYTES in BUF; "?" if negative */
+const char *dfs_size_str(int64_t bytes, char buf[32]);
 /* cmd_commit.c: discfs commit|umount|status MOUNTPOINT (argv[1] the command) */
 int dfs_cmd_commit(int argc, char *argv[]);
 /* cmd_sessions.c: discfs sessions DEVICE */
 int dfs_cmd_sessions(int argc, char *argv[]);
 /* cmd_verify.c: discfs verify DEVICE */
 int dfs_cmd_verify(int argc, char *argv[]);
+/* cmd_inspect.c: discfs inspect DEVICE */
+int dfs_cmd_inspect(int argc, char *argv[]);
 /* cmd_stages.c: discfs stages [--cache DIR] [--remove KEY | --remove-unclaimable] [--yes] */
 int dfs_cmd_stages(int argc, char *argv[]);
 

@@ -72,6 +72,7 @@ static void usage(FILE *out)
             "       discfs discard MOUNTPOINT [--yes]  (unmount, dropping the staged changes)\n"
             "       discfs sessions DEVICE      (list the sessions; -o session=N mounts one)\n"
             "       discfs verify DEVICE        (every session and file against its MD5)\n"
+            "       discfs inspect DEVICE [--tree]  (the staged changes, without mounting)\n"
             "       discfs stages [--cache DIR] [--remove KEY | --remove-unclaimable]\n"
             "                                   (list the stages in the cache, remove stale\n"
             "                                   ones; see discfs stages --help)\n"
@@ -80,8 +81,8 @@ static void usage(FILE *out)
             "mmc:PATH).  A missing image file is created as a blank disc only if its name\n"
             "ends in .iso or it is written stdio:PATH; an empty file is a blank disc too.\n"
             "Under /dev only a drive (a block or character device) is taken.  The commands\n"
-            "are commit, status, umount, discard, sessions, verify and stages (each with\n"
-            "--help): a first argument that is a bare word (no '/', no '.', no stdio: or\n"
+            "are commit, status, umount, discard, sessions, verify, inspect and stages (each\n"
+            "with --help): a first argument that is a bare word (no '/', no '.', no stdio: or\n"
             "mmc:) and names no file is an unknown command.\n"
             "MOUNTPOINT must be an empty directory that is not a mount point already.\n"
             "\n"
@@ -233,6 +234,8 @@ int main(int argc, char *argv[])
         return dfs_cmd_sessions(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "verify") == 0)
         return dfs_cmd_verify(argc, argv);
+    if (argc >= 2 && strcmp(argv[1], "inspect") == 0)
+        return dfs_cmd_inspect(argc, argv);
     if (argc >= 2 && strcmp(argv[1], "stages") == 0)
         return dfs_cmd_stages(argc, argv);
     memset(&m, 0, sizeof(m));

@@ -538,6 +538,52 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
     return n;
 }
 
+long dfs_view_replay_peek(struct dfs_view *v, const char *stage_dir, const char *key)
+{
+    char base[33];
+    long n;
+
+    v->replaying = 1;
+    v->replay_done_base = 0;
+    v->replayed_changes = 0;
+    n = dfs_journal_peek(stage_dir, base, replay_one, v);
+    if (n >= 0 && strncmp(base, key, 32) != 0)
+        n = -ESTALE; /* the journal of another session: a mount sets it aside */
+    if (n >= 0) {
+        int err = apply_base(v);
+        if (err)
+            n = err;
+    }
+    free(v->replay_map);
+    v->replay_map = NULL;
+    v->replaying = 0;
+    if (n < 0)
+        return n;
+    pthread_mutex_lock(&v->lock);
+    v->staged_blocks = 0;
+    for (uint64_t i = 1; i < v->n_ids; i++) {
+        struct dfs_inode *ino = v->inodes[i];
+        struct stat st;
+        int fd;
+
+        if (!ino || !ino->cache_id)
+            continue;
+        fd = dfs_store_open_file(v->store, ino->cache_id, O_RDONLY);
+        if (fd < 0)
+            continue; /* lost in a crash: a mount says so */
+        if (fstat(fd, &st) == 0) {
+            ino->st.st_size = 0;
+            dfs_view_set_staged_size(v, ino, st.st_size);
+            ino->st.st_mtim = st.st_mtim;
+        }
+        close(fd);
+    }
+    n = (long)v->replayed_changes;
+    v->dirty = n > 0;
+    pthread_mutex_unlock(&v->lock);
+    return n;
+}
+
 /* ---- -o journal=async ----
  * Records are written at once and survive the death of the daemon; once a second
  * a thread syncs the cache's filesystem (content files, their names, the

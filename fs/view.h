@@ -83,7 +83,8 @@ struct dfs_dentry {
     char *name;
     struct dfs_inode *dir;
     struct dfs_inode *inode;
-    uint64_t off; /* readdir offset of the entry after this one */
+    uint64_t off;  /* readdir offset of the entry after this one */
+    unsigned mark; /* the last walk of changes.c that met it on the disc */
     uint64_t hash;
     struct dfs_dentry *hnext;
 };
@@ -126,6 +127,7 @@ struct dfs_view {
     uint64_t replayed_changes;
     unsigned commit_gen; /* counts commits (hard links: first name or clone) */
     unsigned walk_gen;   /* counts re-attach walks (commit.c) */
+    unsigned dentry_gen; /* counts the walks of changes.c */
 };
 
 /* An open file. */
@@ -212,6 +214,11 @@ struct dfs_journal;
 /* Apply the journal's records to a view fresh from the disc, then record every
  * further change in it.  Returns the number of records replayed or -errno. */
 long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j);
+/* The same for a look at the stage STAGE_DIR of the session with stage key KEY
+ * (`discfs inspect`): the journal is read without its lock and nothing is written
+ * (no torn tail cut, no content file made or swept).  The changes replayed, or
+ * -errno (-ESTALE: the journal belongs to another session). */
+long dfs_view_replay_peek(struct dfs_view *v, const char *stage_dir, const char *key);
 /* -o journal=async: sync the journal once a second from a thread of its own,
  * instead of after every record; stopped by dfs_view_stop_flusher(). */
 int dfs_view_start_flusher(struct dfs_view *v);
@@ -225,7 +232,10 @@ int dfs_view_sync_journal(struct dfs_view *v);
 struct dfs_changes {
     uint64_t added, changed, removed, staged_bytes;
 };
-int dfs_view_changes(struct dfs_view *v, struct dfs_changes *out);
+/* EACH (may be NULL) is told every name: KIND '+' added, '~' changed, '-' removed,
+ * and its PATH from the root ("/a/b") */
+typedef void (*dfs_change_fn)(void *ctx, char kind, const char *path);
+int dfs_view_changes(struct dfs_view *v, struct dfs_changes *out, dfs_change_fn each, void *ctx);
 /* space.c: the blocks the next session takes at most, closing included (lock held) */
 uint64_t dfs_view_next_session_blocks(struct dfs_view *v);
 
