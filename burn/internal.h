@@ -44,9 +44,9 @@ struct dfs_disc {
     int close;                /* finalize the disc with the next commit */
     int want_session;         /* the session to load (dfs_disc_load_session), 0 = the newest */
     int quiet;                /* failures go to last_error only: the caller tells them (commit) */
-    int probe;    /* dfs_disc_probe(), dfs_disc_open_readonly(): read-only, no lock,
-                   * nothing written */
-    int toc_only; /* dfs_disc_probe(): no tree either */
+    int probe;                /* dfs_disc_probe(), dfs_disc_open_readonly(): read-only, no lock,
+                               * nothing written */
+    int toc_only;             /* dfs_disc_probe(): no tree either */
     char desc[300];           /* the disc as messages name it (identify() in drive.c) */
     dfs_progress_fn progress; /* a commit's phases and bytes (dfs_disc_set_progress) */
     void *progress_ctx;
