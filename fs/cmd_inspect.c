@@ -1,4 +1,4 @@
-/* fs/cmd_inspect.c - `discfs inspect DEVICE [--cache DIR] [--tree]`: the changes
+/* fs/cmd_inspect.c - `discfs inspect DEVICE|STAGE [--cache DIR] [--tree]`: the changes
  * staged for a disc, and its tree as a mount would show it, without mounting.
  * Nothing is written: the disc is opened read-only and unlocked, the stage's
  * journal is read without its lock (dfs_view_replay_peek), so it works while the
@@ -12,13 +12,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void usage(FILE *out)
 {
     fputs("usage: discfs inspect DEVICE [--cache DIR] [--tree]\n"
+          "       discfs inspect STAGE [--tree]\n"
           "Show, without mounting, the changes staged in the cache for the disc in DEVICE\n"
-          "(a drive, or an ISO image file): each name added (+), changed (~: content or\n"
+          "(a drive, or an ISO image file), or in the stage directory STAGE (for the disc\n"
+          "its origin note names): each name added (+), changed (~: content or\n"
           "attributes) or removed (-), then a summary.  --tree lists every name as a\n"
           "mount would show it, with its type and size.  --cache DIR: the cache a mount\n"
           "used (-o cache=DIR).  Nothing is written; it works while the disc is mounted\n"
@@ -84,7 +87,38 @@ static int open_stage(const char *root, const char *key, struct dfs_store *s)
     return 1;
 }
 
-static int inspect(const char *device, const char *root, int tree)
+/* inspect of a STAGE directory: the disc its origin note names, if that disc's
+ * newest session is the one the stage is for (KEY, its name); else say why */
+static int stage_device(const char *stage, char **device, char **root, char **key)
+{
+    struct dfs_stage_origin o;
+    char *abs = realpath(stage, NULL), *slash;
+    int err;
+
+    if (!abs) {
+        fprintf(stderr, "discfs: cannot use the stage '%s': %s\n", stage, strerror(errno));
+        return -1;
+    }
+    err = dfs_stage_read_origin(abs, &o);
+    if (err) {
+        fprintf(stderr,
+                "discfs: the stage '%s' does not say which disc it is for (%s); inspect the "
+                "disc instead: discfs inspect DEVICE --cache DIR\n",
+                stage, err == -ENOENT ? "no origin note: made by an older discfs" : strerror(-err));
+        free(abs);
+        return -1;
+    }
+    slash = strrchr(abs, '/');
+    *key = strdup(slash + 1);
+    *slash = '\0';
+    *root = abs;
+    *device = strdup(o.path[0] ? o.path : o.device);
+    if (!*key || !*device)
+        return -1;
+    return 0;
+}
+
+static int inspect(const char *device, const char *root, const char *want_key, int tree)
 {
     struct dfs_store store = {.data_fd = -1};
     struct dfs_disc *disc = NULL;
@@ -102,6 +136,15 @@ static int inspect(const char *device, const char *root, int tree)
         goto out;
     }
     info = dfs_disc_get_info(disc);
+    if (want_key && strcmp(want_key, info->stage_key) != 0) {
+        fprintf(stderr,
+                "discfs: the stage '%s/%s' is not for the newest session of '%s' any more "
+                "(committed elsewhere, or another disc is there now): its changes cannot be "
+                "shown against it; discfs stages lists it\n",
+                root, want_key, device);
+        err = -ESTALE;
+        goto out;
+    }
     has_stage = open_stage(root, info->stage_key, &store);
     err = has_stage < 0 ? has_stage : dfs_view_open(&v, disc, &store);
     if (err) {
@@ -148,10 +191,22 @@ out:
     return err ? -1 : 0;
 }
 
+/* a directory with a journal: a stage, not a disc */
+static int is_stage_dir(const char *path)
+{
+    char journal[4096];
+    struct stat st;
+
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return 0;
+    snprintf(journal, sizeof(journal), "%s/journal", path);
+    return access(journal, F_OK) == 0;
+}
+
 int dfs_cmd_inspect(int argc, char *argv[])
 {
     const char *device = NULL, *cache = NULL;
-    char *root;
+    char *root = NULL, *key = NULL, *disc_dev = NULL;
     int tree = 0, err;
 
     for (int i = 2; i < argc; i++) {
@@ -181,21 +236,39 @@ int dfs_cmd_inspect(int argc, char *argv[])
                         "--help\n");
         return DFS_EXIT_USAGE;
     }
+    if (is_stage_dir(device)) { /* a stage: the disc it names */
+        if (cache) {
+            fprintf(stderr,
+                    "discfs: inspect of a stage takes no --cache: the stage '%s' is in "
+                    "its cache\n",
+                    device);
+            return DFS_EXIT_USAGE;
+        }
+        if (stage_device(device, &disc_dev, &root, &key) != 0) {
+            err = DFS_EXIT_FAILURE;
+            goto out;
+        }
+        device = disc_dev;
+    } else {
+        root = cache ? realpath(cache, NULL) : dfs_store_default_root();
+        if (!root) {
+            fprintf(stderr, "discfs: cannot use the cache '%s': %s\n", cache ? cache : "(default)",
+                    strerror(errno));
+            return DFS_EXIT_FAILURE;
+        }
+    }
     err = dfs_cli_check_existing_device(device);
     if (err)
-        return err;
-    root = cache ? realpath(cache, NULL) : dfs_store_default_root();
-    if (!root) {
-        fprintf(stderr, "discfs: cannot use the cache '%s': %s\n", cache ? cache : "(default)",
-                strerror(errno));
-        return DFS_EXIT_FAILURE;
-    }
+        goto out;
     if (dfs_libs_init() != 0) {
-        free(root);
-        return DFS_EXIT_FAILURE;
+        err = DFS_EXIT_FAILURE;
+        goto out;
     }
-    err = inspect(device, root, tree);
+    err = inspect(device, root, key, tree) ? DFS_EXIT_FAILURE : 0;
     dfs_libs_finish();
+out:
     free(root);
-    return err ? DFS_EXIT_FAILURE : 0;
+    free(key);
+    free(disc_dev);
+    return err;
 }

@@ -28,9 +28,12 @@ tail -1 "$T/out" | grep -qx "3 added, 1 changed, 1 removed; 4.0 KiB of file cont
 "$DISCFS" inspect "$IMG" --cache "$CACHE" --tree >"$T/tree" || fail "inspect --tree failed"
 grep -qx -- "-0644            4 /d/e/n" "$T/tree" && grep -qx "l0777            1 /l -> b" "$T/tree" &&
     grep -qx "d0700            0 /d" "$T/tree" && ! grep -q " /b$" "$T/tree" || fail "inspect --tree: $(cat "$T/tree")"
+stage=$(dirname "$(grep -l . "$CACHE"/*/journal | head -1)")
+"$DISCFS" inspect "$stage" >"$T/out2" 2>"$T/err" || fail "inspect of the stage '$stage' failed: $(cat "$T/err")"
+diff "$T/out" "$T/out2" || fail "inspect of the stage directory differs from inspect of the disc"
 [ "$(snapshot)" = "$before" ] || fail "inspect changed the cache"
-ok "inspect lists the staged changes and the staged tree of a mounted disc, writing nothing"
-
+ok "inspect lists the staged changes and the staged tree of a mounted disc, by disc or by stage, writing nothing"
+mkdir "$T/old" && cp -a "$stage" "$T/old/" # a stage the disc will no longer claim
 "$DISCFS" umount "$MNT" >/dev/null || fail "discfs umount failed"
 wait "$PID" || fail "the daemon exited with an error"
 PID=
@@ -38,6 +41,10 @@ PID=
 tail -1 "$T/out" | grep -qx "no changes staged" || fail "inspect after the commit: $(cat "$T/out")"
 grep -q "^disc   $IMG (stdio file), 2 sessions" "$T/out" || fail "inspect does not describe the disc: $(cat "$T/out")"
 
+rc=0
+"$DISCFS" inspect "$T/old/$(basename "$stage")" >"$T/out" 2>"$T/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "is not for the newest session of '$IMG' any more" "$T/err" ||
+    fail "inspect of a stage its disc no longer claims: $rc $(cat "$T/err")"
 rc=0
 "$DISCFS" inspect >"$T/out" 2>"$T/err" || rc=$?
 [ $rc -eq 2 ] && grep -q "inspect takes one DEVICE, none was given" "$T/err" || fail "inspect without DEVICE: $rc $(cat "$T/err")"
