@@ -11,6 +11,7 @@
  *   read.c     reads of blocks and of file data by extents
  *   image.c    walk of the imported session and its hard-link families
  *   session.c  building the tree of the next session, writing and verifying it
+ *   dedup.c    staged files whose content is on the disc already refer to it
  *   space.c    what a session costs on the medium (DESIGN.md, Space)
  *   verify.c   the recorded MD5s of a session and of its files, checked
  *   xattr.c    xattrs, ACLs and private attributes in AAIP
@@ -202,7 +203,10 @@ ssize_t dfs_disc_read_file(struct dfs_disc *d, const struct dfs_extent *ext, int
  *
  * A file's disc node is never cloned: libisofs would write a clone's data again,
  * reading it from the disc that is being written (every name of an on-disc family
- * has a disc node of its own; a new name of an on-disc file is staged content). */
+ * has a disc node of its own; a new name of an on-disc file is staged content).
+ * Staged content of a single name whose size and MD5 a file of the loaded session
+ * has is not written again: when the session is written, the name takes an
+ * imported node with that file's extents, as an inode of its own (dedup.c). */
 struct dfs_commit_node {
     const char *name;
     struct stat st;                 /* type and attributes to record */

@@ -115,6 +115,20 @@ int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uin
 /* the same, telling its progress (DFS_PHASE_VERIFYING) */
 int dfs_session_md5_told(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
 
+/* dedup.c */
+struct dfs_dedup;
+/* LOCAL, a node of the new tree made from the local file PATH, with ST and the
+ * attributes X, may have its data on the disc already: noted in *DD (made on
+ * the first call).  0 or -ENOMEM. */
+int dfs_dedup_note(struct dfs_dedup **dd, IsoNode *local, const char *path, const struct stat *st,
+                   const struct dfs_xattr *x, size_t n);
+/* Once the new tree is built (OLD: the children of the loaded session's root,
+ * taken out of it): every noted file whose size and MD5 a file of the loaded
+ * session has refers to that file's data instead.  0, or -errno (then the tree
+ * is not fit to be written). */
+int dfs_dedup_resolve(struct dfs_disc *disc, struct dfs_dedup *dd, IsoNode **old, size_t n_old);
+void dfs_dedup_free(struct dfs_dedup *dd);
+
 /* xattr.c */
 /* The node's attributes and ACLs as Linux xattrs, and what Rock Ridge could not
  * record exactly: MTIME (holding the Rock Ridge one) gets its exact seconds and

@@ -30,8 +30,12 @@ struct dfs_commit {
     struct dfs_disc *d;
     IsoNode **old; /* children of the old root, one reference each */
     size_t n_old;
-    int new_data; /* the session writes file data: libisofs gives it a checksum
-                   * array and an MD5 tag (verify_session) */
+    int new_data;            /* the session writes file data: libisofs gives it a checksum
+                              * array and an MD5 tag (verify_session); so it does when the
+                              * data is on the disc already (dedup.c): the checksum array
+                              * holds the file's MD5 */
+    struct dfs_dedup *dedup; /* staged files that may be on the disc (dedup.c) */
+    int resolved;            /* ... looked up */
 };
 
 int dfs_commit_begin(struct dfs_disc *d, struct dfs_commit **out)
@@ -86,6 +90,7 @@ void dfs_commit_end(struct dfs_commit *c)
     for (size_t i = 0; i < c->n_old; i++)
         iso_node_unref(c->old[i]);
     free(c->old);
+    dfs_dedup_free(c->dedup);
     free(c);
 }
 
@@ -162,8 +167,14 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
         }
     } else if (n->local_path) {
         ret = iso_tree_add_new_node(img, dir, n->name, n->local_path, &node);
-        if (S_ISREG(n->st.st_mode) && n->st.st_size > 0)
+        if (ret >= 0 && S_ISREG(n->st.st_mode) && n->st.st_size > 0) {
             c->new_data = 1;
+            /* its data may be on the disc already (dedup.c); the names of a
+             * hard-linked file are one local file: not for them */
+            if (n->st.st_nlink < 2 &&
+                dfs_dedup_note(&c->dedup, node, n->local_path, &n->st, n->xattrs, n->n_xattrs))
+                return iso_err(c->d, ISO_OUT_OF_MEM, n->name);
+        }
     } else if (S_ISDIR(n->st.st_mode)) {
         ret = iso_image_add_new_dir(img, dir, n->name, (IsoDir **)&node);
     } else if (S_ISLNK(n->st.st_mode)) {
@@ -559,6 +570,14 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
     d->quiet = 1; /* what goes wrong is told once, by the caller (last_error) */
     tell(d, DFS_PHASE_CHECKING, 0, 0);
     err = dfs_disc_check_identity(d);
+    if (!err && !c->resolved) {
+        /* staged files whose data is on the disc refer to it (once: the tree
+         * stays as it is for the padded attempts) */
+        err = dfs_dedup_resolve(d, c->dedup, c->old, c->n_old);
+        if (err)
+            err = dfs_lib_error(d, err, what);
+        c->resolved = 1;
+    }
     if (!err && !getenv("DISCFS_TEST_NO_REHEARSAL")) /* tests: the verify's turn */
         err = rehearse_tree(d, what);
     if (err)

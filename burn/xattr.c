@@ -16,6 +16,8 @@
  *                where libisofs 1.5.4 miscounts continuation areas)
  *   isofs.link   a symlink target that Rock Ridge does not give back as it was (a
  *                trailing '/', an empty, '.' or '..' component)
+ *   isofs.copy   a file that refers to the data of another one on the disc, in the
+ *                session that made it so (burn/dedup.c); dropped by the next one
  */
 #define _GNU_SOURCE
 #include "internal.h"
@@ -36,7 +38,8 @@
 
 static int ours(const char *name)
 {
-    return !strcmp(name, MTNS) || !strcmp(name, LINK) || !strcmp(name, "isofs.pad");
+    return !strcmp(name, MTNS) || !strcmp(name, LINK) || !strcmp(name, "isofs.pad") ||
+           !strcmp(name, "isofs.copy");
 }
 
 /* Would Rock Ridge (SL components) give back LINK as it is? */
