@@ -31,7 +31,9 @@
  *     An import gives one such twin of each name of the disc; more copies of one
  *     content take another import, up to TWIN_ROUNDS of them (each costs what the
  *     mount's import costs, in time and for a while in memory), then the data of
- *     the rest is written again.
+ *     the rest is written again;
+ *   - a file put back to a content that only an older session holds at its path
+ *     takes the node of that session's file (older()).
  * Not for: empty files, files with more than one name (their names are one local
  * file), zisofs-compressed disc files, files without a recorded MD5.
  *
@@ -57,6 +59,8 @@ struct cand {
     struct dfs_xattr *xattrs;
     size_t n_xattrs;
     size_t first, end; /* the known files of its content (d->known) */
+    char md5[16];
+    int md5_state; /* 0 not computed, 1 in md5, -1 cannot be */
 };
 
 /* A file of the loaded session that has an MD5 */
@@ -85,11 +89,6 @@ struct dfs_dedup {
     unsigned copies; /* isofs.copy values handed out */
 };
 
-static void xattrs_free(struct dfs_xattr *x, size_t n)
-{
-    dfs_xattrs_free(x, n);
-}
-
 static int xattrs_dup(const struct dfs_xattr *x, size_t n, struct dfs_xattr **out)
 {
     *out = n ? calloc(n, sizeof(**out)) : NULL;
@@ -100,7 +99,7 @@ static int xattrs_dup(const struct dfs_xattr *x, size_t n, struct dfs_xattr **ou
         (*out)[i].value = malloc(x[i].size ? x[i].size : 1);
         (*out)[i].size = x[i].size;
         if (!(*out)[i].name || !(*out)[i].value) {
-            xattrs_free(*out, n);
+            dfs_xattrs_free(*out, n);
             *out = NULL;
             return -ENOMEM;
         }
@@ -148,7 +147,7 @@ void dfs_dedup_free(struct dfs_dedup *d)
         return;
     for (size_t i = 0; i < d->n_cand; i++) {
         free(d->cand[i].path);
-        xattrs_free(d->cand[i].xattrs, d->cand[i].n_xattrs);
+        dfs_xattrs_free(d->cand[i].xattrs, d->cand[i].n_xattrs);
     }
     for (size_t i = 0; i < d->n_known; i++)
         free(d->known[i].sec);
@@ -360,65 +359,14 @@ static int md5_of(const char *path, uint64_t size, char md5[16])
     return err;
 }
 
-/* ---- the session a second time ----
- * Its blocks come through dfs_disc_read_blocks() (image files and drives). */
-
-static int ds_open(IsoDataSource *src)
-{
-    (void)src;
-    return ISO_SUCCESS;
-}
-
-static int ds_read_block(IsoDataSource *src, uint32_t lba, uint8_t *buffer)
-{
-    return dfs_disc_read_blocks(src->data, lba, buffer, 1) == 0 ? ISO_SUCCESS
-                                                                : (int)ISO_DATA_SOURCE_FAILURE;
-}
-
-static void ds_free(IsoDataSource *src)
-{
-    (void)src; /* src->data is the disc, which outlives the image */
-}
-
+/* The loaded session a second time */
 static int import_again(struct dfs_disc *disc, struct dfs_dedup *d)
 {
-    IsoDataSource *src;
-    IsoReadOpts *ro = NULL;
-    int lba = 0, ret;
+    int lba = 0;
 
-    if (isoburn_disc_get_msc1(disc->drive, &lba) <= 0 || lba < 0)
+    if (!disc->drive || isoburn_disc_get_msc1(disc->drive, &lba) <= 0 || lba < 0)
         lba = (int)disc->info.msc1;
-    src = calloc(1, sizeof(*src));
-    if (!src)
-        return -ENOMEM;
-    src->refcount = 1;
-    src->open = ds_open;
-    src->close = ds_open;
-    src->read_block = ds_read_block;
-    src->free_data = ds_free;
-    src->data = disc;
-    ret = iso_image_new("discfs", &d->again);
-    if (ret >= 0)
-        ret = iso_read_opts_new(&ro, 0);
-    if (ret >= 0) {
-        iso_read_opts_set_start_block(ro, (uint32_t)lba);
-        iso_read_opts_set_no_aaip(ro, 0); /* isofs.cx: the file's MD5 */
-        iso_read_opts_set_no_md5(ro, 1);
-        iso_read_opts_set_new_inos(ro, 0);
-        iso_read_opts_set_no_joliet(ro, 1);
-        iso_read_opts_set_no_iso1999(ro, 1);
-        ret = iso_image_import(d->again, src, ro, NULL);
-    }
-    if (ro)
-        iso_read_opts_free(ro);
-    iso_data_source_unref(src);
-    if (ret < 0) {
-        if (d->again)
-            iso_image_unref(d->again);
-        d->again = NULL;
-        return ret == (int)ISO_OUT_OF_MEM ? -ENOMEM : -EIO;
-    }
-    return 0;
+    return dfs_import_session(disc, (uint32_t)lba, 0, &d->again);
 }
 
 static int cmp_block(const void *a, const void *b)
@@ -543,14 +491,22 @@ static int by_size_md5(const void *a, const void *b)
     return memcmp(x->md5, y->md5, 16);
 }
 
+/* C's MD5 (computed once): 1, or 0 if it cannot be read */
+static int cand_md5(struct cand *c)
+{
+    if (!c->md5_state)
+        c->md5_state = md5_of(c->path, (uint64_t)c->st.st_size, c->md5) == 0 ? 1 : -1;
+    return c->md5_state == 1;
+}
+
 /* The known files of C's content: [*first, *end) of d->known; 0 if none */
 static int match(struct dfs_dedup *d, struct cand *c, size_t *first, size_t *end)
 {
     struct known key = {.size = (uint64_t)c->st.st_size}, *k;
 
-    if (!bsearch(&key, d->known, d->n_known, sizeof(key), by_size) ||
-        md5_of(c->path, key.size, key.md5) != 0)
+    if (!bsearch(&key, d->known, d->n_known, sizeof(key), by_size) || !cand_md5(c))
         return 0;
+    memcpy(key.md5, c->md5, 16);
     k = bsearch(&key, d->known, d->n_known, sizeof(key), by_size_md5);
     if (!k)
         return 0;
@@ -612,6 +568,118 @@ static int copies(struct dfs_disc *disc, struct dfs_dedup *d)
     return err;
 }
 
+/* Is PATH (of the new tree) a file of the loaded session that no name of the new
+ * tree took (its content was replaced)?  OLD: the children of the old root. */
+static int replaced(const char *path, IsoNode **old, size_t n_old)
+{
+    char *p = strdup(path), *save = NULL, *name;
+    IsoNode *node = NULL;
+
+    if (!p)
+        return 0;
+    for (name = strtok_r(p, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+        IsoNode *next = NULL;
+
+        if (!node) {
+            for (size_t i = 0; i < n_old && !next; i++)
+                if (!iso_node_get_parent(old[i]) && !strcmp(iso_node_get_name(old[i]), name))
+                    next = old[i];
+        } else if (iso_node_get_type(node) == LIBISO_DIR) {
+            iso_dir_get_node((IsoDir *)node, name, &next);
+        }
+        node = next;
+        if (!node)
+            break;
+    }
+    free(p);
+    return node && iso_node_get_type(node) == LIBISO_FILE;
+}
+
+/* A file put back to a content that only an older session holds, at its path
+ * there (a restore of last week's file): the node of that session's file, from
+ * an import of it, checked as the mount checks the sessions it loads
+ * (dfs_check_tree_at).  The MD5 that the checksum array of the loaded session
+ * would give it is another file's: it is computed anew from the disc
+ * (iso_file_make_md5, which the writer takes first).  At most OLDER_SESSIONS
+ * sessions back, and only for files whose name held another content; a session
+ * is imported only if it has a file of the size at the path. */
+#define OLDER_SESSIONS 8
+static int older(struct dfs_disc *disc, struct dfs_dedup *d, IsoNode **old, size_t n_old)
+{
+    struct dfs_session_ref *refs = NULL;
+    char **paths = calloc(d->n_cand, sizeof(*paths)), keep[sizeof(disc->last_error)];
+    off_t *sizes = calloc(d->n_cand, sizeof(*sizes));
+    int n, err = 0, tried = 0;
+    size_t left = 0;
+
+    if (!paths || !sizes) {
+        free(paths);
+        free(sizes);
+        return -ENOMEM;
+    }
+    for (size_t i = 0; i < d->n_cand; i++) {
+        struct cand *c = &d->cand[i];
+
+        if (!c->local || c->end > c->first)
+            continue;
+        paths[i] = iso_tree_get_node_path(c->local);
+        sizes[i] = c->st.st_size;
+        if (paths[i] && !replaced(paths[i], old, n_old)) {
+            free(paths[i]);
+            paths[i] = NULL;
+        }
+        left += paths[i] != NULL;
+    }
+    n = left ? dfs_disc_sessions(disc, &refs) : 0;
+    memcpy(keep, disc->last_error, sizeof(keep));
+    for (int s = n - 1; !err && left && s >= 0 && tried < OLDER_SESSIONS; s--) {
+        if (refs[s].number < 1 || refs[s].msc1 >= disc->info.msc1)
+            continue;
+        tried++;
+        if (dfs_check_tree_at(disc, refs[s].msc1) != 0)
+            break; /* what cannot be read is left alone */
+        if (!dfs_session_has_file(disc, refs[s].msc1, (const char *const *)paths, sizes, d->n_cand))
+            continue;
+        if (dfs_import_session(disc, refs[s].msc1, 1, &d->again))
+            break;
+        for (size_t i = 0; !err && i < d->n_cand; i++) {
+            struct cand *c = &d->cand[i];
+            struct iso_file_section *sec;
+            IsoNode *node = NULL;
+            char md5[16];
+            int n_sec;
+            ino_t ino;
+
+            if (!paths[i] || !c->local || iso_tree_path_to_node(d->again, paths[i], &node) != 1 ||
+                !node || iso_node_get_type(node) != LIBISO_FILE ||
+                iso_file_get_size((IsoFile *)node) != c->st.st_size || zisofs((IsoFile *)node) ||
+                iso_file_get_md5(d->again, (IsoFile *)node, md5, 0) != 1 || !cand_md5(c) ||
+                memcmp(md5, c->md5, 16) != 0 || !imported((IsoFile *)node, &sec, &n_sec, &ino))
+                continue;
+            free(sec);
+            node = take(node);
+            if (iso_file_make_md5((IsoFile *)node, 0) < 0) {
+                iso_node_unref(node);
+                continue;
+            }
+            err = replace(disc, d, c, node, 1);
+            free(paths[i]);
+            paths[i] = NULL;
+            left--;
+        }
+        iso_image_unref(d->again);
+        d->again = NULL;
+    }
+    memcpy(disc->last_error, keep, sizeof(keep));
+    dfs_lib_error(disc, 0, NULL); /* the messages of the imports are their own */
+    for (size_t i = 0; i < d->n_cand; i++)
+        free(paths[i]);
+    free(paths);
+    free(sizes);
+    free(refs);
+    return err;
+}
+
 int dfs_dedup_resolve(struct dfs_disc *disc, struct dfs_dedup *d, IsoNode **old, size_t n_old)
 {
     int err = 0;
@@ -628,7 +696,7 @@ int dfs_dedup_resolve(struct dfs_disc *disc, struct dfs_dedup *d, IsoNode **old,
     for (size_t i = 0; !err && i < n_old; i++)
         err = iso_node_get_parent(old[i]) ? 0 : collect(disc, d, old[i], 0);
     if (err || !d->n_known)
-        return err;
+        return err ? err : older(disc, d, old, n_old);
     if (d->n_placed)
         qsort(d->placed, d->n_placed, sizeof(ino_t), cmp_ino);
     qsort(d->known, d->n_known, sizeof(*d->known), by_size_md5);
@@ -651,5 +719,7 @@ int dfs_dedup_resolve(struct dfs_disc *disc, struct dfs_dedup *d, IsoNode **old,
     }
     if (!err)
         err = copies(disc, d);
+    if (!err)
+        err = older(disc, d, old, n_old);
     return err;
 }

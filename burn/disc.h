@@ -12,6 +12,7 @@
  *   image.c    walk of the imported session and its hard-link families
  *   session.c  building the tree of the next session, writing and verifying it
  *   dedup.c    staged files whose content is on the disc already refer to it
+ *   reimport.c a session imported once more, for nodes of its files (dedup.c)
  *   space.c    what a session costs on the medium (DESIGN.md, Space)
  *   verify.c   the recorded MD5s of a session and of its files, checked
  *   xattr.c    xattrs, ACLs and private attributes in AAIP

@@ -86,6 +86,8 @@ int dfs_check_chain(struct dfs_disc *d);
 /* tree.c: -EUCLEAN (d->last_error says why) unless the directories of the session
  * libisofs is about to import (at libisoburn's msc1) form a tree it can read */
 int dfs_check_tree(struct dfs_disc *d);
+/* ... of the session whose volume descriptors are at START + 16 */
+int dfs_check_tree_at(struct dfs_disc *d, uint32_t start);
 /* The fingerprint (FP), description (DESC) and d->key_scratch of the disc. */
 int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size);
 /* Close a track that a cut-short write left damaged: 1 if one was closed. */
@@ -128,6 +130,16 @@ int dfs_dedup_note(struct dfs_dedup **dd, IsoNode *local, const char *path, cons
  * is not fit to be written). */
 int dfs_dedup_resolve(struct dfs_disc *disc, struct dfs_dedup *dd, IsoNode **old, size_t n_old);
 void dfs_dedup_free(struct dfs_dedup *dd);
+
+/* reimport.c */
+/* The session whose volume descriptors are at LBA + 16, imported once more into
+ * *OUT (a new image; MD5: with its checksum array).  Check it first as the mount
+ * does (dfs_check_tree_at) unless it is the loaded one.  0 or -errno. */
+int dfs_import_session(struct dfs_disc *d, uint32_t lba, int md5, IsoImage **out);
+/* Has that session a regular file of SIZES[i] bytes at PATHS[i] (NULL: none) for
+ * some i < N?  Reads only the directories on the way. */
+int dfs_session_has_file(struct dfs_disc *d, uint32_t lba, const char *const *paths,
+                         const off_t *sizes, size_t n);
 
 /* xattr.c */
 /* The node's attributes and ACLs as Linux xattrs, and what Rock Ridge could not

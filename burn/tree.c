@@ -488,7 +488,23 @@ static int find_root(struct walk *w, unsigned char *buf, uint32_t *root)
 
 int dfs_check_tree(struct dfs_disc *d)
 {
-    struct walk w = {.d = d, .readable = UINT64_MAX};
+    /* libisofs reads the session where libisoburn's msc1 says: on an emulated
+     * medium (an image file) that is 0 for the newest session, whose volume
+     * descriptors libisoburn copies to the superblock at block 16, and which
+     * need not be the same as those where the session starts */
+    uint32_t start = d->info.msc1;
+
+    if (d->drive) {
+        int lba;
+        if (isoburn_disc_get_msc1(d->drive, &lba) > 0 && lba >= 0)
+            start = (uint32_t)lba;
+    }
+    return dfs_check_tree_at(d, start);
+}
+
+int dfs_check_tree_at(struct dfs_disc *d, uint32_t start)
+{
+    struct walk w = {.d = d, .readable = UINT64_MAX, .start = start};
     unsigned char *buf = malloc(2 * 2048);
     uint32_t root = 0;
     int err;
@@ -503,16 +519,6 @@ int dfs_check_tree(struct dfs_disc *d)
         struct stat st;
         if (fstat(d->image_fd, &st) == 0)
             w.readable = ((uint64_t)st.st_size + 2047) / 2048;
-    }
-    /* libisofs reads the session where libisoburn's msc1 says: on an emulated
-     * medium (an image file) that is 0 for the newest session, whose volume
-     * descriptors libisoburn copies to the superblock at block 16, and which
-     * need not be the same as those where the session starts */
-    w.start = d->info.msc1;
-    if (d->drive) {
-        int lba;
-        if (isoburn_disc_get_msc1(d->drive, &lba) > 0 && lba >= 0)
-            w.start = (uint32_t)lba;
     }
     err = find_root(&w, buf, &root);
     if (err > 0) {

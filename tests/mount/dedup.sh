@@ -6,7 +6,9 @@
 #  (b) copies of on-disc files in the mount, one of them of a hard-linked file
 #      whose other name is deleted: each copy is an inode of its own on a fresh
 #      mount (st_nlink 1), and a change of a copy leaves the original as it was;
-#  (c) a file changed and then put back to the content it has on the disc.
+#  (c) a file put back to last week's content: (c1) changed and put back before
+#      the next commit, (c2) put back after a session recorded the change (the
+#      content is in an older session only).
 # After each: a fresh mount of the image with an empty cache equals the source
 # (rsync -c), and xorriso finds every file's MD5 matching.
 # DEDUP_REPORT_ONLY=1: print the sizes, do not judge them (to measure a build
@@ -119,18 +121,35 @@ sync "$MNT" || fail "the commit of a changed copy failed"
 fresh_check "a changed copy"
 ok "a change of a copy leaves its original as it was"
 
-# (c) a file changed in the source, backed up, then put back to last week's
-# content: the disc has it already
+# (c1) a file changed in the source and backed up, then put back to last week's
+# content before the next commit: the disc has it already
 cp -p "$SRC/docs/draft" "$T/draft.last-week"
 head -c 500000 /dev/urandom >"$SRC/docs/draft"
 rsync -aHAX --delete "$SRC/" "$MNT/"
 cp -p "$T/draft.last-week" "$SRC/docs/draft"
 rsync -aHAX --delete "$SRC/" "$MNT/"
-sync "$MNT" || fail "(c): the commit failed"
-small_session "(c) a file put back to its content on the disc" 5 64
+sync "$MNT" || fail "(c1): the commit failed"
+small_session "(c1) a file put back to its content on the disc" 5 64
+fresh_check "(c1)"
+ok "(c1) a file put back to the content on the disc refers to it"
+
+# (c2) the change is committed; then the file is put back to last week's content,
+# which only an older session holds
+lba_week=$(lba_of "$IMG" /docs/draft)
+head -c 500000 /dev/urandom >"$SRC/docs/draft"
+rsync -aHAX --delete "$SRC/" "$MNT/"
+sync "$MNT" || fail "(c2): the commit of the change failed"
+cp -p "$T/draft.last-week" "$SRC/docs/draft"
+rsync -aHAX --delete "$SRC/" "$MNT/"
+sync "$MNT" || fail "(c2): the commit of last week's content failed"
+small_session "(c2) a file put back to the content of an older session" 7 64
+if [ "$REPORT_ONLY" != 1 ]; then
+    [ "$(lba_of "$IMG" /docs/draft)" = "$lba_week" ] ||
+        fail "(c2): the file does not refer to last week's data"
+fi
 unmount_disc
-fresh_check "(c)"
-ok "(c) a file put back to the content on the disc refers to it"
+fresh_check "(c2)"
+ok "(c2) a file put back to the content of an older session refers to it"
 
 # the mount that made them goes on with them: a remount, a change, a commit
 mount_disc "$IMG"

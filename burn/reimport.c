@@ -1,0 +1,106 @@
+/* burn/reimport.c - a session of the disc imported once more, for nodes of its
+ * files (dedup.c): apart from d->image, with libisofs alone, its blocks read
+ * through dfs_disc_read_blocks() (image files and drives alike) */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+static int ds_open(IsoDataSource *src)
+{
+    (void)src;
+    return ISO_SUCCESS;
+}
+
+static int ds_read_block(IsoDataSource *src, uint32_t lba, uint8_t *buffer)
+{
+    return dfs_disc_read_blocks(src->data, lba, buffer, 1) == 0 ? ISO_SUCCESS
+                                                                : (int)ISO_DATA_SOURCE_FAILURE;
+}
+
+static void ds_free(IsoDataSource *src)
+{
+    (void)src; /* src->data is the disc, which outlives the image */
+}
+
+static IsoDataSource *data_source(struct dfs_disc *d)
+{
+    IsoDataSource *src = calloc(1, sizeof(*src));
+
+    if (src) {
+        src->refcount = 1;
+        src->open = ds_open;
+        src->close = ds_open;
+        src->read_block = ds_read_block;
+        src->free_data = ds_free;
+        src->data = d;
+    }
+    return src;
+}
+
+/* Read options for the session at LBA, as the mount reads (AAIP: isofs.cx names a
+ * file's MD5); MD5: with its checksum array, its tag not checked */
+static IsoReadOpts *read_opts(uint32_t lba, int md5)
+{
+    IsoReadOpts *ro = NULL;
+
+    if (iso_read_opts_new(&ro, 0) < 0)
+        return NULL;
+    iso_read_opts_set_start_block(ro, lba);
+    iso_read_opts_set_no_aaip(ro, 0);
+    iso_read_opts_set_no_md5(ro, md5 ? 2 : 1);
+    iso_read_opts_set_new_inos(ro, 0);
+    iso_read_opts_set_no_joliet(ro, 1);
+    iso_read_opts_set_no_iso1999(ro, 1);
+    return ro;
+}
+
+int dfs_import_session(struct dfs_disc *d, uint32_t lba, int md5, IsoImage **out)
+{
+    IsoDataSource *src = data_source(d);
+    IsoReadOpts *ro = read_opts(lba, md5);
+    int ret = src && ro ? iso_image_new("discfs", out) : (int)ISO_OUT_OF_MEM;
+
+    if (ret >= 0)
+        ret = iso_image_import(*out, src, ro, NULL);
+    if (ro)
+        iso_read_opts_free(ro);
+    if (src)
+        iso_data_source_unref(src);
+    if (ret < 0) {
+        if (*out)
+            iso_image_unref(*out);
+        *out = NULL;
+        return ret == (int)ISO_OUT_OF_MEM ? -ENOMEM : -EIO;
+    }
+    return 0;
+}
+
+int dfs_session_has_file(struct dfs_disc *d, uint32_t lba, const char *const *paths,
+                         const off_t *sizes, size_t n)
+{
+    IsoDataSource *src = data_source(d);
+    IsoReadOpts *ro = read_opts(lba, 0);
+    IsoImageFilesystem *fs = NULL;
+    int has = 0;
+
+    if (src && ro && iso_image_filesystem_new(src, ro, 0x1fffff, &fs) >= 0) {
+        for (size_t i = 0; !has && i < n; i++) {
+            IsoFileSource *f = NULL;
+            struct stat st;
+
+            if (paths[i] && fs->get_by_path(fs, paths[i], &f) >= 0 && f) {
+                has = iso_file_source_lstat(f, &st) >= 0 && S_ISREG(st.st_mode) &&
+                      st.st_size == sizes[i];
+                iso_file_source_unref(f);
+            }
+        }
+        fs->close(fs);
+        iso_filesystem_unref(fs);
+    }
+    if (ro)
+        iso_read_opts_free(ro);
+    if (src)
+        iso_data_source_unref(src);
+    return has;
+}
