@@ -598,11 +598,12 @@ static int replaced(const char *path, IsoNode **old, size_t n_old)
 /* A file put back to a content that only an older session holds, at its path
  * there (a restore of last week's file): the node of that session's file, from
  * an import of it, checked as the mount checks the sessions it loads
- * (dfs_check_tree_at).  The MD5 that the checksum array of the loaded session
- * would give it is another file's: it is computed anew from the disc
- * (iso_file_make_md5, which the writer takes first).  At most OLDER_SESSIONS
- * sessions back, and only for files whose name held another content; a session
- * is imported only if it has a file of the size at the path. */
+ * (dfs_check_tree_at, once per mount: dfs_session_sane).  The MD5 that the
+ * checksum array of the loaded session would give it is another file's: it is
+ * computed anew from the disc (iso_file_make_md5, which the writer takes first).
+ * At most OLDER_SESSIONS sessions back, and only for files whose name held
+ * another content; a session is imported only if it has a file of the size at
+ * the path. */
 #define OLDER_SESSIONS 8
 static int older(struct dfs_disc *disc, struct dfs_dedup *d, IsoNode **old, size_t n_old)
 {
@@ -636,7 +637,7 @@ static int older(struct dfs_disc *disc, struct dfs_dedup *d, IsoNode **old, size
         if (refs[s].number < 1 || refs[s].msc1 >= disc->info.msc1)
             continue;
         tried++;
-        if (dfs_check_tree_at(disc, refs[s].msc1) != 0)
+        if (dfs_session_sane(disc, refs[s].msc1) != 0)
             break; /* what cannot be read is left alone */
         if (!dfs_session_has_file(disc, refs[s].msc1, (const char *const *)paths, sizes, d->n_cand))
             continue;

@@ -41,6 +41,8 @@ struct dfs_disc {
         uint32_t min_track, align, runout;
         uint32_t gap; /* closing the next session (space.c) */
     } space;
+    uint32_t sane[8]; /* reimport.c: sessions (their starts) whose tree passed the check */
+    int n_sane;
     int close;                /* finalize the disc with the next commit */
     int want_session;         /* the session to load (dfs_disc_load_session), 0 = the newest */
     int quiet;                /* failures go to last_error only: the caller tells them (commit) */
@@ -133,13 +135,16 @@ void dfs_dedup_free(struct dfs_dedup *dd);
 
 /* reimport.c */
 /* The session whose volume descriptors are at LBA + 16, imported once more into
- * *OUT (a new image; MD5: with its checksum array).  Check it first as the mount
- * does (dfs_check_tree_at) unless it is the loaded one.  0 or -errno. */
+ * *OUT (a new image; MD5: with its checksum array).  Unless it is the loaded one,
+ * check it first as the mount does (dfs_session_sane).  0 or -errno. */
 int dfs_import_session(struct dfs_disc *d, uint32_t lba, int md5, IsoImage **out);
 /* Has that session a regular file of SIZES[i] bytes at PATHS[i] (NULL: none) for
  * some i < N?  Reads only the directories on the way. */
 int dfs_session_has_file(struct dfs_disc *d, uint32_t lba, const char *const *paths,
                          const off_t *sizes, size_t n);
+/* dfs_check_tree_at(D, LBA), once per session and mount (a session never changes;
+ * another disc never gets this far, dfs_disc_check_identity) */
+int dfs_session_sane(struct dfs_disc *d, uint32_t lba);
 
 /* xattr.c */
 /* The node's attributes and ACLs as Linux xattrs, and what Rock Ridge could not

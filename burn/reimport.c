@@ -104,3 +104,16 @@ int dfs_session_has_file(struct dfs_disc *d, uint32_t lba, const char *const *pa
         iso_data_source_unref(src);
     return has;
 }
+
+int dfs_session_sane(struct dfs_disc *d, uint32_t lba)
+{
+    int err;
+
+    for (int i = 0; i < d->n_sane; i++)
+        if (d->sane[i] == lba)
+            return 0;
+    err = dfs_check_tree_at(d, lba);
+    if (!err && d->n_sane < (int)(sizeof(d->sane) / sizeof(*d->sane)))
+        d->sane[d->n_sane++] = lba;
+    return err;
+}
