@@ -289,8 +289,8 @@ int dfs_node_get_xattrs(IsoNode *node, struct dfs_xattr **out, size_t *n_out,
                 err = *link ? 0 : -ENOMEM;
                 continue;
             }
-            if (lens[i] >= sizeof(buf))
-                continue;
+            if (strcmp(names[i], MTNS) != 0 || lens[i] >= sizeof(buf))
+                continue; /* isofs.pad, isofs.copy: nothing to read */
             memcpy(buf, values[i], lens[i]);
             buf[lens[i]] = '\0';
             if (strchr(buf, '.')) { /* seconds.nanoseconds */

@@ -51,6 +51,19 @@ fresh_check() {
     done
     mountpoint -q "$mnt2" || fail "$1: a fresh mount of the image did not come up within 10 s"
     out=$(rsync -aHAXc --dry-run -i --delete "$SRC/" "$mnt2/" 2>&1) || rc=$?
+    # (rsync compares whole seconds): the files' mtimes to the nanosecond
+    out="$out$(python3 - "$SRC" "$mnt2" <<'PY'
+import os, sys
+src, mnt = sys.argv[1], sys.argv[2]
+for d, _, files in os.walk(src):
+    for f in files:
+        a = os.path.join(d, f)
+        b = os.path.join(mnt, os.path.relpath(a, src))
+        if not os.path.islink(a) and os.lstat(a).st_mtime_ns != os.lstat(b).st_mtime_ns:
+            print("\n%s: mtime %d, on a fresh mount %d" % (os.path.relpath(a, src),
+                  os.lstat(a).st_mtime_ns, os.lstat(b).st_mtime_ns))
+PY
+)"
     if [ -n "${FRESH_INODES:-}" ]; then
         # names that must be inodes of their own
         for p in $FRESH_INODES; do
