@@ -180,6 +180,8 @@ struct dfs_disc_entry {
  * Take a reference on e->node with dfs_disc_node_get() to keep it. */
 typedef int (*dfs_disc_walk_fn)(void *ctx, void *parent_cookie, struct dfs_disc_entry *e,
                                 void **child_cookie);
+/* -ESTALE after a failed commit: the image's tree is then the attempt's, until the
+ * next session is imported */
 int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root_cookie);
 void dfs_disc_node_get(void *node);
 void dfs_disc_node_put(void *node);

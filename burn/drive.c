@@ -295,6 +295,7 @@ int dfs_disc_load(struct dfs_disc *d)
 
     snprintf(what, sizeof(what), "cannot open '%s'", dfs_disc_name(d));
     d->empty_tree = d->info.empty_tree = 0; /* what this load finds */
+    d->tree_built = 0;
     err = dfs_check_chain(d);
     if (err) {
         say(d);

@@ -232,6 +232,8 @@ int dfs_disc_walk(struct dfs_disc *d, dfs_disc_walk_fn fn, void *ctx, void *root
 
     if (!root)
         return -EIO; /* no session loaded (a reload after a commit failed) */
+    if (d->tree_built)
+        return -ESTALE; /* a failed commit's tree, not the disc's (session.c) */
     err = find_families(root, &fam);
     if (!err)
         err = fill_entry((IsoNode *)root, &e);

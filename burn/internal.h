@@ -49,6 +49,7 @@ struct dfs_disc {
     int probe;                /* dfs_disc_probe(), dfs_disc_open_readonly(): read-only, no lock,
                                * nothing written */
     int toc_only;             /* dfs_disc_probe(): no tree either */
+    int tree_built;           /* the image's tree is a failed commit's, not the disc's */
     char desc[300];           /* the disc as messages name it (identify() in drive.c) */
     dfs_progress_fn progress; /* a commit's phases and bytes (dfs_disc_set_progress) */
     void *progress_ctx;

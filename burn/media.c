@@ -426,12 +426,13 @@ static int same_disc(struct dfs_disc *d, char *desc, size_t desc_size)
     /* libburn retries UNIT ATTENTION silently and answers from its cache: only a
      * re-assessment sees another disc (reference/libburn.md §4) */
     if (!d->image_path && burn_drive_re_assess(d->drive, 0) <= 0) {
-        d->info.lost = 1;
+        __atomic_store_n(&d->info.lost, 1, __ATOMIC_RELAXED);
         return dfs_lib_error(d, -EIO, "cannot re-assess the disc in the drive");
     }
     if (d->image_path && dfs_check_image_path(d))
         return -EIO;
-    d->info.lost = 0; /* let dfs_identify() read the disc now in the drive */
+    __atomic_store_n(&d->info.lost, 0,
+                     __ATOMIC_RELAXED); /* let dfs_identify() read the disc now in the drive */
     err = dfs_identify(d, fp, desc, desc_size);
     if (err) {
         snprintf(fp, sizeof(fp), "unreadable");
@@ -440,7 +441,7 @@ static int same_disc(struct dfs_disc *d, char *desc, size_t desc_size)
     dfs_lib_error(d, 0, NULL);
     if (strcmp(fp, d->info.fingerprint) == 0)
         return 0;
-    d->info.lost = 1;
+    __atomic_store_n(&d->info.lost, 1, __ATOMIC_RELAXED);
     return 1;
 }
 

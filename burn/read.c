@@ -117,10 +117,14 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
         pthread_mutex_unlock(&d->read_lock);
         if (err)
             return err;
-    } else if (image_check_due(d) && pthread_mutex_trylock(&d->read_lock) == 0) {
-        /* (held by a commit, which checks the image itself: reads go on) */
-        int err = dfs_disc_check_reads(d);
-        pthread_mutex_unlock(&d->read_lock);
+    } else if (image_check_due(d)) {
+        int err;
+        if (pthread_mutex_trylock(&d->read_lock) != 0) /* a commit, or another check */
+            err = __atomic_load_n(&d->info.lost, __ATOMIC_RELAXED) ? -EIO : 0;
+        else {
+            err = dfs_disc_check_reads(d);
+            pthread_mutex_unlock(&d->read_lock);
+        }
         if (err)
             return err;
     }

@@ -35,6 +35,7 @@ struct dfs_commit {
                               * data is on the disc already (dedup.c): the checksum array
                               * holds the file's MD5 */
     struct dfs_dedup *dedup; /* staged files that may be on the disc (dedup.c) */
+    int reloaded;            /* the written session was imported again: a fresh tree */
     int resolved;            /* ... looked up */
 };
 
@@ -87,6 +88,11 @@ void dfs_commit_end(struct dfs_commit *c)
 {
     if (!c)
         return;
+    /* the root's children were the loaded session's: unless the write imported
+     * the new session, the tree is the attempt's now (the next commit builds its
+     * own from the view; a walk would not show the disc) */
+    if (!c->reloaded)
+        c->d->tree_built = 1;
     for (size_t i = 0; i < c->n_old; i++)
         iso_node_unref(c->old[i]);
     free(c->old);
@@ -274,6 +280,7 @@ static void wait_written(struct dfs_disc *d, uint64_t total)
     struct burn_progress p;
     int closing = 0;
 
+    tell(d, DFS_PHASE_WRITING, 0, total * 2048); /* its size, also if it is over at once */
     while (burn_drive_get_status(d->drive, NULL) == BURN_DRIVE_SPAWNING)
         usleep(10000);
     while ((st = burn_drive_get_status(d->drive, &p)) != BURN_DRIVE_IDLE) {
@@ -670,6 +677,7 @@ int dfs_commit_write(struct dfs_commit *c, int (*intent)(void *ctx, uint32_t sta
      * and read it back */
     tell(d, DFS_PHASE_VERIFYING, 0, 0);
     dfs_disc_unload(d);
+    c->reloaded = 1;
     d->want_session = 0;
     err = dfs_disc_load(d);
     if (err) {

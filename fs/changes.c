@@ -35,11 +35,29 @@ static int holds_node(const struct dfs_inode *ino, const void *node)
     return 0;
 }
 
+/* the same extended attributes and ACLs, in any order? */
+static int same_xattrs(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
+{
+    if (ino->n_xattrs != e->n_xattrs)
+        return 0;
+    for (size_t i = 0; i < ino->n_xattrs; i++) {
+        const struct dfs_xattr *a = &ino->xattrs[i];
+        size_t k = 0;
+
+        while (k < e->n_xattrs && strcmp(e->xattrs[k].name, a->name) != 0)
+            k++;
+        if (k == e->n_xattrs || e->xattrs[k].size != a->size ||
+            memcmp(e->xattrs[k].value, a->value, a->size) != 0)
+            return 0;
+    }
+    return 1;
+}
+
 /* a name on the disc that the view has too: did what it names change? */
 static int differs(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
 {
     if (ino->st.st_mode != e->st.st_mode || ino->st.st_uid != e->st.st_uid ||
-        ino->st.st_gid != e->st.st_gid)
+        ino->st.st_gid != e->st.st_gid || !same_xattrs(ino, e))
         return 1;
     if (S_ISDIR(ino->st.st_mode)) /* its mtime follows its entries */
         return 0;

@@ -409,3 +409,14 @@ const char *dfs_size_str(int64_t bytes, char buf[32])
         snprintf(buf, 32, "%.1f %s", v, unit[u]);
     return buf;
 }
+
+void dfs_print_name(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch < 0x20 || ch == 0x7f || ch == '\\')
+            fprintf(out, "\\%03o", ch);
+        else
+            putc(ch, out);
+    }
+}

@@ -247,7 +247,8 @@ static int commit(int fd, const char *arg, int close_disc, struct dfs_ctl_status
         printf("\n");
     result = dfs_ctl_result(st->recent, c.ticket);
     if (result == 1) {
-        printf("discfs: nothing to commit in '%s'\n", arg);
+        printf("discfs: nothing to commit in '%s'%s\n", arg,
+               close_disc ? "; the disc was not closed (a session closes it: stage a change)" : "");
     } else if (result == 0) {
         printf("discfs: session %d written to '%s' and verified (%s in %s)\n", st->last_session,
                st->device, dfs_size_str((int64_t)(st->last_blocks * 2048), size),
@@ -312,7 +313,13 @@ static int set_discard(int fd, const char *arg, int on)
     struct dfs_ctl_discard dc = {.version = DFS_CTL_VERSION, .discard = on};
 
     if (ioctl(fd, DFS_IOC_DISCARD, &dc) < 0) {
-        channel_error(arg, errno);
+        if (errno == EBUSY)
+            fprintf(stderr,
+                    "discfs: a commit of '%s' runs or is asked for: nothing was dropped; wait "
+                    "for it (discfs status %s), then discard what is staged after it\n",
+                    arg, arg);
+        else
+            channel_error(arg, errno);
         return -1;
     }
     return 0;
@@ -320,11 +327,14 @@ static int set_discard(int fd, const char *arg, int on)
 
 static int discard_mount(int fd, const char *arg, const char *abs, int yes)
 {
+    sigset_t block, old_mask;
     struct dfs_ctl_status st;
     char msg[1024], size[32];
 
-    if (get_status(fd, arg, &st) != 0)
+    if (get_status(fd, arg, &st) != 0) {
+        close(fd);
         return -1;
+    }
     if (!yes) {
         char answer[16] = "";
         if (!isatty(STDIN_FILENO)) {
@@ -332,6 +342,7 @@ static int discard_mount(int fd, const char *arg, const char *abs, int yes)
                     "discfs: discard of '%s' drops its staged changes and is not asked for on a "
                     "terminal here: add --yes if that is meant\n",
                     arg);
+            close(fd);
             return -1;
         }
         if (st.pending_known)
@@ -344,11 +355,23 @@ static int discard_mount(int fd, const char *arg, const char *abs, int yes)
         fflush(stdout);
         if (!fgets(answer, sizeof(answer), stdin) || (answer[0] != 'y' && answer[0] != 'Y')) {
             printf("discfs: nothing was dropped\n");
+            close(fd);
             return 0;
         }
     }
-    if (set_discard(fd, arg, 1) != 0)
+    /* from telling the daemon to drop the stage to the unmount (or to telling it
+     * not to), a signal must not leave it told: the next unmount would drop it */
+    sigemptyset(&block);
+    sigaddset(&block, SIGINT);
+    sigaddset(&block, SIGTERM);
+    sigaddset(&block, SIGHUP);
+    sigaddset(&block, SIGQUIT);
+    sigprocmask(SIG_BLOCK, &block, &old_mask);
+    if (set_discard(fd, arg, 1) != 0) {
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
+        close(fd);
         return -1;
+    }
     close(fd);
     if (dfs_cli_fusermount_u(abs, msg, sizeof(msg)) != 0) {
         int again = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -366,8 +389,10 @@ static int discard_mount(int fd, const char *arg, const char *abs, int yes)
                     arg, msg);
         if (again >= 0)
             close(again);
+        sigprocmask(SIG_SETMASK, &old_mask, NULL);
         return -1;
     }
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     wait_daemon(st.pid, arg);
     printf("discfs: the changes staged in '%s' were dropped and it was unmounted\n", arg);
     return 0;
@@ -378,14 +403,28 @@ static int discard_mount(int fd, const char *arg, const char *abs, int yes)
 static void json_str(const char *key, const char *s, int last)
 {
     printf("  \"%s\": \"", key);
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        int n = *p < 0x80             ? 0
+                : (*p & 0xe0) == 0xc0 ? 1
+                : (*p & 0xf0) == 0xe0 ? 2
+                : (*p & 0xf8) == 0xf0 ? 3
+                                      : -1;
+        int k = 1;
+
+        while (n > 0 && k <= n && (p[k] & 0xc0) == 0x80)
+            k++;
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else if (n == 0)
+            putchar(*p);
+        else if (n > 0 && k == n + 1 && *p != 0xc0 && *p != 0xc1) {
+            fwrite(p, 1, (size_t)k, stdout); /* a whole UTF-8 sequence */
+            p += n;
+        } else {
+            fputs("\\ufffd", stdout); /* a byte JSON cannot hold: the replacement character */
+        }
     }
     printf("\"%s\n", last ? "" : ",");
 }
@@ -475,7 +514,8 @@ static void status_text(const char *abs, const struct dfs_ctl_status *st)
                                     : 0,
                                 b));
     } else {
-        printf("pending     counted again when the commit has ended\n");
+        printf("pending     not counted now (a commit runs, or the last one failed; discfs "
+               "inspect DEVICE counts them)\n");
     }
     if (st->stage_dir[0])
         printf("stage       %s (%s in the cache)\n", st->stage_dir,

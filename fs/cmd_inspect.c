@@ -33,7 +33,9 @@ static void usage(FILE *out)
 static void print_change(void *ctx, char kind, const char *path)
 {
     (void)ctx;
-    printf("%c %s\n", kind, path);
+    printf("%c ", kind);
+    dfs_print_name(stdout, path);
+    putchar('\n');
 }
 
 static char type_char(mode_t mode)
@@ -56,9 +58,14 @@ static int print_tree(struct dfs_inode *dir, const char *path)
 
         if (asprintf(&sub, "%s/%s", path, dir->ents[i]->name) < 0)
             return -ENOMEM;
-        printf("%c%04o %12lld %s%s%s\n", type_char(ino->st.st_mode),
-               (unsigned)(ino->st.st_mode & 07777), (long long)ino->st.st_size, sub,
-               ino->link ? " -> " : "", ino->link ? ino->link : "");
+        printf("%c%04o %12lld ", type_char(ino->st.st_mode), (unsigned)(ino->st.st_mode & 07777),
+               (long long)ino->st.st_size);
+        dfs_print_name(stdout, sub);
+        if (ino->link) {
+            fputs(" -> ", stdout);
+            dfs_print_name(stdout, ino->link);
+        }
+        putchar('\n');
         if (S_ISDIR(ino->st.st_mode))
             err = print_tree(ino, sub);
         free(sub);
@@ -215,7 +222,12 @@ int dfs_cmd_inspect(int argc, char *argv[])
             return 0;
         } else if (!strcmp(argv[i], "--tree")) {
             tree = 1;
-        } else if (!strcmp(argv[i], "--cache") && i + 1 < argc) {
+        } else if (!strcmp(argv[i], "--cache")) {
+            if (i + 1 == argc) {
+                fprintf(stderr,
+                        "discfs: --cache of inspect takes a DIR; see discfs inspect --help\n");
+                return DFS_EXIT_USAGE;
+            }
             cache = argv[++i];
         } else if (argv[i][0] == '-' && argv[i][1]) {
             fprintf(stderr, "discfs: unknown option '%s' of inspect; see discfs inspect --help\n",

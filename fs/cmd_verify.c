@@ -111,13 +111,16 @@ static int check_node(void *ctx, void *parent, struct dfs_disc_entry *e, void **
         c->bad++;
         if (c->tty)
             printf("\n");
-        printf("BAD: '%s' (session %d): its data does not match the MD5 recorded for it\n", path,
-               c->session);
+        fputs("BAD: '", stdout);
+        dfs_print_name(stdout, path);
+        printf("' (session %d): its data does not match the MD5 recorded for it\n", c->session);
     } else if (r < 0) {
         c->unreadable++;
         if (c->tty)
             printf("\n");
-        printf("BAD: '%s' (session %d): cannot be read: %s\n", path, c->session, strerror(-r));
+        fputs("BAD: '", stdout);
+        dfs_print_name(stdout, path);
+        printf("' (session %d): cannot be read: %s\n", c->session, strerror(-r));
     } else if (c->tty && c->files % 64 == 0) {
         printf("\rsession %d: %llu files checked", c->session, (unsigned long long)c->files);
         fflush(stdout);
@@ -232,7 +235,8 @@ int dfs_cmd_verify(int argc, char *argv[])
         return err;
     if (dfs_libs_init() != 0)
         return DFS_EXIT_FAILURE;
-    err = dfs_disc_open(argv[2], &disc);
+    err = dfs_disc_open_readonly(argv[2],
+                                 &disc); /* nothing written, not even a damaged track closed */
     if (err) {
         if (!dfs_disc_last_error(disc)[0])
             fprintf(stderr, "discfs: cannot open '%s': %s\n", argv[2], strerror(-err));

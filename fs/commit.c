@@ -322,8 +322,11 @@ int dfs_view_commit(struct dfs_view *v)
     dfs_view_wait_commit(v); /* one commit at a time */
     if (!v->dirty) {
         /* nothing to write; but after another disc was found in the drive, a sync
-         * is how the user says the mounted one is back */
-        err = v->disc && dfs_disc_get_info(v->disc)->lost ? dfs_disc_verify(v->disc) : 1;
+         * is how the user says the mounted one is back (the check says whether
+         * it is); with nothing staged there is nothing to refuse either */
+        if (v->disc && dfs_disc_get_info(v->disc)->lost)
+            dfs_disc_verify(v->disc);
+        err = 1;
         goto out;
     }
     if (v->readonly || !v->disc) {

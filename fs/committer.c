@@ -147,9 +147,10 @@ static void *committer(void *arg)
         c->written_bytes = 0;
         c->phases_seen = 0;
         c->serving = ticket;
+        set_phase(c, DFS_PHASE_BUILDING, 0, 0);
         pthread_mutex_lock(&c->m->view->lock);
-        if (c->m->view->dirty) /* else it is over at once: nothing to commit */
-            set_phase(c, DFS_PHASE_BUILDING, 0, 0);
+        if (!c->m->view->dirty) /* it is over at once: nothing to commit, nothing to show */
+            c->phases_seen = 0;
         pthread_mutex_unlock(&c->m->view->lock);
         pthread_mutex_unlock(&c->lock);
         run(c, ticket, close);
@@ -200,15 +201,20 @@ void dfs_committer_stop(struct dfs_mount *m)
     m->committer = NULL;
 }
 
-void dfs_committer_set_discard(struct dfs_mount *m, int discard)
+int dfs_committer_set_discard(struct dfs_mount *m, int discard)
 {
     struct dfs_committer *c = m->committer;
+    int err = 0;
 
     if (c)
         pthread_mutex_lock(&c->lock);
-    __atomic_store_n(&m->discard, discard, __ATOMIC_RELAXED);
+    if (discard && c && (c->phase != DFS_PHASE_IDLE || c->requested != c->done))
+        err = -EBUSY; /* a commit runs or is asked for: it writes what it holds */
+    else
+        __atomic_store_n(&m->discard, discard, __ATOMIC_RELAXED);
     if (c)
         pthread_mutex_unlock(&c->lock);
+    return err;
 }
 
 int dfs_committer_running(struct dfs_mount *m)
@@ -266,11 +272,17 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st)
     st->version = DFS_CTL_VERSION;
     st->pid = (int32_t)getpid();
     snprintf(st->device, sizeof(st->device), "%s", m->opt.device);
-    snprintf(st->stage_dir, sizeof(st->stage_dir), "%s", m->store.dir ? m->store.dir : "");
-    if (m->store.dir) {
-        int64_t use = dfs_stage_disk_use(m->store.dir);
+    if (m->view) { /* a commit's rekey replaces the stage under the view's lock */
+        pthread_mutex_lock(&m->view->lock);
+        snprintf(st->stage_dir, sizeof(st->stage_dir), "%s", m->store.dir ? m->store.dir : "");
+        pthread_mutex_unlock(&m->view->lock);
+    }
+    if (st->stage_dir[0]) {
+        int64_t use = dfs_stage_disk_use(st->stage_dir);
         st->stage_disk_bytes = use > 0 ? (uint64_t)use : 0;
     }
+    if (!c)
+        return;
     st->shown_session = m->opt.session;
     pthread_mutex_lock(&c->lock);
     st->phase = c->phase;

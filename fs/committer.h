@@ -24,8 +24,9 @@ int dfs_committer_wait(struct dfs_mount *m, uint64_t ticket);
 /* Request and wait */
 int dfs_committer_commit(struct dfs_mount *m, int close);
 /* DISCARD: the stage is dropped when the mount ends, and commits that start from
- * now on fail (-ECANCELED), until it is 0 again */
-void dfs_committer_set_discard(struct dfs_mount *m, int discard);
+ * now on fail (-ECANCELED), until it is 0 again.  -EBUSY (nothing set) while a
+ * commit runs or is asked for. */
+int dfs_committer_set_discard(struct dfs_mount *m, int discard);
 /* What `discfs status` shows */
 void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st);
 

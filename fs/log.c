@@ -3,6 +3,7 @@
  * the background stderr becomes a stream whose lines go to syslog. */
 #define _GNU_SOURCE
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -13,8 +14,12 @@ static size_t n_pending;
 
 static void send_line(const char *line, size_t len)
 {
-    /* a commit's result is news; the rest is what went wrong */
-    int level = memmem(line, len, " written to ", 12) ? LOG_INFO : LOG_WARNING;
+    /* a commit's result (committer.c) is news; the rest is what went wrong */
+    static const char ok[] = "discfs: session ";
+    int level = len > sizeof(ok) - 1 && memcmp(line, ok, sizeof(ok) - 1) == 0 &&
+                        memmem(line, len, " and read back (", 16)
+                    ? LOG_INFO
+                    : LOG_WARNING;
 
     if (len >= 8 && memcmp(line, "discfs: ", 8) == 0) { /* syslog names us */
         line += 8;
@@ -37,6 +42,15 @@ static ssize_t log_write(void *cookie, const char *buf, size_t size)
     return (ssize_t)size;
 }
 
+/* at exit: a last line without its newline goes too */
+static void flush_pending(void)
+{
+    fflush(stderr);
+    if (n_pending)
+        send_line(pending, n_pending);
+    n_pending = 0;
+}
+
 int dfs_log_to_syslog(void)
 {
     cookie_io_functions_t io = {.write = log_write};
@@ -48,5 +62,6 @@ int dfs_log_to_syslog(void)
         return -1;
     setvbuf(f, NULL, _IOLBF, 0);
     stderr = f;
+    atexit(flush_pending);
     return 0;
 }

@@ -359,6 +359,7 @@ serve:
     /* unmounted: the last commit (DESIGN.md: a commit trigger); the committer
      * told what went wrong.  After discfs discard: no commit, the stage goes */
     if (m.discard) {
+        dfs_committer_stop(&m); /* no commit replaces the stage any more */
         discard = m.store.dir ? strdup(m.store.dir) : NULL; /* -o session=N has none */
         status = m.store.dir && !discard ? DFS_EXIT_FAILURE : 0;
         goto out_view;

@@ -490,8 +490,10 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
             fuse_reply_err(req, EPROTO);
             return;
         }
-        dfs_committer_set_discard(m, dc.discard != 0);
-        fuse_reply_ioctl(req, 0, NULL, 0);
+        if (dfs_committer_set_discard(m, dc.discard != 0) != 0)
+            fuse_reply_err(req, EBUSY);
+        else
+            fuse_reply_ioctl(req, 0, NULL, 0);
     } else if (ucmd == DFS_IOC_COMMIT) {
         struct dfs_ctl_commit c;
 

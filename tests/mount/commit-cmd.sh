@@ -109,11 +109,23 @@ grep -q "^discfs: commit of '$MNT' failed: the image '$IMG' was changed by anoth
     fail "the failure does not name its cause: $(cat "$T/err")"
 "$DISCFS" status "$MNT" >"$T/out"
 grep -q "^last commit .*: failed: the image '$IMG' was changed" "$T/out" || fail "status after a failure: $(cat "$T/out")"
+grep -q "^pending     not counted now" "$T/out" || fail "status counts against the failed commit's tree: $(cat "$T/out")"
 [ -e "$MNT/during" ] || fail "the staged name is gone after a failed commit"
 ok "a failed discfs commit exits 1 and names its cause once; status shows it"
 fusermount3 -u "$MNT"
 wait "$PID" 2>/dev/null || true
 PID=
+
+# ---- status --json of an image whose name is not UTF-8 is still JSON
+IMG=$T/caf$'\xe9'.iso
+mount_disc "$IMG"
+"$DISCFS" status "$MNT" --json >"$T/status.json" || fail "status --json failed"
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1], encoding="utf-8")); assert v["device"].endswith("caf\ufffd.iso"), v["device"]' "$T/status.json" ||
+    fail "status --json of a name that is not UTF-8: $(od -c "$T/status.json" | head -5)"
+fusermount3 -u "$MNT"
+wait "$PID" 2>/dev/null || true
+PID=
+ok "status --json stays JSON for names that are not UTF-8"
 
 # ---- only the user who mounted and root commit
 [ "$(id -u)" -eq 0 ] || { echo "# not root: no other user to try"; exit 0; }

@@ -55,3 +55,27 @@ grep -q "pending changes" "$LOG" && fail "the remount found pending changes"
 unmount_disc
 [ "$(sessions "$IMG")" -eq 2 ] || fail "the remount after discard committed something"
 ok "discard --yes drops the staged changes, unmounts, writes nothing; the remount shows the disc"
+
+# a commit running (a slow drive): discard refuses, drops nothing, and the
+# commit writes what it holds
+IMG=$T/slow.iso
+DISCFS_TEST_WRITE_DELAY_MS=3000 mount_disc "$IMG"
+echo during >"$MNT/during"
+"$DISCFS" commit "$MNT" >"$T/commit.out" 2>&1 &
+cpid=$!
+for _ in $(seq 200); do
+    "$DISCFS" status "$MNT" 2>/dev/null | grep -q "^commit      running" && break
+    sleep 0.05
+done
+rc=0
+"$DISCFS" discard "$MNT" --yes >"$T/out" 2>"$T/err" || rc=$?
+[ $rc -eq 1 ] && grep -q "a commit of '$MNT' runs or is asked for: nothing was dropped" "$T/err" ||
+    fail "discard during a commit: exit $rc, $(cat "$T/err")"
+kill -0 "$cpid" 2>/dev/null || fail "the commit ended before the discard: make the drive slower"
+wait "$cpid" || fail "the commit failed: $(cat "$T/commit.out")"
+mountpoint -q "$MNT" || fail "the refused discard unmounted"
+[ "$(sessions "$IMG")" -eq 1 ] || fail "the commit did not write its session"
+"$DISCFS" umount "$MNT" >/dev/null || fail "discfs umount after the refused discard failed"
+wait "$PID" || fail "the daemon exited with an error"
+PID=
+ok "discard is refused while a commit runs, which writes its session"

@@ -37,3 +37,14 @@ grep -q "the image '$IMG' is as it was mounted again: reads go on" "$LOG" || fai
 unmount_disc
 [ "$(sessions "$IMG")" -eq 2 ] || fail "the staged file was not committed after the image came back"
 ok "when the image is as it was again, reads go on and the commit works"
+
+# nothing staged, and another program appends to the image: the mount reads EIO,
+# and discfs umount ends it (there is nothing to keep)
+mount_disc "$IMG"
+xorriso -dev "$IMG" -map "$T/b/f" /appended -commit >/dev/null 2>&1 || fail "xorriso could not append"
+sleep 1.2
+if cat "$MNT/h" >/dev/null 2>&1; then fail "a read of the appended image succeeded"; fi
+"$DISCFS" umount "$MNT" >"$T/out" 2>&1 || fail "discfs umount of a clean mount of a changed image failed: $(cat "$T/out")"
+wait "$PID" || fail "the daemon exited with an error"
+PID=
+ok "a mount with nothing staged ends with discfs umount also when its image was changed"

@@ -16,15 +16,18 @@ rm "$MNT/b"
 chmod 700 "$MNT/d"
 mkdir "$MNT/x"
 echo y >"$MNT/x/y"
+setfattr -n user.note -v kept "$MNT/d/a" # an attribute alone is a change too
+printf 'n' >"$MNT/new
+line" # a name on two lines is shown on one
 sync "$CACHE" # (the journal is written at once; its sync does not matter here)
 snapshot() { (cd "$CACHE" && find . -printf '%p %s %T@ %m\n' | sort && cat ./*/journal | md5sum); }
 before=$(snapshot)
 "$DISCFS" inspect "$IMG" --cache "$CACHE" >"$T/out" 2>"$T/err" || fail "inspect of a mounted disc failed: $(cat "$T/err")"
 [ ! -s "$T/err" ] || fail "inspect wrote to stderr: $(cat "$T/err")"
-printf '%s\n' '- /b' '~ /d' '+ /d/e/n' '+ /x' '+ /x/y' >"$T/want"
+printf '%s\n' '- /b' '~ /d' '~ /d/a' '+ /d/e/n' '+ /x' '+ /x/y' '+ /new\012line' >"$T/want"
 grep '^[-~+] ' "$T/out" >"$T/got" || true
 diff "$T/want" "$T/got" || fail "inspect lists other changes: $(cat "$T/out")"
-tail -1 "$T/out" | grep -qx "3 added, 1 changed, 1 removed; 4.0 KiB of file content staged" || fail "summary: $(cat "$T/out")"
+tail -1 "$T/out" | grep -qx "4 added, 2 changed, 1 removed; 6.0 KiB of file content staged" || fail "summary: $(cat "$T/out")"
 "$DISCFS" inspect "$IMG" --cache "$CACHE" --tree >"$T/tree" || fail "inspect --tree failed"
 grep -qx -- "-0644            4 /d/e/n" "$T/tree" && grep -qx "l0777            1 /l -> b" "$T/tree" &&
     grep -qx "d0700            0 /d" "$T/tree" && ! grep -q " /b$" "$T/tree" || fail "inspect --tree: $(cat "$T/tree")"

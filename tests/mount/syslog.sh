@@ -20,6 +20,11 @@ while True:
     trap 'kill $LISTENER 2>/dev/null; rm -f /dev/log; cleanup' EXIT
     for _ in $(seq 100); do [ -S /dev/log ] && break; sleep 0.05; done
     read_log() { grep -a "discfs\[$1\]: " "$T/syslog" | sed 's/.*discfs\[[0-9]*\]: //' || true; }
+    # daemon.info is <30>, daemon.warning <28>
+    levels() {
+        grep -aq "^<30>.*discfs\[$1\]: session 1 written to" "$T/syslog" &&
+            grep -aq "^<28>.*discfs\[$1\]: commit to .* failed" "$T/syslog"
+    }
 fi
 
 "$DISCFS" "$IMG" "$MNT" -o cache="$CACHE" >"$T/out" 2>&1 || fail "discfs in the background failed: $(cat "$T/out")"
@@ -39,4 +44,7 @@ grep -qx "session 1 written to '$IMG' and read back ([0-9]* blocks)" <<<"$log" |
     fail "the commit's result is not in syslog: $log"
 grep -q "^commit to '$IMG' failed: the image '$IMG' was changed by another program.*the changes stay staged in '$CACHE/[0-9a-f]*' for the next commit" <<<"$log" ||
     fail "the failed commit and what to do are not in syslog: $log"
+if declare -F levels >/dev/null; then
+    levels "$pid" || fail "the levels are not info for a result, warning for a failure: $(cat -v "$T/syslog")"
+fi
 ok "a daemon in the background logs each commit's result and failures to syslog"
