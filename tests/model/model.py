@@ -445,8 +445,10 @@ class DiscfsModel(RuleBasedStateMachine):
     # ------------------------------------------------------------ the daemon
 
     def mounted(self):
-        want = os.fsdecode(self.mnt)
-        with open("/proc/self/mountinfo") as f:
+        # bytes: other mounts may have names that are not UTF-8 (an image of
+        # another test named caf\xe9.iso broke a soak run)
+        want = os.fsencode(self.mnt)
+        with open("/proc/self/mountinfo", "rb") as f:
             return any(line.split()[4] == want for line in f)
 
     def mount(self):
