@@ -49,8 +49,8 @@ def fail(msg):
 
 
 def is_mounted():
-    with open("/proc/self/mountinfo") as f:
-        return any(line.split()[4] == MNT for line in f)
+    with open("/proc/self/mountinfo", "rb") as f:  # bytes: other mounts' names may not be UTF-8
+        return any(line.split()[4] == os.fsencode(MNT) for line in f)
 
 
 def mount():
