@@ -106,7 +106,7 @@ static int diff_node(void *ctx_, void *parent_, struct dfs_disc_entry *e, void *
         return 0;
     }
     if (parent->ino)
-        d = dfs_dentry_find(c->v, parent->ino, dfs_writable_name(e->name, fixed, sizeof(fixed)));
+        d = dfs_dentry_find(c->v, parent->ino, dfs_writable_name(e->name, fixed, sizeof(fixed), 0));
     if (d && (d->inode->st.st_mode & S_IFMT) != (e->st.st_mode & S_IFMT))
         d = NULL; /* replaced by another type: removed, and added */
     if (c->each || S_ISDIR(e->st.st_mode)) {

@@ -35,8 +35,9 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
 void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e);
 /* ID is a directory: 0 and *DIR, or -ESTALE, -ENOTDIR */
 int dfs_get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir);
-/* A name of the disc as the view shows it: NAME, or one a session can hold (in BUF) */
-const char *dfs_writable_name(const char *name, char *buf, size_t len);
+/* A name of the disc as the view shows it: NAME, or one a session can hold (in BUF),
+ * said on stderr if TELL (the mount's build; not a status or inspect walk) */
+const char *dfs_writable_name(const char *name, char *buf, size_t len, int tell);
 
 /* The changes of names themselves (STYLE.md 5; passthrough_ll lo_do_lookup): the
  * dfs_view_* operations check, record and call these; the replay of the journal

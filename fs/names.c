@@ -156,7 +156,7 @@ static int check_name(const char *name)
  * the journal's records meet the same names): the old one cut to 238 bytes, '/'
  * as '_', "." as "_dot_", ".." as "_dotdot_", then '~' and 16 hex digits of a
  * hash of the whole old name. */
-const char *dfs_writable_name(const char *name, char *buf, size_t len)
+const char *dfs_writable_name(const char *name, char *buf, size_t len, int tell)
 {
     uint64_t h = dfs_name_hash(0, name);
     size_t n = 0;
@@ -169,10 +169,11 @@ const char *dfs_writable_name(const char *name, char *buf, size_t len)
         for (; name[n] && n < NAME_MAX_ISO - 17; n++)
             buf[n] = name[n] == '/' ? '_' : name[n];
     snprintf(buf + n, len - n, "~%016llx", (unsigned long long)h);
-    fprintf(stderr,
-            "discfs: a name on the disc cannot be written to a new session as it is "
-            "('%.40s%s', %zu bytes): it is shown as '%s'; rename or remove it\n",
-            name, strlen(name) > 40 ? "..." : "", strlen(name), buf);
+    if (tell)
+        fprintf(stderr,
+                "discfs: a name on the disc cannot be written to a new session as it is "
+                "('%.40s%s', %zu bytes): it is shown as '%s'; rename or remove it\n",
+                name, strlen(name) > 40 ? "..." : "", strlen(name), buf);
     return buf;
 }
 

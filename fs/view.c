@@ -83,7 +83,7 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     int err;
 
     if (parent)
-        e->name = dfs_writable_name(e->name, fixed, sizeof(fixed));
+        e->name = dfs_writable_name(e->name, fixed, sizeof(fixed), 1);
     if (parent && (ino = dfs_families_find(&ctx->fam, e))) { /* a further hard link */
         err = dfs_dentry_add(v, parent, e->name, ino);
         if (!err)
