@@ -236,6 +236,15 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
         if (err)
             goto out;
     }
+    if ((flags & O_TRUNC) && ino->st.st_size == 0) {
+        /* nothing to cut, but the times change, as on Linux (do_truncate); the
+         * soak found it (seed 3177262033: O_TRUNC of an empty on-disc file) */
+        dfs_view_content_mtime(v, ino);
+        v->dirty = 1;
+        err = dfs_view_log_setattr(v, ino, DFS_SET_MTIME);
+        if (err)
+            goto out;
+    }
     /* no copy-up here: an open for writing that writes nothing changes nothing
      * (the first write copies up, prepare_write) */
     err = refresh_fd(v, ino, f);

@@ -31,3 +31,20 @@ printf 'X' | dd of="$MNT/big" bs=1 seek=100 conv=notrunc status=none
 unmount_disc
 [ "$(sessions "$IMG")" -eq 2 ] || fail "a written file was not committed"
 ok "the first write copies the file up and is committed"
+
+# open(O_TRUNC) of an empty on-disc file cuts nothing but sets its mtime, as on
+# Linux; the time survives a remount and a commit
+mount_disc "$IMG"
+: >"$MNT/empty"
+touch -d '2020-01-01 00:00:00' "$MNT/empty"
+unmount_disc
+mount_disc "$IMG"
+before=$(stat -c %Y "$MNT/empty")
+python3 -c 'import os, sys; os.close(os.open(sys.argv[1], os.O_WRONLY | os.O_TRUNC))' "$MNT/empty"
+after=$(stat -c %Y "$MNT/empty")
+[ "$after" -gt "$before" ] || fail "open(O_TRUNC) of an empty file left its mtime ($before, $after)"
+unmount_disc
+mount_disc "$IMG" -o cache="$T/fresh"
+[ "$(stat -c %Y "$MNT/empty")" = "$after" ] || fail "the mtime O_TRUNC set is not in the session"
+unmount_disc
+ok "open(O_TRUNC) of an empty file sets its mtime, and the session has it"
