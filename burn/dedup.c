@@ -419,16 +419,6 @@ static void find_twins(IsoDir *dir, struct known **by_block, size_t n)
     iso_dir_iter_free(it);
 }
 
-static void set_attrs(IsoNode *n, const struct stat *st)
-{
-    iso_node_set_permissions(n, st->st_mode & 07777);
-    iso_node_set_uid(n, st->st_uid);
-    iso_node_set_gid(n, st->st_gid);
-    iso_node_set_mtime(n, st->st_mtim.tv_sec);
-    iso_node_set_atime(n, st->st_atim.tv_sec);
-    iso_node_set_ctime(n, st->st_ctim.tv_sec);
-}
-
 /* A reference of our own on NODE, which leaves whatever holds it: an old directory
  * taken out of the tree, the commit's list of the old root's children (which keeps
  * its reference), the second import */
@@ -473,7 +463,7 @@ static int replace(struct dfs_disc *disc, struct dfs_dedup *d, struct cand *c, I
         if (iso_node_set_attrs(node, 1, &n, &len, &v, 2 | 8) < 0)
             ret = -ENOMEM;
     }
-    set_attrs(node, &c->st);
+    dfs_node_set_stat(node, &c->st);
     return ret;
 }
 

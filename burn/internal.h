@@ -119,6 +119,8 @@ int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
 int dfs_session_md5(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
 /* the same, telling its progress (DFS_PHASE_VERIFYING) */
 int dfs_session_md5_told(struct dfs_disc *d, uint32_t start, uint32_t *tag_start, uint32_t *end);
+/* The mode bits, owner and times (whole seconds) of ST on N */
+void dfs_node_set_stat(IsoNode *n, const struct stat *st);
 
 /* dedup.c */
 struct dfs_dedup;

@@ -100,7 +100,7 @@ void dfs_commit_end(struct dfs_commit *c)
     free(c);
 }
 
-static void set_attrs(IsoNode *n, const struct stat *st)
+void dfs_node_set_stat(IsoNode *n, const struct stat *st)
 {
     iso_node_set_permissions(n, st->st_mode & 07777);
     iso_node_set_uid(n, st->st_uid);
@@ -140,7 +140,7 @@ int dfs_commit_root(struct dfs_commit *c, const struct stat *st, const struct df
 
     if (err)
         return iso_err(c->d, err == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, "/");
-    set_attrs(root, st);
+    dfs_node_set_stat(root, st);
     return 0;
 }
 
@@ -196,7 +196,7 @@ int dfs_commit_add(struct dfs_commit *c, void *parent, const struct dfs_commit_n
                               S_ISLNK(n->st.st_mode) ? n->link : NULL, 0);
     if (ret < 0)
         return iso_err(c->d, ret == -ENOMEM ? (int)ISO_OUT_OF_MEM : -1, n->name);
-    set_attrs(node, &n->st);
+    dfs_node_set_stat(node, &n->st);
     if (handle)
         *handle = iso_node_get_type(node) == LIBISO_DIR ? (void *)node : NULL;
     return 0;

@@ -463,15 +463,17 @@ static void sweep(struct dfs_view *v)
     free(ids);
 }
 
-long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
+/* The replay's state around the records (BEGIN), and the BASE map applied after
+ * them (end: N the records' count or -errno, returned as it ends) */
+static void replay_begin(struct dfs_view *v)
 {
-    long n;
-    int torn = 0;
-
     v->replaying = 1;
     v->replay_done_base = 0;
     v->replayed_changes = 0;
-    n = dfs_journal_replay(j, replay_one, v, &torn);
+}
+
+static long replay_end(struct dfs_view *v, long n)
+{
     if (n >= 0) {
         int err = apply_base(v); /* a journal of BASE records only */
         if (err)
@@ -480,16 +482,14 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
     free(v->replay_map);
     v->replay_map = NULL;
     v->replaying = 0;
-    v->journal = j;
-    if (n < 0)
-        return n;
-    if (torn)
-        fprintf(stderr,
-                "discfs: the last record of the journal in '%s' was incomplete (a crash "
-                "while it was written): it was dropped, the %ld before it are kept\n",
-                v->store->dir, n);
-    /* the truth about staged content is the content files themselves: recount */
-    pthread_mutex_lock(&v->lock);
+    return n;
+}
+
+/* The truth about staged content is the content files themselves: recount (lock
+ * held).  A content file lost in a crash before it was synced becomes an empty
+ * one, recorded, if REPAIR (a mount); a look at the stage leaves the inode out. */
+static int recount_staged(struct dfs_view *v, int repair)
+{
     v->staged_blocks = 0;
     for (uint64_t i = 1; i < v->n_ids; i++) {
         struct dfs_inode *ino = v->inodes[i];
@@ -499,6 +499,8 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
         if (!ino || !ino->cache_id)
             continue;
         fd = dfs_store_open_file(v->store, ino->cache_id, O_RDONLY);
+        if (fd < 0 && !repair)
+            continue;
         if (fd < 0) {
             uint64_t id;
             int err;
@@ -507,10 +509,8 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
                     "synced; it is empty now\n",
                     (unsigned long long)ino->id);
             fd = dfs_store_create(v->store, &id);
-            if (fd < 0) {
-                pthread_mutex_unlock(&v->lock);
+            if (fd < 0)
                 return fd;
-            }
             ino->cache_id = id;
             /* the journal must name the new content file, or the next replay would
              * look for the lost one and sweep this one away */
@@ -519,7 +519,6 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
                 err = dfs_view_log_stage(v, ino);
             if (err) {
                 close(fd);
-                pthread_mutex_unlock(&v->lock);
                 return err;
             }
         }
@@ -529,6 +528,30 @@ long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
             ino->st.st_mtim = st.st_mtim; /* the last write, recorded or not (store.h) */
         }
         close(fd);
+    }
+    return 0;
+}
+
+long dfs_view_replay(struct dfs_view *v, struct dfs_journal *j)
+{
+    long n;
+    int torn = 0, err;
+
+    replay_begin(v);
+    n = replay_end(v, dfs_journal_replay(j, replay_one, v, &torn));
+    v->journal = j;
+    if (n < 0)
+        return n;
+    if (torn)
+        fprintf(stderr,
+                "discfs: the last record of the journal in '%s' was incomplete (a crash "
+                "while it was written): it was dropped, the %ld before it are kept\n",
+                v->store->dir, n);
+    pthread_mutex_lock(&v->lock);
+    err = recount_staged(v, 1);
+    if (err) {
+        pthread_mutex_unlock(&v->lock);
+        return err;
     }
     n = (long)v->replayed_changes; /* the changes, not the BASE records */
     if (n > 0)
@@ -543,41 +566,15 @@ long dfs_view_replay_peek(struct dfs_view *v, const char *stage_dir, const char 
     char base[33];
     long n;
 
-    v->replaying = 1;
-    v->replay_done_base = 0;
-    v->replayed_changes = 0;
+    replay_begin(v);
     n = dfs_journal_peek(stage_dir, base, replay_one, v);
     if (n >= 0 && strncmp(base, key, 32) != 0)
         n = -ESTALE; /* the journal of another session: a mount sets it aside */
-    if (n >= 0) {
-        int err = apply_base(v);
-        if (err)
-            n = err;
-    }
-    free(v->replay_map);
-    v->replay_map = NULL;
-    v->replaying = 0;
+    n = replay_end(v, n);
     if (n < 0)
         return n;
     pthread_mutex_lock(&v->lock);
-    v->staged_blocks = 0;
-    for (uint64_t i = 1; i < v->n_ids; i++) {
-        struct dfs_inode *ino = v->inodes[i];
-        struct stat st;
-        int fd;
-
-        if (!ino || !ino->cache_id)
-            continue;
-        fd = dfs_store_open_file(v->store, ino->cache_id, O_RDONLY);
-        if (fd < 0)
-            continue; /* lost in a crash: a mount says so */
-        if (fstat(fd, &st) == 0) {
-            ino->st.st_size = 0;
-            dfs_view_set_staged_size(v, ino, st.st_size);
-            ino->st.st_mtim = st.st_mtim;
-        }
-        close(fd);
-    }
+    recount_staged(v, 0); /* nothing made: it cannot fail */
     n = (long)v->replayed_changes;
     v->dirty = n > 0;
     pthread_mutex_unlock(&v->lock);
