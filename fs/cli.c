@@ -220,6 +220,41 @@ int dfs_cli_check_device(const char *device)
     return 0; /* a new image, or one that burn/ names with the reason it cannot be opened */
 }
 
+void dfs_cli_say_daemon_gone(const char *arg)
+{
+    fprintf(stderr,
+            "discfs: the daemon of the discfs mount '%s' is gone; unmount it with "
+            "fusermount3 -u -z: its changes stay staged for the next mount of the disc\n",
+            arg);
+}
+
+int dfs_cli_open_disc(const char *device, int readonly, struct dfs_disc **out)
+{
+    int err = dfs_cli_check_existing_device(device);
+
+    *out = NULL;
+    if (err)
+        return err;
+    if (dfs_libs_init() != 0)
+        return DFS_EXIT_FAILURE;
+    err = readonly ? dfs_disc_open_readonly(device, out) : dfs_disc_open(device, out);
+    if (err) {
+        if (!dfs_disc_last_error(*out)[0]) /* burn/ said what it put there */
+            fprintf(stderr, "discfs: cannot open '%s': %s\n", device, strerror(-err));
+        dfs_disc_close(*out);
+        *out = NULL;
+        dfs_libs_finish();
+        return DFS_EXIT_FAILURE;
+    }
+    return 0;
+}
+
+void dfs_cli_close_disc(struct dfs_disc *disc)
+{
+    dfs_disc_close(disc);
+    dfs_libs_finish();
+}
+
 int dfs_cli_check_existing_device(const char *device)
 {
     const char *path = strncmp(device, "stdio:", 6) == 0 ? device + 6 : device;
@@ -336,10 +371,7 @@ char *dfs_cli_find_mount(const char *arg)
         goto out_fail;
     }
     if (daemon_gone(abs)) {
-        fprintf(stderr,
-                "discfs: the daemon of the discfs mount '%s' is gone; unmount it with "
-                "fusermount3 -u -z: its changes stay staged for the next mount of the disc\n",
-                arg);
+        dfs_cli_say_daemon_gone(arg);
         goto out_fail;
     }
     return abs;

@@ -125,10 +125,10 @@ static int stage_device(const char *stage, char **device, char **root, char **ke
     return 0;
 }
 
-static int inspect(const char *device, const char *root, const char *want_key, int tree)
+static int inspect(const char *device, struct dfs_disc *disc, const char *root,
+                   const char *want_key, int tree)
 {
     struct dfs_store store = {.data_fd = -1};
-    struct dfs_disc *disc = NULL;
     struct dfs_view *v = NULL;
     const struct dfs_disc_info *info;
     struct dfs_changes ch;
@@ -136,12 +136,6 @@ static int inspect(const char *device, const char *root, const char *want_key, i
     long n = 0;
     int err, has_stage;
 
-    err = dfs_disc_open_readonly(device, &disc);
-    if (err) {
-        if (!dfs_disc_last_error(disc)[0])
-            fprintf(stderr, "discfs: cannot open '%s': %s\n", device, strerror(-err));
-        goto out;
-    }
     info = dfs_disc_get_info(disc);
     if (want_key && strcmp(want_key, info->stage_key) != 0) {
         fprintf(stderr,
@@ -194,7 +188,6 @@ out:
     dfs_view_close(v);
     if (store.dir)
         dfs_store_close(&store);
-    dfs_disc_close(disc);
     return err ? -1 : 0;
 }
 
@@ -214,6 +207,7 @@ int dfs_cmd_inspect(int argc, char *argv[])
 {
     const char *device = NULL, *cache = NULL;
     char *root = NULL, *key = NULL, *disc_dev = NULL;
+    struct dfs_disc *disc;
     int tree = 0, err;
 
     for (int i = 2; i < argc; i++) {
@@ -269,15 +263,11 @@ int dfs_cmd_inspect(int argc, char *argv[])
             return DFS_EXIT_FAILURE;
         }
     }
-    err = dfs_cli_check_existing_device(device);
+    err = dfs_cli_open_disc(device, 1, &disc);
     if (err)
         goto out;
-    if (dfs_libs_init() != 0) {
-        err = DFS_EXIT_FAILURE;
-        goto out;
-    }
-    err = inspect(device, root, key, tree) ? DFS_EXIT_FAILURE : 0;
-    dfs_libs_finish();
+    err = inspect(device, disc, root, key, tree) ? DFS_EXIT_FAILURE : 0;
+    dfs_cli_close_disc(disc);
 out:
     free(root);
     free(key);

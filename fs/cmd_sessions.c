@@ -33,19 +33,9 @@ int dfs_cmd_sessions(int argc, char *argv[])
         usage(stderr);
         return DFS_EXIT_USAGE;
     }
-    err = dfs_cli_check_existing_device(argv[2]);
+    err = dfs_cli_open_disc(argv[2], 0, &disc);
     if (err)
         return err;
-    if (dfs_libs_init() != 0)
-        return DFS_EXIT_FAILURE;
-    err = dfs_disc_open(argv[2], &disc);
-    if (err) {
-        if (!dfs_disc_last_error(disc)[0])
-            fprintf(stderr, "discfs: cannot open '%s': %s\n", argv[2], strerror(-err));
-        dfs_disc_close(disc);
-        dfs_libs_finish();
-        return DFS_EXIT_FAILURE;
-    }
     n = dfs_disc_sessions(disc, &s);
     if (n < 0) {
         fprintf(stderr, "discfs: cannot read the sessions of '%s': %s\n", argv[2], strerror(-n));
@@ -63,7 +53,6 @@ int dfs_cmd_sessions(int argc, char *argv[])
             printf("'%s' has no session (a blank disc)\n", argv[2]);
     }
     free(s);
-    dfs_disc_close(disc);
-    dfs_libs_finish();
+    dfs_cli_close_disc(disc);
     return n < 0 ? DFS_EXIT_FAILURE : 0;
 }

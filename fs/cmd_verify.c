@@ -230,22 +230,10 @@ int dfs_cmd_verify(int argc, char *argv[])
                     argv[argc > 3 ? 3 : 2]);
         return DFS_EXIT_USAGE;
     }
-    err = dfs_cli_check_existing_device(argv[2]);
+    err = dfs_cli_open_disc(argv[2], 1, &disc); /* nothing written, no damaged track closed */
     if (err)
         return err;
-    if (dfs_libs_init() != 0)
-        return DFS_EXIT_FAILURE;
-    err = dfs_disc_open_readonly(argv[2],
-                                 &disc); /* nothing written, not even a damaged track closed */
-    if (err) {
-        if (!dfs_disc_last_error(disc)[0])
-            fprintf(stderr, "discfs: cannot open '%s': %s\n", argv[2], strerror(-err));
-        dfs_disc_close(disc);
-        dfs_libs_finish();
-        return DFS_EXIT_FAILURE;
-    }
     err = verify(argv[2], disc);
-    dfs_disc_close(disc);
-    dfs_libs_finish();
+    dfs_cli_close_disc(disc);
     return err ? DFS_EXIT_FAILURE : 0;
 }

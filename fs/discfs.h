@@ -53,6 +53,13 @@ enum { DFS_EXIT_FAILURE = 1, DFS_EXIT_USAGE = 2 };
 int dfs_cli_check_device(const char *device);
 /* The same for a command that reads DEVICE (sessions, verify): it must exist */
 int dfs_cli_check_existing_device(const char *device);
+/* For such a command: DEVICE checked, the libraries set up and the disc opened
+ * (READONLY: dfs_disc_open_readonly, nothing written); 0 and *OUT, or the exit
+ * status after one message.  dfs_cli_close_disc() undoes it. */
+int dfs_cli_open_disc(const char *device, int readonly, struct dfs_disc **out);
+void dfs_cli_close_disc(struct dfs_disc *disc);
+/* the message for a mount whose daemon is gone */
+void dfs_cli_say_daemon_gone(const char *arg);
 /* ARG: an empty directory (or, with NONEMPTY, any directory) that is not a mount
  * point; its real path in *OUT (to free) */
 int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
