@@ -86,19 +86,17 @@ static void channel_error(const char *arg, int err)
                 "version\n",
                 arg, arg);
     else if (err == ENOTCONN)
-        fprintf(stderr,
-                "discfs: the daemon of the discfs mount '%s' is gone; unmount it with "
-                "fusermount3 -u -z: its changes stay staged for the next mount of the disc\n",
-                arg);
+        dfs_cli_say_daemon_gone(arg);
     else
         fprintf(stderr, "discfs: cannot ask the daemon of '%s': %s\n", arg, strerror(err));
 }
 
-static int get_status(int fd, const char *arg, struct dfs_ctl_status *st)
+/* CMD: DFS_IOC_STATUS, or DFS_IOC_PROGRESS (the commit's part only) */
+static int ask_status(int fd, const char *arg, unsigned long cmd, struct dfs_ctl_status *st)
 {
     memset(st, 0, sizeof(*st));
     st->version = DFS_CTL_VERSION;
-    if (ioctl(fd, DFS_IOC_STATUS, st) < 0) {
+    if (ioctl(fd, cmd, st) < 0) {
         channel_error(arg, errno);
         return -1;
     }
@@ -107,6 +105,11 @@ static int get_status(int fd, const char *arg, struct dfs_ctl_status *st)
         return -1;
     }
     return 0;
+}
+
+static int get_status(int fd, const char *arg, struct dfs_ctl_status *st)
+{
+    return ask_status(fd, arg, DFS_IOC_STATUS, st);
 }
 
 /* ---- sizes and times as people read them ---- */
@@ -230,7 +233,7 @@ static int commit(int fd, const char *arg, int close_disc, struct dfs_ctl_status
         return -1;
     }
     for (;;) {
-        if (get_status(fd, arg, st) != 0)
+        if (ask_status(fd, arg, DFS_IOC_PROGRESS, st) != 0) /* no walk of the disc */
             return -1;
         if (st->serving < c.ticket) { /* the commit before it runs yet */
             usleep(100000);

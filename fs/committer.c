@@ -263,7 +263,7 @@ int dfs_committer_commit(struct dfs_mount *m, int close)
     return dfs_committer_wait(m, dfs_committer_request(m, close));
 }
 
-void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st)
+void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st, int full)
 {
     struct dfs_committer *c = m->committer;
     struct dfs_view *v = m->view;
@@ -272,7 +272,7 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st)
     st->version = DFS_CTL_VERSION;
     st->pid = (int32_t)getpid();
     snprintf(st->device, sizeof(st->device), "%s", m->opt.device);
-    if (m->view) { /* a commit's rekey replaces the stage under the view's lock */
+    if (full && m->view) { /* a commit's rekey replaces the stage under the view's lock */
         pthread_mutex_lock(&m->view->lock);
         snprintf(st->stage_dir, sizeof(st->stage_dir), "%s", m->store.dir ? m->store.dir : "");
         pthread_mutex_unlock(&m->view->lock);
@@ -301,7 +301,7 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st)
     st->last_session = c->last_session;
     st->commits = c->commits;
     snprintf(st->last_error, sizeof(st->last_error), "%s", c->last_error);
-    if (c->phase == DFS_PHASE_IDLE) {
+    if (full && c->phase == DFS_PHASE_IDLE) {
         /* no commit runs, and none starts until c->lock is let go: the disc and
          * the view hold still (the view's lock is for the changes) */
         const struct dfs_disc_info *info = dfs_disc_get_info(m->disc);

@@ -27,7 +27,7 @@ int dfs_committer_commit(struct dfs_mount *m, int close);
  * now on fail (-ECANCELED), until it is 0 again.  -EBUSY (nothing set) while a
  * commit runs or is asked for. */
 int dfs_committer_set_discard(struct dfs_mount *m, int discard);
-/* What `discfs status` shows */
-void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st);
+/* What `discfs status` shows; without FULL only the commit's part (DFS_IOC_PROGRESS) */
+void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st, int full);
 
 #endif

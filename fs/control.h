@@ -103,5 +103,8 @@ struct dfs_ctl_discard {
 #define DFS_IOC_COMMIT _IOWR('D', 0x71, struct dfs_ctl_commit)
 #define DFS_IOC_STATUS _IOR('D', 0x72, struct dfs_ctl_status)
 #define DFS_IOC_DISCARD _IOW('D', 0x73, struct dfs_ctl_discard)
+/* the commit's part of the status only (what `discfs commit` polls): no walk of
+ * the disc for the pending changes, no count of the stage's disk use */
+#define DFS_IOC_PROGRESS _IOR('D', 0x74, struct dfs_ctl_status)
 
 #endif

@@ -458,6 +458,25 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
     fuse_reply_err(req, err == -ENOSPC || err == -EROFS || err == -EPERM ? -err : err ? EIO : 0);
 }
 
+/* The argument of a control request into ARG (SIZE bytes, a version first): 0,
+ * or -1 when the reply is an error already */
+static int ctl_arg(fuse_req_t req, const void *in_buf, size_t in_bufsz, void *arg, size_t size)
+{
+    uint32_t version;
+
+    if (in_bufsz < size) {
+        fuse_reply_err(req, EINVAL);
+        return -1;
+    }
+    memcpy(arg, in_buf, size);
+    memcpy(&version, arg, sizeof(version));
+    if (version != DFS_CTL_VERSION) {
+        fuse_reply_err(req, EPROTO);
+        return -1;
+    }
+    return 0;
+}
+
 /* The control channel (control.h) */
 static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
                      struct fuse_file_info *fi, unsigned flags, const void *in_buf, size_t in_bufsz,
@@ -470,7 +489,8 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
     (void)fi;
     TRACE(req, "ioctl(%lu, %#x)", (unsigned long)ino, ucmd);
     if (ino != FUSE_ROOT_ID || (flags & FUSE_IOCTL_COMPAT) ||
-        (ucmd != DFS_IOC_COMMIT && ucmd != DFS_IOC_STATUS && ucmd != DFS_IOC_DISCARD)) {
+        (ucmd != DFS_IOC_COMMIT && ucmd != DFS_IOC_STATUS && ucmd != DFS_IOC_DISCARD &&
+         ucmd != DFS_IOC_PROGRESS)) {
         fuse_reply_err(req, ENOTTY);
         return;
     }
@@ -481,15 +501,8 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
     if (ucmd == DFS_IOC_DISCARD) {
         struct dfs_ctl_discard dc;
 
-        if (in_bufsz < sizeof(dc)) {
-            fuse_reply_err(req, EINVAL);
+        if (ctl_arg(req, in_buf, in_bufsz, &dc, sizeof(dc)) != 0)
             return;
-        }
-        memcpy(&dc, in_buf, sizeof(dc));
-        if (dc.version != DFS_CTL_VERSION) {
-            fuse_reply_err(req, EPROTO);
-            return;
-        }
         if (dfs_committer_set_discard(m, dc.discard != 0) != 0)
             fuse_reply_err(req, EBUSY);
         else
@@ -501,15 +514,12 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
             fuse_reply_err(req, ENOSYS);
             return;
         }
-        if (in_bufsz < sizeof(c) || out_bufsz < sizeof(c)) {
+        if (out_bufsz < sizeof(c)) {
             fuse_reply_err(req, EINVAL);
             return;
         }
-        memcpy(&c, in_buf, sizeof(c));
-        if (c.version != DFS_CTL_VERSION) {
-            fuse_reply_err(req, EPROTO);
+        if (ctl_arg(req, in_buf, in_bufsz, &c, sizeof(c)) != 0)
             return;
-        }
         c.ticket = dfs_committer_request(m, !!(c.flags & DFS_CTL_CLOSE));
         fuse_reply_ioctl(req, 0, &c, sizeof(c));
     } else {
@@ -520,7 +530,7 @@ static void op_ioctl(fuse_req_t req, fuse_ino_t ino, unsigned cmd, void *arg,
             free(st);
             return;
         }
-        dfs_committer_status(m, st);
+        dfs_committer_status(m, st, ucmd == DFS_IOC_STATUS);
         fuse_reply_ioctl(req, 0, st, sizeof(*st));
         free(st);
     }
