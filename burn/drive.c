@@ -463,7 +463,7 @@ void dfs_disc_unload(struct dfs_disc *d)
     d->dinfo = NULL;
 }
 
-static struct dfs_disc *new_disc(void)
+struct dfs_disc *dfs_disc_new(void)
 {
     struct dfs_disc *d = calloc(1, sizeof(*d));
     pthread_mutexattr_t a;
@@ -480,7 +480,7 @@ static struct dfs_disc *new_disc(void)
 
 int dfs_disc_open(const char *device, struct dfs_disc **out)
 {
-    struct dfs_disc *d = new_disc();
+    struct dfs_disc *d = dfs_disc_new();
     int err;
 
     if (!d)
@@ -498,7 +498,7 @@ int dfs_disc_open(const char *device, struct dfs_disc **out)
 
 int dfs_disc_probe(const char *device, struct dfs_disc **out)
 {
-    struct dfs_disc *d = new_disc();
+    struct dfs_disc *d = dfs_disc_new();
     int err;
 
     *out = d;
@@ -511,7 +511,7 @@ int dfs_disc_probe(const char *device, struct dfs_disc **out)
 
 int dfs_disc_open_readonly(const char *device, struct dfs_disc **out)
 {
-    struct dfs_disc *d = new_disc();
+    struct dfs_disc *d = dfs_disc_new();
     int err;
 
     *out = d;

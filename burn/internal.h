@@ -50,6 +50,8 @@ struct dfs_disc {
                                * nothing written */
     int toc_only;             /* dfs_disc_probe(): no tree either */
     int tree_built;           /* the image's tree is a failed commit's, not the disc's */
+    struct dfs_disc *parent;  /* a session of PARENT shown apart (dfs_disc_open_snapshot):
+                               * its own tree; data, blocks and checks are PARENT's */
     char desc[300];           /* the disc as messages name it (identify() in drive.c) */
     dfs_progress_fn progress; /* a commit's phases and bytes (dfs_disc_set_progress) */
     void *progress_ctx;
@@ -73,6 +75,8 @@ int dfs_check_image_path(struct dfs_disc *d);
 int dfs_lib_error(struct dfs_disc *d, int err, const char *what);
 /* The same, but when a message holds TEXT nothing is printed and -EUCLEAN returned. */
 int dfs_lib_error_unless(struct dfs_disc *d, int err, const char *what, const char *text);
+/* A disc structure with nothing opened (image_fd -1, a recursive read_lock) */
+struct dfs_disc *dfs_disc_new(void);
 /* Acquire the drive and import the newest session into d->image, filling d->info. */
 int dfs_disc_load(struct dfs_disc *d);
 /* Release the image and the drive. */

@@ -8,6 +8,8 @@
 
 int dfs_disc_read_blocks(struct dfs_disc *d, uint32_t lba, void *buf, int count)
 {
+    if (d->parent)
+        d = d->parent; /* a session shown apart reads from its disc */
     if (d->image_path) {
         size_t want = (size_t)count * 2048, got = 0;
         if (d->image_fd < 0)
@@ -108,6 +110,8 @@ ssize_t dfs_disc_read(struct dfs_disc *d, const struct dfs_extent *ext, int n_ex
 {
     size_t done = 0;
 
+    if (d->parent)
+        d = d->parent; /* a session shown apart reads from its disc */
     /* a disc swapped under an idle mount, or an image another program wrote into,
      * is never read; an image is looked at again after a second (lock-free until) */
     if (!d->image_path) {

@@ -4,7 +4,9 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int ds_open(IsoDataSource *src)
 {
@@ -115,5 +117,51 @@ int dfs_session_sane(struct dfs_disc *d, uint32_t lba)
     err = dfs_check_tree_at(d, lba);
     if (!err && d->n_sane < (int)(sizeof(d->sane) / sizeof(*d->sane)))
         d->sane[d->n_sane++] = lba;
+    return err;
+}
+
+int dfs_disc_open_snapshot(struct dfs_disc *d, int number, struct dfs_disc **out)
+{
+    struct dfs_session_ref *s = NULL;
+    struct dfs_disc *c;
+    int n, err = -ENOENT;
+
+    *out = NULL;
+    if (d->parent)
+        return -EINVAL;
+    n = dfs_disc_sessions(d, &s);
+    if (n < 0)
+        return n;
+    c = dfs_disc_new();
+    if (!c) {
+        free(s);
+        return -ENOMEM;
+    }
+    c->parent = d;
+    for (int i = 0; i < n; i++) {
+        if (s[i].number != number)
+            continue;
+        /* the drive's lock: a commit may be using the drive and the checked list */
+        pthread_mutex_lock(&d->read_lock);
+        err = dfs_session_sane(d, s[i].msc1);
+        if (err)
+            snprintf(c->last_error, sizeof(c->last_error), "%s", d->last_error);
+        else if ((err = dfs_import_session(d, s[i].msc1, 0, &c->image)) != 0)
+            snprintf(c->last_error, sizeof(c->last_error), "%s",
+                     err == -ENOMEM ? "out of memory"
+                                    : "libisofs cannot import its directory tree");
+        c->info = d->info;
+        pthread_mutex_unlock(&d->read_lock);
+        c->info.state = DFS_MEDIA_CLOSED; /* shown as written: nothing goes into it */
+        c->info.sessions = number;
+        c->info.msc1 = s[i].msc1;
+        c->info.empty_tree = 0;
+        memcpy(c->info.volid, s[i].volid, sizeof(c->info.volid));
+        break;
+    }
+    free(s);
+    if (err == -ENOENT)
+        snprintf(c->last_error, sizeof(c->last_error), "no such session");
+    *out = c; /* after a failure too: the caller may read last_error, then close */
     return err;
 }

@@ -42,6 +42,7 @@ struct dfs_mount {
     struct dfs_journal *journal;     /* until the view takes it over */
     struct dfs_committer *committer; /* committer.c */
     int discard;                     /* drop the stage at the end (discfs discard) */
+    struct dfs_sessions *sessions;   /* sessions.c: MOUNTPOINT/.sessions */
 };
 
 /* cli.c: the checks of the command line, before anything is opened.  Each prints
@@ -86,6 +87,30 @@ int dfs_cmd_stages(int argc, char *argv[]);
 /* log.c: from now on, what is written to stderr goes to syslog (a daemon in the
  * background); 0 or -1 */
 int dfs_log_to_syslog(void);
+
+/* sessions.c: MOUNTPOINT/.sessions, every session of the disc read-only.  A node id
+ * of the kernel names a view and an id in it: session N's ids are N << 48 | id. */
+#define DFS_SNAP_SHIFT 48
+#define DFS_SESSIONS_NAME ".sessions"
+#define DFS_SESSIONS_ID (UINT64_C(0xffff) << DFS_SNAP_SHIFT | 1) /* .sessions itself */
+struct dfs_node {
+    struct dfs_view *view; /* the mount's (snap 0), or session SNAP's */
+    uint64_t id;           /* in that view */
+    unsigned snap;
+};
+int dfs_sessions_init(struct dfs_mount *m);
+void dfs_sessions_fini(struct dfs_mount *m);
+/* The view and id of the kernel's node id INO: 0; 1 for .sessions itself (no view);
+ * -ESTALE */
+int dfs_sessions_route(struct dfs_mount *m, uint64_t ino, struct dfs_node *n);
+/* ST, from session SNAP's view (node id in st_dev), as the kernel sees it */
+void dfs_sessions_out(unsigned snap, struct stat *st);
+/* NAME in the root, which the tree has not: .sessions itself, or -ENOENT */
+int dfs_sessions_lookup_root(struct dfs_mount *m, const char *name, struct stat *st);
+/* .sessions itself: its attributes, a session in it, its entries */
+int dfs_sessions_getattr(struct dfs_mount *m, struct stat *st);
+int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st);
+int dfs_sessions_readdir(struct dfs_mount *m, off_t off, dfs_fill_fn fill, void *ctx);
 
 /* ops.c: is ARG (one -o option, or an option such as -r) one that FUSE takes?
  * Asked of libfuse itself, with its messages silenced. */

@@ -353,6 +353,10 @@ serve:
         fprintf(stderr, "discfs: out of memory\n");
         goto out_view;
     }
+    if (dfs_sessions_init(&m) != 0) {
+        fprintf(stderr, "discfs: out of memory\n");
+        goto out_view;
+    }
     err = dfs_fuse_serve(&m, &args);
     if (err)
         goto out_view;
@@ -390,6 +394,7 @@ out_store:
         free(discard);
     }
 out_disc:
+    dfs_sessions_fini(&m); /* the sessions' discs before theirs */
     dfs_disc_close(m.disc);
     dfs_libs_finish();
 out_args:

@@ -1,5 +1,6 @@
 /* fs/ops.c - FUSE low-level operations: each helper computes in the view, each op
- * replies exactly once (STYLE.md 1, 5).  Node ids are view ids (root = 1). */
+ * replies exactly once (STYLE.md 1, 5).  Node ids are view ids (root = 1) of the
+ * mount's view, or of a session's under .sessions (sessions.c: N << 48 | id). */
 #define _GNU_SOURCE
 #include <fuse_lowlevel.h>
 
@@ -27,7 +28,40 @@ static struct dfs_mount *mnt(fuse_req_t req)
 
 static const double ENTRY_TIMEOUT = 1.0;
 
-static void reply_entry(fuse_req_t req, int err, struct stat *st)
+/* The view and id of the kernel's node INO: 0, 1 for .sessions itself (no view),
+ * or an errno to reply with */
+static int node(fuse_req_t req, fuse_ino_t ino, struct dfs_node *n)
+{
+    int r = dfs_sessions_route(mnt(req), ino, n);
+
+    return r < 0 ? -r : r;
+}
+
+/* Changes go into the mount's own tree only: the sessions are as they were written */
+static int changeable(fuse_ino_t ino)
+{
+    return ino >> DFS_SNAP_SHIFT ? EROFS : 0;
+}
+
+/* ... and names move or link within it only (a session is another filesystem, as a
+ * btrfs snapshot is: mv copies, rsync --link-dest copies) */
+static int same_tree(fuse_ino_t from, fuse_ino_t to)
+{
+    return changeable(to) ? EROFS : changeable(from) ? EXDEV : 0;
+}
+
+/* The kernel drops N references to INO */
+static void forget(struct dfs_mount *m, uint64_t ino, uint64_t n)
+{
+    struct dfs_node nd;
+
+    /* .sessions and the roots of sessions are not counted */
+    if (dfs_sessions_route(m, ino, &nd) == 0 && !(nd.snap && nd.id == DFS_ROOT_ID))
+        dfs_view_forget(nd.view, nd.id, n);
+}
+
+/* ST from a view of session SNAP (0: the mount's), the node id in st_dev */
+static void reply_entry(fuse_req_t req, int err, struct stat *st, unsigned snap)
 {
     struct fuse_entry_param e;
 
@@ -35,6 +69,7 @@ static void reply_entry(fuse_req_t req, int err, struct stat *st)
         fuse_reply_err(req, -err);
         return;
     }
+    dfs_sessions_out(snap, st);
     memset(&e, 0, sizeof(e));
     e.ino = st->st_dev; /* the view hands the node id over in st_dev */
     st->st_dev = 0;
@@ -42,7 +77,7 @@ static void reply_entry(fuse_req_t req, int err, struct stat *st)
     e.attr_timeout = ENTRY_TIMEOUT;
     e.entry_timeout = ENTRY_TIMEOUT;
     if (fuse_reply_entry(req, &e) == -ENOENT) /* the request was interrupted */
-        dfs_view_forget(mnt(req)->view, e.ino, 1);
+        forget(mnt(req), e.ino, 1);
 }
 
 static void op_init(void *userdata, struct fuse_conn_info *conn)
@@ -68,32 +103,48 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 
 static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
+    struct dfs_node n;
     struct stat st;
-    int err = dfs_view_lookup(mnt(req)->view, parent, name, &st);
+    int err = -node(req, parent, &n);
 
+    if (err == -1) {
+        err = dfs_sessions_lookup(mnt(req), name, &st);
+        n.snap = 0; /* the entry is in its final form */
+    } else if (!err) {
+        err = dfs_view_lookup(n.view, n.id, name, &st);
+        if (err == -ENOENT && parent == FUSE_ROOT_ID) /* the tree's own entry comes first */
+            err = dfs_sessions_lookup_root(mnt(req), name, &st);
+    }
     TRACE(req, "lookup(%lu, '%s') = %d", (unsigned long)parent, name, err);
-    reply_entry(req, err, &st);
+    reply_entry(req, err, &st, n.snap);
 }
 
 static void op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
 {
-    dfs_view_forget(mnt(req)->view, ino, nlookup);
+    forget(mnt(req), ino, nlookup);
     fuse_reply_none(req);
 }
 
 static void op_forget_multi(fuse_req_t req, size_t count, struct fuse_forget_data *forgets)
 {
     for (size_t i = 0; i < count; i++)
-        dfs_view_forget(mnt(req)->view, forgets[i].ino, forgets[i].nlookup);
+        forget(mnt(req), forgets[i].ino, forgets[i].nlookup);
     fuse_reply_none(req);
 }
 
 static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+    struct dfs_node n;
     struct stat st;
-    int err = dfs_view_getattr(mnt(req)->view, ino, &st);
+    int err = -node(req, ino, &n);
 
     (void)fi;
+    if (err == -1)
+        err = dfs_sessions_getattr(mnt(req), &st);
+    else if (!err && !(err = dfs_view_getattr(n.view, n.id, &st))) {
+        st.st_dev = n.id;
+        dfs_sessions_out(n.snap, &st);
+    }
     TRACE(req, "getattr(%lu) = %d", (unsigned long)ino, err);
     if (err)
         fuse_reply_err(req, -err);
@@ -130,7 +181,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         if (to_set & FUSE_SET_ATTR_MTIME_NOW)
             in.st_mtim = ts;
     }
-    err = dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
+    err =
+        changeable(ino) ? -changeable(ino) : dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
     TRACE(req, "setattr(%lu, 0x%x) = %d", (unsigned long)ino, to_set, err);
     if (err)
         fuse_reply_err(req, -err);
@@ -141,7 +193,13 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
 static void op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
     char buf[PATH_MAX + 1];
-    int err = dfs_view_readlink(mnt(req)->view, ino, buf, sizeof(buf));
+    struct dfs_node n;
+    int err = -node(req, ino, &n);
+
+    if (!err)
+        err = dfs_view_readlink(n.view, n.id, buf, sizeof(buf));
+    else if (err == -1)
+        err = -EINVAL; /* .sessions is a directory */
 
     TRACE(req, "readlink(%lu) = %d", (unsigned long)ino, err);
     if (err)
@@ -155,6 +213,8 @@ static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 {
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
+    if (changeable(parent))
+        return -changeable(parent);
     /* POSIX ACLs: the umask applies only where no default ACL is inherited */
     if (!S_ISLNK(mode) &&
         dfs_view_getxattr(mnt(req)->view, parent, "system.posix_acl_default", NULL, 0) <= 0)
@@ -168,7 +228,7 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
     int err = make(req, parent, name, mode, rdev, NULL, &st);
 
     TRACE(req, "mknod(%lu, '%s', 0%o) = %d", (unsigned long)parent, name, mode, err);
-    reply_entry(req, err, &st);
+    reply_entry(req, err, &st, 0);
 }
 
 static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
@@ -177,7 +237,7 @@ static void op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t
     int err = make(req, parent, name, S_IFDIR | (mode & 07777), 0, NULL, &st);
 
     TRACE(req, "mkdir(%lu, '%s', 0%o) = %d", (unsigned long)parent, name, mode, err);
-    reply_entry(req, err, &st);
+    reply_entry(req, err, &st, 0);
 }
 
 static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, const char *name)
@@ -186,12 +246,13 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
     int err = make(req, parent, name, S_IFLNK | 0777, 0, link, &st);
 
     TRACE(req, "symlink(%lu, '%s', '%s') = %d", (unsigned long)parent, name, link, err);
-    reply_entry(req, err, &st);
+    reply_entry(req, err, &st, 0);
 }
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    int err = dfs_view_unlink(mnt(req)->view, parent, name);
+    int err =
+        changeable(parent) ? -changeable(parent) : dfs_view_unlink(mnt(req)->view, parent, name);
 
     TRACE(req, "unlink(%lu, '%s') = %d", (unsigned long)parent, name, err);
     fuse_reply_err(req, -err);
@@ -199,7 +260,8 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    int err = dfs_view_rmdir(mnt(req)->view, parent, name);
+    int err =
+        changeable(parent) ? -changeable(parent) : dfs_view_rmdir(mnt(req)->view, parent, name);
 
     TRACE(req, "rmdir(%lu, '%s') = %d", (unsigned long)parent, name, err);
     fuse_reply_err(req, -err);
@@ -208,7 +270,9 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags)
 {
-    int err = dfs_view_rename(mnt(req)->view, parent, name, newparent, newname, flags);
+    int err = same_tree(parent, newparent)
+                  ? -same_tree(parent, newparent)
+                  : dfs_view_rename(mnt(req)->view, parent, name, newparent, newname, flags);
 
     TRACE(req, "rename(%lu, '%s', %lu, '%s', %u) = %d", (unsigned long)parent, name,
           (unsigned long)newparent, newname, flags, err);
@@ -218,11 +282,13 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_
 static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent, const char *newname)
 {
     struct stat st;
-    int err = dfs_view_link(mnt(req)->view, ino, newparent, newname, &st);
+    int err = same_tree(ino, newparent)
+                  ? -same_tree(ino, newparent)
+                  : dfs_view_link(mnt(req)->view, ino, newparent, newname, &st);
 
     TRACE(req, "link(%lu, %lu, '%s') = %d", (unsigned long)ino, (unsigned long)newparent, newname,
           err);
-    reply_entry(req, err, &st);
+    reply_entry(req, err, &st, 0);
 }
 
 static int open_flags(struct dfs_mount *m, int flags)
@@ -237,10 +303,24 @@ static int open_flags(struct dfs_mount *m, int flags)
     return flags;
 }
 
+/* The view of an open file's node (its view outlives every open handle) */
+static struct dfs_view *file_view(fuse_req_t req, fuse_ino_t ino)
+{
+    struct dfs_node n;
+
+    return node(req, ino, &n) == 0 ? n.view : mnt(req)->view;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct dfs_file *f;
-    int err = dfs_view_open_file(mnt(req)->view, ino, open_flags(mnt(req), fi->flags), &f);
+    struct dfs_node n;
+    int err = -node(req, ino, &n);
+
+    if (err == -1)
+        err = -EISDIR; /* .sessions */
+    else if (!err)
+        err = dfs_view_open_file(n.view, n.id, open_flags(mnt(req), fi->flags), &f);
 
     TRACE(req, "open(%lu, 0%o) = %d", (unsigned long)ino, fi->flags, err);
     if (err) {
@@ -253,7 +333,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
      * read at an earlier open */
     fi->keep_cache = f->fd < 0;
     if (fuse_reply_open(req, fi) == -ENOENT)
-        dfs_view_release(mnt(req)->view, f);
+        dfs_view_release(n.view, f);
 }
 
 static void op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
@@ -299,7 +379,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    n = dfs_view_read(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
+    n = dfs_view_read(file_view(req, ino), (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
     TRACE(req, "read(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
     if (n < 0)
         fuse_reply_err(req, (int)-n);
@@ -313,7 +393,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t siz
                      struct fuse_file_info *fi)
 {
     ssize_t n =
-        dfs_view_write(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
+        dfs_view_write(file_view(req, ino), (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
 
     TRACE(req, "write(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
     if (n < 0)
@@ -331,15 +411,16 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    (void)ino;
-    dfs_view_release(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh);
+    dfs_view_release(file_view(req, ino), (struct dfs_file *)(uintptr_t)fi->fh);
     fuse_reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
     /* a file's fsync makes its staged content durable; it never burns a session */
-    int err = dfs_view_fsync(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, datasync);
+    int err = changeable(ino)
+                  ? 0 /* a session's file: never changed */
+                  : dfs_view_fsync(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, datasync);
 
     TRACE(req, "fsync(%lu) = %d", (unsigned long)ino, err);
     fuse_reply_err(req, -err);
@@ -349,8 +430,9 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
                          struct fuse_file_info *fi)
 {
     int err =
-        mode ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
-             : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off, len);
+        changeable(ino) ? -changeable(ino)
+        : mode          ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
+               : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off, len);
 
     TRACE(req, "fallocate(%lu, %d, %lld, %lld) = %d", (unsigned long)ino, mode, (long long)off,
           (long long)len, err);
@@ -362,26 +444,27 @@ struct dirbuf {
     char *buf;
     size_t size, used;
     int plus;
+    unsigned snap; /* the entries are of session SNAP's view (0: the mount's) */
 };
 
-static int fill(void *ctx, const char *name, const struct stat *st, off_t next)
+static int fill(void *ctx, const char *name, const struct stat *view_st, off_t next)
 {
     struct dirbuf *b = ctx;
+    struct stat st = *view_st;
     size_t n;
 
+    dfs_sessions_out(b->snap, &st);
     if (b->plus) {
         struct fuse_entry_param e;
         memset(&e, 0, sizeof(e));
-        e.ino = st->st_dev;
-        e.attr = *st;
+        e.ino = st.st_dev;
+        e.attr = st;
         e.attr.st_dev = 0;
         e.attr_timeout = ENTRY_TIMEOUT;
         e.entry_timeout = ENTRY_TIMEOUT;
         n = fuse_add_direntry_plus(b->req, b->buf + b->used, b->size - b->used, name, &e, next);
     } else {
-        struct stat s = *st;
-        s.st_ino = st->st_ino;
-        n = fuse_add_direntry(b->req, b->buf + b->used, b->size - b->used, name, &s, next);
+        n = fuse_add_direntry(b->req, b->buf + b->used, b->size - b->used, name, &st, next);
     }
     if (n > b->size - b->used)
         return 1; /* full: this entry was not taken (and not counted as a lookup) */
@@ -392,14 +475,21 @@ static int fill(void *ctx, const char *name, const struct stat *st, off_t next)
 static void do_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, int plus)
 {
     struct dirbuf b = {.req = req, .size = size, .plus = plus};
-    int err;
+    struct dfs_node n;
+    int err = -node(req, ino, &n);
 
-    b.buf = malloc(size);
+    b.buf = err == 0 || err == -1 ? malloc(size) : NULL;
     if (!b.buf) {
-        fuse_reply_err(req, ENOMEM);
+        fuse_reply_err(req, err && err != -1 ? -err : ENOMEM);
         return;
     }
-    err = dfs_view_readdir(mnt(req)->view, ino, off, plus, fill, &b);
+    b.snap = n.snap;
+    if (err == -1) {
+        b.snap = 0; /* its entries are in their final form */
+        err = dfs_sessions_readdir(mnt(req), off, fill, &b);
+    } else {
+        err = dfs_view_readdir(n.view, n.id, off, plus, fill, &b);
+    }
     TRACE(req, "readdir%s(%lu, %lld) = %d", plus ? "plus" : "", (unsigned long)ino, (long long)off,
           err);
     if (err)
@@ -439,7 +529,9 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
     (void)datasync;
     (void)fi;
     /* `sync MOUNTPOINT` arrives here: the commit trigger (DESIGN.md, Commit) */
-    if (ino != FUSE_ROOT_ID) {
+    if (changeable(ino)) {
+        err = 0; /* a session's directory: never changed */
+    } else if (ino != FUSE_ROOT_ID) {
         err = dfs_view_sync_journal(m->view); /* the directory's changes are durable */
     } else if (!may_commit(req)) {
         /* on write-once media each session costs space: another user's sync must
@@ -561,7 +653,12 @@ static void reply_xattr(fuse_req_t req, ssize_t n, const char *buf, size_t size)
 static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
 {
     char stack[4096], *buf = size <= sizeof(stack) ? stack : malloc(size);
-    ssize_t n = buf ? dfs_view_getxattr(mnt(req)->view, ino, name, buf, size) : -ENOMEM;
+    struct dfs_node nd;
+    int err = -node(req, ino, &nd);
+    ssize_t n = err == -1 ? -ENODATA /* .sessions */
+                : err     ? err
+                : buf     ? dfs_view_getxattr(nd.view, nd.id, name, buf, size)
+                          : -ENOMEM;
 
     TRACE(req, "getxattr(%lu, '%s', %zu) = %zd", (unsigned long)ino, name, size, n);
     reply_xattr(req, n, buf, size);
@@ -572,7 +669,12 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
     char stack[4096], *buf = size <= sizeof(stack) ? stack : malloc(size);
-    ssize_t n = buf ? dfs_view_listxattr(mnt(req)->view, ino, buf, size) : -ENOMEM;
+    struct dfs_node nd;
+    int err = -node(req, ino, &nd);
+    ssize_t n = err == -1 ? 0 /* .sessions */
+                : err     ? err
+                : buf     ? dfs_view_listxattr(nd.view, nd.id, buf, size)
+                          : -ENOMEM;
 
     TRACE(req, "listxattr(%lu, %zu) = %zd", (unsigned long)ino, size, n);
     reply_xattr(req, n, buf, size);
@@ -583,7 +685,8 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    int err = dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
+    int err = changeable(ino) ? -changeable(ino)
+                              : dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
 
     TRACE(req, "setxattr(%lu, '%s', %zu, %d) = %d", (unsigned long)ino, name, size, flags, err);
     fuse_reply_err(req, -err);
@@ -591,7 +694,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-    int err = dfs_view_removexattr(mnt(req)->view, ino, name);
+    int err = changeable(ino) ? -changeable(ino) : dfs_view_removexattr(mnt(req)->view, ino, name);
 
     TRACE(req, "removexattr(%lu, '%s') = %d", (unsigned long)ino, name, err);
     fuse_reply_err(req, -err);

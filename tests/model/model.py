@@ -38,6 +38,11 @@ Not compared, deliberately:
     of its entries"): it must then lie between the kill and the end of the remount;
   - the root's mtime while the disc is blank: each mount of a blank disc makes one up;
   - system.* xattrs other than the two ACLs (none exist on the reference).
+Every session is also compared where the mount shows it, MNT/.sessions/N (hidden from
+the root's listing): after each `sync MNT` the tree is recorded as session N's (the
+newest under .sessions), and a rule later compares a recorded session, any number of
+commits, remounts, fresh mounts and crashes after, with everything above but the
+mtime windows (a session's mtimes are exact) and the atimes.
 After every unmount (which commits) the image is checked with `xorriso -md5 on -check_md5_r`
 and its session count may only grow, by at most one per commit that had changes. Every
 example ends with a commit, an unmount, the image check and a compare of a fresh mount
@@ -401,6 +406,7 @@ class DiscfsModel(RuleBasedStateMachine):
         self.crash_window = None
         self.mtimes = {}  # reference ino -> mtime after the last step
         self.sessions = 0
+        self.snapshots = {}  # session number -> scan of the tree it was written from
         self.dirty = False
         self.dirty_commits = 0
         self.first_check = True
@@ -508,6 +514,20 @@ class DiscfsModel(RuleBasedStateMachine):
         if self.dirty:
             self.dirty_commits += 1
             self.dirty = False
+        self.record_session()
+
+    def record_session(self):
+        """the tree as the newest session holds it, just after a commit"""
+        try:
+            numbers = [int(n) for n in os.listdir(self.mnt + b"/.sessions")]
+        except OSError as e:
+            self.fail(f"listing MNT/.sessions: {e!r}")
+        if numbers and max(numbers) not in self.snapshots:
+            try:
+                self.snapshots[max(numbers)] = scan(self.mnt)
+            except OSError as e:
+                self.fail(f"scanning the mount: {e!r}")
+            self.note(f"  (recorded as session {max(numbers)})")
 
     def count_sessions(self):
         r = subprocess.run(["xorriso", "-indev", self.img, "-toc"], capture_output=True,
@@ -890,6 +910,33 @@ class DiscfsModel(RuleBasedStateMachine):
         self.mount()
         self.crash_window = (t0, time.time_ns())
 
+    @rule(data=st.data())
+    @precondition(lambda self: self.snapshots)
+    def old_session(self, data):
+        n = data.draw(st.sampled_from(sorted(self.snapshots)))
+        self.note(f"compare MNT/.sessions/{n} with the tree it was written from")
+        self.compare_session(n)
+
+    def compare_session(self, n):
+        try:
+            got = scan(self.mnt + b"/.sessions/%d" % n)
+        except OSError as e:
+            self.fail(f"scanning MNT/.sessions/{n}: {e!r}")
+        want = self.snapshots[n]
+        if set(want) != set(got):
+            self.fail(f"session {n}: the names differ: only in the tree then: "
+                      f"{short(sorted(set(want) - set(got)))}; only in .sessions/{n}: "
+                      f"{short(sorted(set(got) - set(want)))}")
+        diffs = [f"{pp(p)}: {k}: then {short(want[p].get(k))}, .sessions/{n} "
+                 f"{short(got[p].get(k))}"
+                 for p in sorted(want) for k in want[p].keys() | got[p].keys()
+                 if k not in ("ino", "atime") and want[p].get(k) != got[p].get(k)]
+        if families(want) != families(got):
+            diffs.append(f"session {n}: hard-link families differ")
+        if diffs:
+            self.fail(f"session {n} differs from the tree it was written from:\n  "
+                      + "\n  ".join(diffs[:40]))
+
     # ------------------------------------------------------------ the comparison
 
     @invariant()
@@ -988,6 +1035,9 @@ class DiscfsModel(RuleBasedStateMachine):
                 self.cache = os.fsencode(self.T) + b"/cache-final"
                 self.mount()
                 self.compare()
+                self.note("end: compare every recorded session under MNT/.sessions")
+                for n in sorted(self.snapshots):
+                    self.compare_session(n)
                 self.check_log()
                 self.note("end: unmount")
                 self.unmount()

@@ -1,0 +1,310 @@
+/* fs/sessions.c - MOUNTPOINT/.sessions: every session of the disc, read-only, beside
+ * the tree of the mount (every session is a snapshot: issue 11, DESIGN.md).
+ *
+ * .sessions is not listed in the root, as ZFS does with .zfs by default: find, du,
+ * cp -a and rsync of the mount do not walk a copy of the disc per session.  A lookup
+ * finds it, unless the tree has an entry of that name itself (the entry wins).
+ * .sessions/N is session N as it was written, a read-only view of its own (view.c
+ * over dfs_disc_open_snapshot()), imported at the first lookup and kept until the
+ * unmount.  Its data is read from the disc of the mount.
+ *
+ * Node ids and inode numbers: the mount's own are below 2^48 (view.h); those of
+ * session N are N << 48 plus its view's, so that no two files of the mount share an
+ * inode number (rsync -H, du, find -samefile).  The directory .sessions is
+ * DFS_SESSIONS_ID. */
+#define _GNU_SOURCE
+#include "discfs.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LOCAL_MASK ((UINT64_C(1) << DFS_SNAP_SHIFT) - 1)
+/* the inode number of the root of a session: no view has one that high */
+#define SNAP_ROOT_INO LOCAL_MASK
+
+struct dfs_sessions {
+    pthread_mutex_t lock;         /* the table and the list */
+    pthread_mutex_t import;       /* one import at a time */
+    struct dfs_session_ref *refs; /* the disc's sessions (number -1: the blank disc) */
+    int n_refs;
+    int toc_sessions; /* the disc's count of sessions when the list was read */
+    struct dfs_view **views;
+    struct dfs_disc **discs;
+    unsigned char *failed; /* said once: the session cannot be shown */
+    int cap;               /* of views[], discs[] and failed[], by session number */
+};
+
+int dfs_sessions_init(struct dfs_mount *m)
+{
+    struct dfs_sessions *s = calloc(1, sizeof(*s));
+
+    if (!s)
+        return -ENOMEM;
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_mutex_init(&s->import, NULL);
+    s->toc_sessions = -1;
+    m->sessions = s;
+    return 0;
+}
+
+void dfs_sessions_fini(struct dfs_mount *m)
+{
+    struct dfs_sessions *s = m->sessions;
+
+    if (!s)
+        return;
+    for (int i = 0; i < s->cap; i++) {
+        dfs_view_close(s->views[i]);
+        dfs_disc_close(s->discs[i]);
+    }
+    free(s->views);
+    free(s->discs);
+    free(s->failed);
+    free(s->refs);
+    pthread_mutex_destroy(&s->lock);
+    pthread_mutex_destroy(&s->import);
+    free(s);
+    m->sessions = NULL;
+}
+
+int dfs_sessions_route(struct dfs_mount *m, uint64_t ino, struct dfs_node *n)
+{
+    uint64_t snap = ino >> DFS_SNAP_SHIFT;
+
+    n->id = ino & LOCAL_MASK;
+    n->snap = (unsigned)snap;
+    n->view = NULL;
+    if (snap == 0) {
+        n->view = m->view;
+        return 0;
+    }
+    if (ino == DFS_SESSIONS_ID)
+        return 1;
+    if (m->sessions) {
+        pthread_mutex_lock(&m->sessions->lock);
+        if (snap < (uint64_t)m->sessions->cap)
+            n->view = m->sessions->views[snap];
+        pthread_mutex_unlock(&m->sessions->lock);
+    }
+    return n->view ? 0 : -ESTALE;
+}
+
+void dfs_sessions_out(unsigned snap, struct stat *st)
+{
+    if (!snap)
+        return;
+    if (st->st_dev == DFS_ROOT_ID)
+        st->st_ino = SNAP_ROOT_INO;
+    st->st_dev |= (uint64_t)snap << DFS_SNAP_SHIFT;
+    st->st_ino |= (uint64_t)snap << DFS_SNAP_SHIFT;
+}
+
+/* The disc's list of sessions, read again when its count changed (a commit); the
+ * reading waits for a commit that holds the drive, s->lock is not held meanwhile */
+static int refresh(struct dfs_mount *m, struct dfs_sessions *s)
+{
+    int count = dfs_disc_get_info(m->disc)->sessions, n, same;
+    struct dfs_session_ref *refs;
+
+    pthread_mutex_lock(&s->lock);
+    same = count == s->toc_sessions;
+    pthread_mutex_unlock(&s->lock);
+    if (same)
+        return 0;
+    n = dfs_disc_sessions(m->disc, &refs);
+    if (n < 0)
+        return n;
+    pthread_mutex_lock(&s->lock);
+    free(s->refs);
+    s->refs = refs;
+    s->n_refs = n;
+    s->toc_sessions = count;
+    pthread_mutex_unlock(&s->lock);
+    return 0;
+}
+
+/* The session named NAME ("1", "2", ...: decimal, no sign or leading zero), or 0 */
+static int session_number(const char *name)
+{
+    long n = 0;
+
+    if (name[0] < '1' || name[0] > '9')
+        return 0;
+    for (const char *p = name; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return 0;
+        n = n * 10 + (*p - '0');
+        if (n >= (1L << (64 - DFS_SNAP_SHIFT)) - 1)
+            return 0;
+    }
+    return (int)n;
+}
+
+static int grow(struct dfs_sessions *s, int number)
+{
+    int cap = s->cap ? s->cap : 16;
+    struct dfs_view **v;
+    struct dfs_disc **d;
+    unsigned char *f;
+
+    while (cap <= number)
+        cap *= 2;
+    if (cap == s->cap)
+        return 0;
+    v = realloc(s->views, (size_t)cap * sizeof(*v));
+    if (v)
+        s->views = v;
+    d = realloc(s->discs, (size_t)cap * sizeof(*d));
+    if (d)
+        s->discs = d;
+    f = realloc(s->failed, (size_t)cap);
+    if (f)
+        s->failed = f;
+    if (!v || !d || !f)
+        return -ENOMEM;
+    memset(v + s->cap, 0, (size_t)(cap - s->cap) * sizeof(*v));
+    memset(d + s->cap, 0, (size_t)(cap - s->cap) * sizeof(*d));
+    memset(f + s->cap, 0, (size_t)(cap - s->cap));
+    s->cap = cap;
+    return 0;
+}
+
+/* The view of session NUMBER, imported now if it is not yet: 0, or -errno (said once) */
+static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number)
+{
+    struct dfs_disc *d = NULL;
+    struct dfs_view *v = NULL;
+    int err;
+
+    pthread_mutex_lock(&s->import);
+    pthread_mutex_lock(&s->lock);
+    err = grow(s, number);
+    if (!err && s->failed[number])
+        err = -EIO;
+    if (!err && s->views[number]) {
+        pthread_mutex_unlock(&s->lock);
+        pthread_mutex_unlock(&s->import);
+        return 0;
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (!err) {
+        err = dfs_disc_open_snapshot(m->disc, number, &d);
+        if (err) {
+            fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s: %s\n", number,
+                    m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME,
+                    d && dfs_disc_last_error(d)[0] ? dfs_disc_last_error(d) : strerror(-err));
+        } else {
+            err = dfs_view_open(&v, d, NULL);
+            if (err)
+                fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s: %s\n", number,
+                        m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, strerror(-err));
+        }
+        pthread_mutex_lock(&s->lock);
+        if (err) {
+            /* out of memory may pass: every other failure is the session's own */
+            s->failed[number] = err != -ENOMEM;
+            dfs_view_close(v);
+            dfs_disc_close(d);
+            err = -EIO;
+        } else {
+            v->readonly = 1;
+            s->views[number] = v;
+            s->discs[number] = d;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
+    pthread_mutex_unlock(&s->import);
+    return err;
+}
+
+/* The attributes of .sessions: a directory of the root's owner that nobody writes */
+static int dir_stat(struct dfs_mount *m, struct stat *st)
+{
+    int err = dfs_view_getattr(m->view, DFS_ROOT_ID, st);
+
+    if (err)
+        return err;
+    st->st_mode = S_IFDIR | 0555;
+    st->st_nlink = 2;
+    st->st_size = 0;
+    st->st_blocks = 0;
+    st->st_ino = DFS_SESSIONS_ID;
+    st->st_dev = DFS_SESSIONS_ID; /* the node id, as the view hands it over */
+    return 0;
+}
+
+int dfs_sessions_lookup_root(struct dfs_mount *m, const char *name, struct stat *st)
+{
+    if (!m->sessions || strcmp(name, DFS_SESSIONS_NAME) != 0)
+        return -ENOENT;
+    return dir_stat(m, st);
+}
+
+int dfs_sessions_getattr(struct dfs_mount *m, struct stat *st)
+{
+    return dir_stat(m, st);
+}
+
+int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st)
+{
+    struct dfs_sessions *s = m->sessions;
+    int number = session_number(name), found = 0, err;
+
+    if (!number)
+        return -ENOENT;
+    err = refresh(m, s);
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; !err && i < s->n_refs; i++)
+        found |= s->refs[i].number == number;
+    pthread_mutex_unlock(&s->lock);
+    if (err || !found)
+        return err ? err : -ENOENT;
+    err = open_session(m, s, number);
+    if (!err)
+        err = dfs_view_getattr(s->views[number], DFS_ROOT_ID, st);
+    if (!err) {
+        st->st_dev = DFS_ROOT_ID;
+        dfs_sessions_out((unsigned)number, st);
+    }
+    return err;
+}
+
+int dfs_sessions_readdir(struct dfs_mount *m, off_t off, dfs_fill_fn fill, void *ctx)
+{
+    struct dfs_sessions *s = m->sessions;
+    struct stat st;
+    int err = dir_stat(m, &st);
+
+    /* offsets: 1 after ".", 2 after "..", N + 2 after session N */
+    if (!err && off < 1 && fill(ctx, ".", &st, 1))
+        return 0;
+    if (!err && off < 2) {
+        err = dfs_view_getattr(m->view, DFS_ROOT_ID, &st);
+        st.st_dev = DFS_ROOT_ID;
+        if (!err && fill(ctx, "..", &st, 2))
+            return 0;
+    }
+    if (!err)
+        err = refresh(m, s);
+    if (err)
+        return err;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->n_refs; i++) {
+        char name[16];
+        int number = s->refs[i].number;
+
+        if (number < 1 || number + 2 <= off)
+            continue;
+        snprintf(name, sizeof(name), "%d", number);
+        memset(&st, 0, sizeof(st));
+        st.st_mode = S_IFDIR | 0555;
+        st.st_ino = (uint64_t)number << DFS_SNAP_SHIFT | SNAP_ROOT_INO;
+        st.st_dev = 0; /* readdirplus: no attributes, the kernel looks it up */
+        if (fill(ctx, name, &st, number + 2))
+            break;
+    }
+    pthread_mutex_unlock(&s->lock);
+    return err;
+}
