@@ -349,8 +349,6 @@ int dfs_disc_load(struct dfs_disc *d)
         dfs_close_damaged(d) && isoburn_disc_get_status(d->drive) == BURN_DISC_FULL)
         d->info.state = DFS_MEDIA_CLOSED;
     dfs_read_toc(d);
-    if (d->toc_only) /* the table of contents is all a probe wants */
-        return 0;
     if (d->want_session > 0) { /* an older session was asked for (fs/main.c) */
         char num[16];
         int lba;
@@ -376,6 +374,8 @@ int dfs_disc_load(struct dfs_disc *d)
             goto out_release;
         }
     }
+    if (d->toc_only) /* a table of contents of ISO 9660 sessions is all a probe wants */
+        return 0;
 
     if (isoburn_ropt_new(&ro, 0) <= 0) {
         err = dfs_lib_error(d, -ENOMEM, what);

@@ -71,16 +71,20 @@ static void unescape(char *s)
 
 /* Is ABS a mount point?  Then 1, with the type and source of the topmost mount there
  * (the last line of /proc/self/mountinfo that names it). */
-static int mount_at(const char *abs, char *type, size_t type_size, char *source, size_t source_size)
+/* Call EACH with the mount point, type and source of every mount, in the order of
+ * /proc/self/mountinfo, until it returns nonzero; that value, or 0 */
+static int scan_mounts(int (*each)(const char *mnt, const char *type, const char *source,
+                                   void *arg),
+                       void *arg)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     char *line = NULL;
     size_t cap = 0;
-    int found = 0;
+    int ret = 0;
 
     if (!f)
         return 0;
-    while (getline(&line, &cap, f) > 0) {
+    while (!ret && getline(&line, &cap, f) > 0) {
         char *fields[5], *save = NULL, *dash, *t, *src;
         char *p = line;
         int i;
@@ -91,25 +95,46 @@ static int mount_at(const char *abs, char *type, size_t type_size, char *source,
         *dash = '\0';
         for (i = 0; i < 5 && (fields[i] = strtok_r(p, " ", &save)); i++)
             p = NULL;
-        if (i < 5)
-            continue;
-        unescape(fields[4]);
-        if (strcmp(fields[4], abs) != 0)
-            continue;
         t = strtok_r(dash + 3, " \n", &save);
-        src = strtok_r(NULL, " \n", &save);
-        if (!t)
+        if (i < 5 || !t)
             continue;
+        src = strtok_r(NULL, " \n", &save);
+        unescape(fields[4]);
         unescape(t);
-        snprintf(type, type_size, "%s", t);
         if (src)
             unescape(src);
-        snprintf(source, source_size, "%s", src ? src : "");
-        found = 1;
+        ret = each(fields[4], t, src ? src : "", arg);
     }
     free(line);
     fclose(f);
-    return found;
+    return ret;
+}
+
+struct mount_query {
+    const char *want;
+    char *type, *source;
+    size_t type_size, source_size;
+    int found;
+};
+
+static int note_mount_at(const char *mnt, const char *type, const char *source, void *arg)
+{
+    struct mount_query *q = arg;
+
+    if (strcmp(mnt, q->want) == 0) { /* the last one wins: it is the one on top */
+        snprintf(q->type, q->type_size, "%s", type);
+        snprintf(q->source, q->source_size, "%s", source);
+        q->found = 1;
+    }
+    return 0;
+}
+
+static int mount_at(const char *abs, char *type, size_t type_size, char *source, size_t source_size)
+{
+    struct mount_query q = {abs, type, source, type_size, source_size, 0};
+
+    scan_mounts(note_mount_at, &q);
+    return q.found;
 }
 
 /* a FUSE mount whose daemon is gone (an open, not a stat: the kernel answers that from
@@ -228,7 +253,45 @@ void dfs_cli_say_daemon_gone(const char *arg)
             arg);
 }
 
-int dfs_cli_open_disc(const char *device, int readonly, struct dfs_disc **out)
+/* ---- a drive a mount holds ---- */
+
+static const char *device_file(const char *device)
+{
+    if (strncmp(device, "mmc:", 4) == 0)
+        return device + 4;
+    return strncmp(device, "stdio:", 6) == 0 ? device + 6 : device;
+}
+
+struct holder {
+    char dev[PATH_MAX], mnt[PATH_MAX];
+};
+
+static int note_holder(const char *mnt, const char *type, const char *source, void *arg)
+{
+    struct holder *h = arg;
+    char real[PATH_MAX];
+
+    if (!is_discfs_type(type) || !realpath(device_file(source), real) || strcmp(real, h->dev))
+        return 0;
+    snprintf(h->mnt, sizeof(h->mnt), "%s", mnt);
+    return 1;
+}
+
+/* Say so when a discfs mount holds the drive DEVICE (libburn cannot open it then) */
+static int say_drive_held(const char *device)
+{
+    struct holder h;
+
+    if (!realpath(device_file(device), h.dev) || !scan_mounts(note_holder, &h))
+        return 0;
+    fprintf(stderr,
+            "discfs: the drive '%s' is held by the discfs mount at '%s': its sessions are "
+            "in %s/.sessions while it is mounted; unmount it to read the disc here\n",
+            device, h.mnt, h.mnt);
+    return 1;
+}
+
+int dfs_cli_open_disc(const char *device, enum dfs_cli_open how, struct dfs_disc **out)
 {
     int err = dfs_cli_check_existing_device(device);
 
@@ -237,10 +300,18 @@ int dfs_cli_open_disc(const char *device, int readonly, struct dfs_disc **out)
         return err;
     if (dfs_libs_init() != 0)
         return DFS_EXIT_FAILURE;
-    err = readonly ? dfs_disc_open_readonly(device, out) : dfs_disc_open(device, out);
+    err = how == DFS_CLI_TOC        ? dfs_disc_probe(device, out)
+          : how == DFS_CLI_READONLY ? dfs_disc_open_readonly(device, out)
+                                    : dfs_disc_open(device, out);
     if (err) {
-        if (!dfs_disc_last_error(*out)[0]) /* burn/ said what it put there */
+        const char *why = *out ? dfs_disc_last_error(*out) : "";
+
+        if (*out && !dfs_disc_image_path(*out) && say_drive_held(device))
+            ;
+        else if (!why[0]) /* burn/ said what it put there */
             fprintf(stderr, "discfs: cannot open '%s': %s\n", device, strerror(-err));
+        else if (how == DFS_CLI_TOC) /* the probe is quiet */
+            fprintf(stderr, "discfs: %s\n", why);
         dfs_disc_close(*out);
         *out = NULL;
         dfs_libs_finish();

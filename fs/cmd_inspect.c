@@ -263,7 +263,7 @@ int dfs_cmd_inspect(int argc, char *argv[])
             return DFS_EXIT_FAILURE;
         }
     }
-    err = dfs_cli_open_disc(device, 1, &disc);
+    err = dfs_cli_open_disc(device, DFS_CLI_READONLY, &disc);
     if (err)
         goto out;
     err = inspect(device, disc, root, key, tree) ? DFS_EXIT_FAILURE : 0;

@@ -16,7 +16,7 @@ static void usage(FILE *out)
                  "List the sessions of the disc in DEVICE (a drive, or an ISO image file):\n"
                  "number, first block, size in blocks of 2 KiB, date as recorded, volume id.\n"
                  "discfs DEVICE MOUNTPOINT -o session=N mounts session N read-only.\n"
-                 "The disc must not be mounted meanwhile (a mount holds it).\n");
+                 "An image file is only read: it may be mounted meanwhile.\n");
 }
 
 int dfs_cmd_sessions(int argc, char *argv[])
@@ -33,7 +33,7 @@ int dfs_cmd_sessions(int argc, char *argv[])
         usage(stderr);
         return DFS_EXIT_USAGE;
     }
-    err = dfs_cli_open_disc(argv[2], 0, &disc);
+    err = dfs_cli_open_disc(argv[2], DFS_CLI_TOC, &disc);
     if (err)
         return err;
     n = dfs_disc_sessions(disc, &s);

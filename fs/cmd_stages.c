@@ -253,6 +253,11 @@ static void classify(struct ctx *c, struct stage *st)
             st->o.session == 0 ? ": a mount of it makes it again as a blank disc" : "");
         return;
     }
+    if (p->err == -EMEDIUMTYPE && !drive) { /* the image was replaced by another file */
+        st->state = UNCLAIMABLE;
+        SAY(st, "no session of '%s' leads to it any more: %s", st->o.path, p->msg);
+        return;
+    }
     if (p->err == -ENOMEDIUM && drive) {
         st->state = WAITING;
         SAY(st, "no disc in '%s' now", st->o.path);

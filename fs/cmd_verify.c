@@ -230,7 +230,8 @@ int dfs_cmd_verify(int argc, char *argv[])
                     argv[argc > 3 ? 3 : 2]);
         return DFS_EXIT_USAGE;
     }
-    err = dfs_cli_open_disc(argv[2], 1, &disc); /* nothing written, no damaged track closed */
+    err = dfs_cli_open_disc(argv[2], DFS_CLI_READONLY,
+                            &disc); /* nothing written, no damaged track closed */
     if (err)
         return err;
     err = verify(argv[2], disc);

@@ -54,10 +54,14 @@ enum { DFS_EXIT_FAILURE = 1, DFS_EXIT_USAGE = 2 };
 int dfs_cli_check_device(const char *device);
 /* The same for a command that reads DEVICE (sessions, verify): it must exist */
 int dfs_cli_check_existing_device(const char *device);
-/* For such a command: DEVICE checked, the libraries set up and the disc opened
- * (READONLY: dfs_disc_open_readonly, nothing written); 0 and *OUT, or the exit
- * status after one message.  dfs_cli_close_disc() undoes it. */
-int dfs_cli_open_disc(const char *device, int readonly, struct dfs_disc **out);
+/* How such a command opens the disc: to write (may close a damaged track), read-only
+ * with the newest tree (dfs_disc_open_readonly), or its table of contents only
+ * (dfs_disc_probe: an image file a mount holds can be read) */
+enum dfs_cli_open { DFS_CLI_WRITE, DFS_CLI_READONLY, DFS_CLI_TOC };
+/* For such a command: DEVICE checked, the libraries set up and the disc opened as
+ * HOW says; 0 and *OUT, or the exit status after one message.  dfs_cli_close_disc()
+ * undoes it. */
+int dfs_cli_open_disc(const char *device, enum dfs_cli_open how, struct dfs_disc **out);
 void dfs_cli_close_disc(struct dfs_disc *disc);
 /* the message for a mount whose daemon is gone */
 void dfs_cli_say_daemon_gone(const char *arg);

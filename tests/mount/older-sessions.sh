@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # older-sessions.sh [cdr]: every session is a snapshot.  `discfs sessions DEVICE`
-# lists them as xorriso -toc does (number, start, size, date, volume id), and
+# lists them as xorriso -toc does (number, start, size, date, volume id; an image
+# file also while it is mounted, a drive then names its mount), and
 # `-o session=N` mounts session N read-only as it was written, leaving the disc's
 # staged changes alone.  On an image file, or (cdr) on a virtual CD-R.
 . "$(dirname "$0")/lib.sh"
@@ -21,6 +22,17 @@ echo gone >"$MNT/g"
 sync "$MNT" || fail "session 1"
 echo v2 >"$MNT/f"
 sync "$MNT" || fail "session 2"
+rc=0
+out=$("${DISCFS_PREFIX[@]}" "$DISCFS" sessions "$DEV" 2>&1) || rc=$?
+if [ -z "$MEDIA" ]; then # an image file is only read
+    [ $rc = 0 ] && [ "$(grep -c '^[0-9]' <<<"$out")" = 2 ] ||
+        fail "discfs sessions of the mounted image: exit $rc, '$out'"
+    ok "discfs sessions lists the sessions of a mounted image"
+else # libburn cannot open a drive a mount holds: the message says which and what to do
+    [ $rc = 1 ] && grep -q "held by the discfs mount at '$MNT'.*$MNT/.sessions" <<<"$out" ||
+        fail "discfs sessions of a mounted drive: exit $rc, '$out'"
+    ok "discfs sessions of a mounted drive names the mount that holds it"
+fi
 rm "$MNT/g"
 echo v3 >"$MNT/f"
 unmount_disc

@@ -17,6 +17,11 @@ wait "$PID" 2>/dev/null && fail "discfs was not killed by the power loss"
 PID=
 fusermount3 -u "$MNT" || fail "cannot unmount the dead mount"
 [ "$(status_of damaged)" = 1 ] || fail "the power loss did not leave a damaged track"
+# listing the sessions only reads: the damaged track stays as it is, nothing written
+n=$(log_lines)
+out=$("${DISCFS_PREFIX[@]}" "$DISCFS" sessions "mmc:$NODE" 2>&1) || fail "discfs sessions: $out"
+[ "$(status_of damaged)" = 1 ] && [ "$(writes_after "$n")" = 0 ] ||
+    fail "discfs sessions changed the medium (damaged $(status_of damaged), $(writes_after "$n") writes)"
 
 mount_disc "mmc:$NODE"
 grep -q "closed the track that an interrupted write left damaged" "$LOG" ||
