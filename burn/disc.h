@@ -172,11 +172,11 @@ struct dfs_disc_entry {
     void *node; /* opaque on-disc node, valid until dfs_disc_node_put() */
     struct dfs_xattr *xattrs; /* malloc'd, the callback may keep them: set to NULL */
     size_t n_xattrs;
-    /* Hard links: entries with the same non-zero family are names of one inode.
-     * Files: their disc inode number (st_ino; names of one family also share their
-     * extents); symlinks and special files: a number given to the names that
-     * libisofs finds to be one inode (iso_node_cmp_ino), with the top bit set,
-     * 0 for a single name. */
+    /* Hard links: entries with the same non-zero family are names of one inode;
+     * 0 for a single name.  Files: their disc inode number (st_ino; names of one
+     * family also share their extents); symlinks and special files: a number given
+     * to the names that libisofs finds to be one inode (iso_node_cmp_ino), with the
+     * top bit set. */
     uint64_t family;
     char *own_link; /* the walk's: the exact target read from AAIP, or NULL */
 };

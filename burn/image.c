@@ -41,16 +41,19 @@ static int file_extents(IsoFile *f, struct dfs_extent **out, int *n_out)
     return 0;
 }
 
-/* ---- hard-linked symlinks and special files ----
+/* ---- hard links ----
  *
- * libisofs keeps the inode numbers of these nodes to itself (there is no getter
- * as iso_stream_get_id() is for files), but iso_node_cmp_ino() orders nodes by
- * them and finds two names of one inode equal.  Sorting the tree's symlinks and
- * special files with it gives the families; each gets a number of its own. */
+ * Files: names of one inode share the inode number of their stream
+ * (iso_stream_get_id()).  Symlinks and special files: libisofs keeps their inode
+ * numbers to itself (there is no getter as there is for files), but
+ * iso_node_cmp_ino() orders nodes by them and finds two names of one inode equal.
+ * Sorting the tree's nodes that are not directories gives the families; only those
+ * of two or more names are kept (a family for every name would cost each entry of
+ * the mount a slot here and one in the view's table of families). */
 
 struct family_of {
     IsoNode *node;
-    uint64_t family;
+    uint64_t family; /* files: the inode number while sorting */
 };
 
 struct families {
@@ -58,7 +61,7 @@ struct families {
     size_t n, cap;
 };
 
-static int collect_specials(IsoDir *dir, struct families *f)
+static int collect_linkable(IsoDir *dir, struct families *f)
 {
     IsoDirIter *it;
     IsoNode *child;
@@ -70,8 +73,10 @@ static int collect_specials(IsoDir *dir, struct families *f)
         enum IsoNodeType t = iso_node_get_type(child);
 
         if (t == LIBISO_DIR) {
-            err = collect_specials((IsoDir *)child, f);
-        } else if (t == LIBISO_SYMLINK || t == LIBISO_SPECIAL) {
+            err = collect_linkable((IsoDir *)child, f);
+        } else if (t == LIBISO_FILE || t == LIBISO_SYMLINK || t == LIBISO_SPECIAL) {
+            uint64_t ino_nr = 0;
+
             if (f->n == f->cap) {
                 size_t cap = f->cap ? 2 * f->cap : 256;
                 struct family_of *n = realloc(f->v, cap * sizeof(*n));
@@ -82,17 +87,33 @@ static int collect_specials(IsoDir *dir, struct families *f)
                 f->v = n;
                 f->cap = cap;
             }
-            f->v[f->n++] = (struct family_of){.node = child};
+            if (t == LIBISO_FILE) {
+                unsigned int fs_id;
+                dev_t dev;
+                ino_t ino;
+
+                iso_stream_get_id(iso_file_get_stream((IsoFile *)child), &fs_id, &dev, &ino);
+                ino_nr = ino;
+            }
+            f->v[f->n++] = (struct family_of){.node = child, .family = ino_nr};
         }
     }
     iso_dir_iter_free(it);
     return err;
 }
 
+/* files first, by inode number; then the others as libisofs orders them */
 static int by_inode(const void *a, const void *b)
 {
-    return iso_node_cmp_ino(((const struct family_of *)a)->node,
-                            ((const struct family_of *)b)->node, 0);
+    const struct family_of *x = a, *y = b;
+    int fx = iso_node_get_type(x->node) == LIBISO_FILE;
+    int fy = iso_node_get_type(y->node) == LIBISO_FILE;
+
+    if (fx != fy)
+        return fy - fx;
+    if (fx)
+        return x->family < y->family ? -1 : x->family > y->family;
+    return iso_node_cmp_ino(x->node, y->node, 0);
 }
 
 static int by_node(const void *a, const void *b)
@@ -102,21 +123,41 @@ static int by_node(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Number the families of two or more names, then sort by node for lookups. */
+/* Number the families of two or more names (files keep their inode number), drop
+ * the single names, then sort by node for lookups. */
 static int find_families(IsoDir *root, struct families *f)
 {
     uint64_t next = 1;
-    int err = collect_specials(root, f);
+    size_t i, j, kept = 0;
+    int err = collect_linkable(root, f);
 
     if (err || f->n == 0)
         return err;
     qsort(f->v, f->n, sizeof(*f->v), by_inode);
-    for (size_t i = 0; i + 1 < f->n; i++) {
-        if (by_inode(&f->v[i], &f->v[i + 1]) != 0)
-            continue;
-        if (!f->v[i].family)
-            f->v[i].family = 1ULL << 63 | next++; /* apart from files' numbers */
-        f->v[i + 1].family = f->v[i].family;
+    for (i = 0; i < f->n; i = j) {
+        int file = iso_node_get_type(f->v[i].node) == LIBISO_FILE;
+        uint64_t family = file ? f->v[i].family : 1ULL << 63 | next; /* apart from files' */
+
+        for (j = i + 1; j < f->n && by_inode(&f->v[i], &f->v[j]) == 0; j++)
+            ;
+        if (j - i < 2 || family == 0)
+            continue; /* a single name (or a file without a number) */
+        next += !file;
+        for (size_t k = i; k < j; k++)
+            f->v[kept++] = (struct family_of){.node = f->v[k].node, .family = family};
+    }
+    f->n = kept;
+    if (kept == 0) {
+        free(f->v);
+        *f = (struct families){0};
+        return 0;
+    }
+    {
+        struct family_of *n = realloc(f->v, kept * sizeof(*n));
+        if (n) {
+            f->v = n;
+            f->cap = kept;
+        }
     }
     qsort(f->v, f->n, sizeof(*f->v), by_node);
     return 0;
@@ -159,8 +200,7 @@ static int fill_entry(IsoNode *node, struct dfs_disc_entry *e)
         e->st.st_mode = S_IFREG | (e->st.st_mode & 07777);
         e->st.st_size = (off_t)iso_file_get_size(f);
         iso_stream_get_id(iso_file_get_stream(f), &fs_id, &dev, &ino);
-        e->st.st_ino = ino;
-        e->family = ino;
+        e->st.st_ino = ino; /* its family, if it has one, comes from find_families() */
         {
             int type = 0, bsl2 = 0;
             uint8_t algo[2], num = 0;
@@ -209,7 +249,7 @@ static int walk_dir(const struct families *fam, IsoDir *dir, dfs_disc_walk_fn fn
         if (err)
             break;
         e.name = iso_node_get_name(child);
-        if (iso_node_get_type(child) != LIBISO_FILE && iso_node_get_type(child) != LIBISO_DIR)
+        if (iso_node_get_type(child) != LIBISO_DIR)
             e.family = family_of(fam, child);
         err = fn(ctx, cookie, &e, &child_cookie);
         free(e.ext);
