@@ -114,9 +114,10 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
         struct dfs_inode *dir = to[id];
         for (size_t k = 0; dir && k < dir->n_ents; k++) {
             struct dfs_dentry *e = dir->ents[k];
-            e->hash = dfs_name_hash(dir->id, e->name);
-            e->hnext = v->buckets[e->hash & (v->n_buckets - 1)];
-            v->buckets[e->hash & (v->n_buckets - 1)] = e;
+            size_t b = dfs_dentry_bucket(e, v->n_buckets);
+
+            e->hnext = v->buckets[b];
+            v->buckets[b] = e;
         }
     }
     return 0;

@@ -28,6 +28,7 @@ void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino);
 
 /* names.c */
 uint64_t dfs_name_hash(uint64_t dir, const char *name);
+size_t dfs_dentry_bucket(const struct dfs_dentry *e, size_t n_buckets);
 int dfs_hash_grow(struct dfs_view *v);
 struct dfs_dentry *dfs_dentry_find(struct dfs_view *v, struct dfs_inode *dir, const char *name);
 int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,

@@ -4,6 +4,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,12 @@ uint64_t dfs_name_hash(uint64_t dir, const char *name)
     return h;
 }
 
+/* The bucket of E in a table of N buckets (names keep no hash: 8 bytes each) */
+size_t dfs_dentry_bucket(const struct dfs_dentry *e, size_t n)
+{
+    return dfs_name_hash(e->dir->id, e->name) & (n - 1);
+}
+
 int dfs_hash_grow(struct dfs_view *v)
 {
     size_t n = v->n_buckets ? 2 * v->n_buckets : 4096;
@@ -34,8 +41,10 @@ int dfs_hash_grow(struct dfs_view *v)
         struct dfs_dentry *e = v->buckets[i], *next;
         for (; e; e = next) {
             next = e->hnext;
-            e->hnext = b[e->hash & (n - 1)];
-            b[e->hash & (n - 1)] = e;
+            size_t k = dfs_dentry_bucket(e, n);
+
+            e->hnext = b[k];
+            b[k] = e;
         }
     }
     free(v->buckets);
@@ -49,7 +58,7 @@ struct dfs_dentry *dfs_dentry_find(struct dfs_view *v, struct dfs_inode *dir, co
     uint64_t h = dfs_name_hash(dir->id, name);
 
     for (struct dfs_dentry *e = v->buckets[h & (v->n_buckets - 1)]; e; e = e->hnext)
-        if (e->hash == h && e->dir == dir && strcmp(e->name, name) == 0)
+        if (e->dir == dir && strcmp(e->name, name) == 0)
             return e;
     return NULL;
 }
@@ -66,6 +75,7 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
                    struct dfs_inode *ino)
 {
     struct dfs_dentry *e;
+    size_t len = strlen(name), k;
     int err;
 
     if (v->n_dentries + 1 > v->n_buckets) {
@@ -81,17 +91,17 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
         dir->ents = n;
         dir->cap_ents = cap;
     }
-    e = calloc(1, sizeof(*e));
-    if (!e || !(e->name = strdup(name))) {
-        free(e);
+    e = malloc(offsetof(struct dfs_dentry, name) + len + 1); /* one allocation, name included */
+    if (!e)
         return -ENOMEM;
-    }
+    memcpy(e->name, name, len + 1);
     e->dir = dir;
     e->inode = ino;
     e->off = ++dir->next_off;
-    e->hash = dfs_name_hash(dir->id, name);
-    e->hnext = v->buckets[e->hash & (v->n_buckets - 1)];
-    v->buckets[e->hash & (v->n_buckets - 1)] = e;
+    e->mark = 0;
+    k = dfs_dentry_bucket(e, v->n_buckets);
+    e->hnext = v->buckets[k];
+    v->buckets[k] = e;
     v->n_dentries++;
     dir->ents[dir->n_ents++] = e;
     dfs_space_name(v, name, ino, 1);
@@ -109,7 +119,7 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
 void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
 {
     struct dfs_inode *dir = e->dir, *ino = e->inode;
-    struct dfs_dentry **pp = &v->buckets[e->hash & (v->n_buckets - 1)];
+    struct dfs_dentry **pp = &v->buckets[dfs_dentry_bucket(e, v->n_buckets)];
     size_t lo = 0, hi = dir->n_ents;
 
     while (*pp != e)
@@ -133,7 +143,6 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
         dir->st.st_nlink--;
         ino->parent = NULL;
     }
-    free(e->name);
     free(e);
 }
 

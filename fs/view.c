@@ -205,7 +205,6 @@ void dfs_view_close(struct dfs_view *v)
         struct dfs_dentry *e = v->buckets[i], *next;
         for (; e; e = next) {
             next = e->hnext;
-            free(e->name);
             free(e);
         }
     }

@@ -79,14 +79,14 @@ struct dfs_inode {
     uint64_t next_off;
 };
 
+/* A name: one allocation with the name at its end (a rename makes a new one). */
 struct dfs_dentry {
-    char *name;
     struct dfs_inode *dir;
     struct dfs_inode *inode;
-    uint64_t off;  /* readdir offset of the entry after this one */
-    unsigned mark; /* the last walk of changes.c that met it on the disc */
-    uint64_t hash;
+    uint64_t off; /* readdir offset of the entry after this one */
     struct dfs_dentry *hnext;
+    unsigned mark; /* the last walk of changes.c that met it on the disc */
+    char name[];
 };
 
 struct dfs_view {
