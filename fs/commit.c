@@ -73,13 +73,13 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
         struct dfs_inode *ino = e->inode;
         struct dfs_commit_node n = {
             .name = e->name,
-            .st = ino->st,
             .link = ino->link,
             .xattrs = ino->xattrs,
             .n_xattrs = ino->n_xattrs,
         };
         void *sub = NULL;
 
+        dfs_view_stat(v, ino, &n.st);
         if (!S_ISDIR(ino->st.st_mode)) {
             err = place_name(v, ino, e->name, &n, path, sizeof(path));
             if (err)
@@ -316,6 +316,7 @@ int dfs_view_commit(struct dfs_view *v)
 {
     struct reattach_ctx rc = {0};
     struct dfs_commit *c = NULL;
+    struct stat root_st;
     int err;
 
     pthread_mutex_lock(&v->lock);
@@ -337,7 +338,8 @@ int dfs_view_commit(struct dfs_view *v)
     err = dfs_commit_begin(v->disc, &c);
     if (err)
         goto out;
-    err = dfs_commit_root(c, &v->inodes[DFS_ROOT_ID]->st, v->inodes[DFS_ROOT_ID]->xattrs,
+    dfs_view_stat(v, v->inodes[DFS_ROOT_ID], &root_st);
+    err = dfs_commit_root(c, &root_st, v->inodes[DFS_ROOT_ID]->xattrs,
                           v->inodes[DFS_ROOT_ID]->n_xattrs);
     if (!err)
         err = add_dir(v, c, v->inodes[DFS_ROOT_ID], NULL);

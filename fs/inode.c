@@ -45,7 +45,6 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id)
     ino->st.st_mode = mode;
     ino->st.st_nlink = S_ISDIR(mode) ? 2 : 1;
     ino->st.st_ino = v->ino_base + ino->id;
-    ino->st.st_blksize = 65536;
     ino->next_off = 3; /* 1 and 2 are "." and ".." */
     v->n_live++;
     return ino;
@@ -146,8 +145,19 @@ void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir)
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st)
 {
     (void)v;
-    *st = ino->st;
+    memset(st, 0, sizeof(*st));
+    st->st_ino = ino->st.st_ino;
+    st->st_mode = ino->st.st_mode;
+    st->st_nlink = ino->st.st_nlink;
+    st->st_uid = ino->st.st_uid;
+    st->st_gid = ino->st.st_gid;
+    st->st_rdev = ino->st.st_rdev;
+    st->st_size = ino->st.st_size;
+    st->st_blksize = 65536;
     st->st_blocks = (st->st_size + 511) / 512;
+    st->st_atim = ino->st.st_atim;
+    st->st_mtim = ino->st.st_mtim;
+    st->st_ctim = ino->st.st_ctim;
 }
 
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size)
@@ -255,7 +265,7 @@ void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat
 /* Does IN change what TO_SET names of INO? */
 static int changes(const struct dfs_inode *ino, const struct stat *in, int to_set)
 {
-    const struct stat *st = &ino->st;
+    const struct dfs_attr *st = &ino->st;
 
     return ((to_set & DFS_SET_SIZE) && in->st_size != st->st_size) ||
            ((to_set & DFS_SET_MODE) && (in->st_mode & 07777) != (st->st_mode & 07777)) ||
