@@ -134,8 +134,8 @@ static int diff_node(void *ctx_, void *parent_, struct dfs_disc_entry *e, void *
  * below them (ALL_NEW) */
 static int added_below(struct diff_ctx *c, struct dfs_inode *dir, const char *path, int all_new)
 {
-    for (size_t i = 0; i < dir->n_ents; i++) {
-        struct dfs_dentry *e = dir->ents[i];
+    for (size_t i = 0; i < dir->dp->n_ents; i++) {
+        struct dfs_dentry *e = dir->dp->ents[i];
         int is_new = all_new || e->mark != c->mark;
         char *sub;
         int err;

@@ -68,8 +68,8 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
     char path[4096];
     int err;
 
-    for (size_t i = 0; i < dir->n_ents; i++) {
-        struct dfs_dentry *e = dir->ents[i];
+    for (size_t i = 0; i < dir->dp->n_ents; i++) {
+        struct dfs_dentry *e = dir->dp->ents[i];
         struct dfs_inode *ino = e->inode;
         struct dfs_commit_node n = {
             .name = e->name,

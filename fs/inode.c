@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+const struct dfs_dir dfs_no_dir;
+
 struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id)
 {
     if (id == 0 || id >= v->n_ids)
@@ -40,12 +42,18 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id)
     ino = calloc(1, sizeof(*ino));
     if (!ino)
         return NULL;
+    ino->dp = S_ISDIR(mode) ? calloc(1, sizeof(*ino->dp)) : (struct dfs_dir *)&dfs_no_dir;
+    if (!ino->dp) {
+        free(ino);
+        return NULL;
+    }
+    if (S_ISDIR(mode))
+        ino->dp->next_off = 3; /* 1 and 2 are "." and ".." */
     ino->id = v->n_ids;
     v->inodes[v->n_ids++] = ino;
     ino->st.st_mode = mode;
     ino->st.st_nlink = S_ISDIR(mode) ? 2 : 1;
     ino->st.st_ino = v->ino_base + ino->id;
-    ino->next_off = 3; /* 1 and 2 are "." and ".." */
     v->n_live++;
     return ino;
 }
@@ -65,9 +73,18 @@ void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
     v->inodes[ino->id] = NULL;
     free(ino->ext);
     free(ino->link);
-    free(ino->ents);
+    dfs_inode_free_dir(ino);
     dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
     free(ino);
+}
+
+void dfs_inode_free_dir(struct dfs_inode *ino)
+{
+    if (ino->dp == &dfs_no_dir)
+        return;
+    free(ino->dp->ents);
+    free(ino->dp);
+    ino->dp = (struct dfs_dir *)&dfs_no_dir;
 }
 
 int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
@@ -111,8 +128,8 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
     memset(v->buckets, 0, v->n_buckets * sizeof(*v->buckets));
     for (uint64_t id = 1; id <= max; id++) {
         struct dfs_inode *dir = to[id];
-        for (size_t k = 0; dir && k < dir->n_ents; k++) {
-            struct dfs_dentry *e = dir->ents[k];
+        for (size_t k = 0; dir && k < dir->dp->n_ents; k++) {
+            struct dfs_dentry *e = dir->dp->ents[k];
             size_t b = dfs_dentry_bucket(e, v->n_buckets);
 
             e->hnext = v->buckets[b];

@@ -20,11 +20,15 @@
 #define NAME_MAX_ISO 255 /* Rock Ridge NM limit as libisofs writes it */
 
 /* inode.c */
+/* The directory part of every inode that is not a directory: no names, read only
+ * (a write to it faults, where a NULL would let a missed type check through). */
+extern const struct dfs_dir dfs_no_dir;
 /* A new inode of MODE with id ID (0: the next one; a replay gives the id its
  * record names), or NULL. */
 struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id);
 /* Free an inode that is no longer in the tree, once nobody refers to it. */
 void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino);
+void dfs_inode_free_dir(struct dfs_inode *ino);
 
 /* names.c */
 uint64_t dfs_name_hash(uint64_t dir, const char *name);

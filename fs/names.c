@@ -83,13 +83,13 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
         if (err)
             return err;
     }
-    if (dir->n_ents == dir->cap_ents) {
-        size_t cap = dir->cap_ents ? 2 * dir->cap_ents : 8;
-        struct dfs_dentry **n = realloc(dir->ents, cap * sizeof(*n));
+    if (dir->dp->n_ents == dir->dp->cap_ents) {
+        size_t cap = dir->dp->cap_ents ? 2 * dir->dp->cap_ents : 8;
+        struct dfs_dentry **n = realloc(dir->dp->ents, cap * sizeof(*n));
         if (!n)
             return -ENOMEM;
-        dir->ents = n;
-        dir->cap_ents = cap;
+        dir->dp->ents = n;
+        dir->dp->cap_ents = cap;
     }
     e = malloc(offsetof(struct dfs_dentry, name) + len + 1); /* one allocation, name included */
     if (!e)
@@ -97,16 +97,16 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
     memcpy(e->name, name, len + 1);
     e->dir = dir;
     e->inode = ino;
-    e->off = ++dir->next_off;
+    e->off = ++dir->dp->next_off;
     e->mark = 0;
     k = dfs_dentry_bucket(e, v->n_buckets);
     e->hnext = v->buckets[k];
     v->buckets[k] = e;
     v->n_dentries++;
-    dir->ents[dir->n_ents++] = e;
+    dir->dp->ents[dir->dp->n_ents++] = e;
     dfs_space_name(v, name, ino, 1);
     if (S_ISDIR(ino->st.st_mode)) {
-        ino->parent = dir;
+        ino->dp->parent = dir;
         dir->st.st_nlink++;
         v->n_dir_dentries++;
     }
@@ -120,7 +120,7 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
 {
     struct dfs_inode *dir = e->dir, *ino = e->inode;
     struct dfs_dentry **pp = &v->buckets[dfs_dentry_bucket(e, v->n_buckets)];
-    size_t lo = 0, hi = dir->n_ents;
+    size_t lo = 0, hi = dir->dp->n_ents;
 
     while (*pp != e)
         pp = &(*pp)->hnext;
@@ -132,16 +132,16 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
     /* ents[] is sorted by off: binary search, then close the gap */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (dir->ents[mid]->off < e->off)
+        if (dir->dp->ents[mid]->off < e->off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    memmove(&dir->ents[lo], &dir->ents[lo + 1], (dir->n_ents - lo - 1) * sizeof(e));
-    dir->n_ents--;
+    memmove(&dir->dp->ents[lo], &dir->dp->ents[lo + 1], (dir->dp->n_ents - lo - 1) * sizeof(e));
+    dir->dp->n_ents--;
     if (S_ISDIR(ino->st.st_mode)) {
         dir->st.st_nlink--;
-        ino->parent = NULL;
+        ino->dp->parent = NULL;
     }
     free(e);
 }
@@ -232,7 +232,7 @@ static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir, co
         return NULL;
     }
     if (strcmp(name, "..") == 0) {
-        *ino = dir->parent ? dir->parent : dir;
+        *ino = dir->dp->parent ? dir->dp->parent : dir;
         return NULL;
     }
     {
@@ -436,7 +436,7 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
         err = -EISDIR;
         goto out;
     }
-    if (want_dir && ino->n_ents) {
+    if (want_dir && ino->dp->n_ents) {
         err = -ENOTEMPTY;
         goto out;
     }
@@ -527,7 +527,7 @@ int dfs_view_rmdir(struct dfs_view *v, uint64_t dir, const char *name)
 /* Is A the directory D or one of its ancestors? */
 static int is_ancestor(struct dfs_inode *a, struct dfs_inode *d)
 {
-    for (; d; d = d->parent)
+    for (; d; d = d->dp->parent)
         if (d == a)
             return 1;
     return 0;
@@ -559,9 +559,9 @@ int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *
             }
         }
         if (S_ISDIR(ino->st.st_mode))
-            ino->parent = newdir;
+            ino->dp->parent = newdir;
         if (S_ISDIR(victim->st.st_mode))
-            victim->parent = dir;
+            victim->dp->parent = dir;
         goto done;
     }
     name = strdup(e->name);
@@ -652,7 +652,7 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
             err = -EISDIR;
             goto out;
         }
-        if (S_ISDIR(victim->st.st_mode) && victim->n_ents) {
+        if (S_ISDIR(victim->st.st_mode) && victim->dp->n_ents) {
             err = -ENOTEMPTY;
             goto out;
         }

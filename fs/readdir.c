@@ -28,7 +28,7 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
         off = 1;
     }
     if (off < 2) {
-        struct dfs_inode *p = dir->parent ? dir->parent : dir;
+        struct dfs_inode *p = dir->dp->parent ? dir->dp->parent : dir;
         dfs_view_stat(v, p, &st);
         st.st_dev = p->id;
         if (fill(ctx, "..", &st, 2))
@@ -38,16 +38,16 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
     /* first entry whose off is above the requested one: entries of the same
      * directory keep their offsets while others come and go */
     lo = 0;
-    hi = dir->n_ents;
+    hi = dir->dp->n_ents;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (dir->ents[mid]->off <= (uint64_t)off)
+        if (dir->dp->ents[mid]->off <= (uint64_t)off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < dir->n_ents; i++) {
-        struct dfs_dentry *e = dir->ents[i];
+    for (size_t i = lo; i < dir->dp->n_ents; i++) {
+        struct dfs_dentry *e = dir->dp->ents[i];
         dfs_view_stat(v, e->inode, &st);
         st.st_dev = e->inode->id;
         if (fill(ctx, e->name, &st, (off_t)e->off))

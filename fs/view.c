@@ -215,7 +215,7 @@ void dfs_view_close(struct dfs_view *v)
         dfs_view_drop_disc_nodes(ino);
         free(ino->ext);
         free(ino->link);
-        free(ino->ents);
+        dfs_inode_free_dir(ino);
         dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
         free(ino);
     }
