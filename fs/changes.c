@@ -30,7 +30,7 @@ struct diff_ctx {
 static int holds_node(const struct dfs_inode *ino, const void *node)
 {
     for (unsigned k = 0; k < ino->n_disc_nodes; k++)
-        if (ino->disc_nodes[k] == node)
+        if (dfs_inode_disc_node(ino, k) == node)
             return 1;
     return 0;
 }

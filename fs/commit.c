@@ -36,7 +36,7 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
         return dfs_store_path(v->store, ino->cache_id, path, len);
     }
     if (k < ino->n_disc_nodes) {
-        n->disc_node = ino->disc_nodes[k];
+        n->disc_node = dfs_inode_disc_node(ino, k);
         return 0;
     }
     if (S_ISREG(ino->st.st_mode)) {
@@ -46,7 +46,7 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
         return -EIO;
     }
     if (ino->n_disc_nodes) {
-        n->disc_node = ino->disc_nodes[0];
+        n->disc_node = dfs_inode_disc_node(ino, 0);
         n->clone = 1;
         return 0;
     }
@@ -229,9 +229,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         ino->walk_mark = c->mark;
         dfs_view_drop_disc_nodes(ino);
         if (S_ISREG(ino->st.st_mode)) {
-            free(ino->ext);
-            ino->ext = e->ext;
-            ino->n_ext = e->n_ext;
+            dfs_inode_set_ext(ino, e->ext, e->n_ext);
             ino->zisofs = e->zisofs;
             e->ext = NULL;
             if (ino->cache_id) {

@@ -18,9 +18,7 @@ void dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
     ino->cache_id = id;
     ino->stage_gen++;
     dfs_view_drop_disc_nodes(ino);
-    free(ino->ext);
-    ino->ext = NULL;
-    ino->n_ext = 0;
+    dfs_inode_drop_ext(ino);
     ino->zisofs = 0;
 }
 
@@ -110,7 +108,7 @@ again:
     if (src.n_ext && !src.ext)
         return -ENOMEM;
     if (src.n_ext)
-        memcpy(src.ext, ino->ext, (size_t)src.n_ext * sizeof(*src.ext));
+        memcpy(src.ext, dfs_inode_ext(ino), (size_t)src.n_ext * sizeof(*src.ext));
     fd = dfs_store_create(v->store, &id);
     if (fd < 0) {
         free(src.ext);
@@ -295,7 +293,7 @@ ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t 
                 goto out_unlock;
             }
         }
-        memcpy(ext, ino->ext, (size_t)n_ext * sizeof(*ext));
+        memcpy(ext, dfs_inode_ext(ino), (size_t)n_ext * sizeof(*ext));
         zisofs = ino->zisofs;
     }
 out_unlock:

@@ -71,11 +71,32 @@ void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
     }
     dfs_view_drop_disc_nodes(ino);
     v->inodes[ino->id] = NULL;
-    free(ino->ext);
+    dfs_inode_drop_ext(ino);
     free(ino->link);
     dfs_inode_free_dir(ino);
     dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
     free(ino);
+}
+
+void dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n)
+{
+    dfs_inode_drop_ext(ino);
+    if (n > 1) {
+        ino->ext.many = ext;
+    } else {
+        if (n == 1)
+            ino->ext.one = ext[0];
+        free(ext);
+    }
+    ino->n_ext = n > 0 ? n : 0;
+}
+
+void dfs_inode_drop_ext(struct dfs_inode *ino)
+{
+    if (ino->n_ext > 1)
+        free(ino->ext.many);
+    memset(&ino->ext, 0, sizeof(ino->ext));
+    ino->n_ext = 0;
 }
 
 void dfs_inode_free_dir(struct dfs_inode *ino)
@@ -192,22 +213,31 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
  * family is a node of its own, and a commit puts each one back, see disc.h). */
 int dfs_view_add_disc_node(struct dfs_inode *ino, void *node)
 {
-    void **n = realloc(ino->disc_nodes, (ino->n_disc_nodes + 1) * sizeof(*n));
-
-    if (!n)
-        return -ENOMEM;
+    if (ino->n_disc_nodes == 0) {
+        ino->disc.one = node; /* the common case: no array */
+    } else {
+        void **n = ino->n_disc_nodes == 1 ? malloc(2 * sizeof(*n))
+                                          : realloc(ino->disc.many,
+                                                    (ino->n_disc_nodes + 1) * sizeof(*n));
+        if (!n)
+            return -ENOMEM;
+        if (ino->n_disc_nodes == 1)
+            n[0] = ino->disc.one;
+        n[ino->n_disc_nodes] = node;
+        ino->disc.many = n;
+    }
     dfs_disc_node_get(node);
-    n[ino->n_disc_nodes++] = node;
-    ino->disc_nodes = n;
+    ino->n_disc_nodes++;
     return 0;
 }
 
 void dfs_view_drop_disc_nodes(struct dfs_inode *ino)
 {
     for (unsigned i = 0; i < ino->n_disc_nodes; i++)
-        dfs_disc_node_put(ino->disc_nodes[i]);
-    free(ino->disc_nodes);
-    ino->disc_nodes = NULL;
+        dfs_disc_node_put(dfs_inode_disc_node(ino, i));
+    if (ino->n_disc_nodes > 1)
+        free(ino->disc.many);
+    ino->disc.one = NULL;
     ino->n_disc_nodes = 0;
 }
 

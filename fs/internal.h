@@ -29,6 +29,9 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id);
 /* Free an inode that is no longer in the tree, once nobody refers to it. */
 void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino);
 void dfs_inode_free_dir(struct dfs_inode *ino);
+/* INO's data is on the disc in the N runs EXT (malloc'd; INO takes it), or nowhere */
+void dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n);
+void dfs_inode_drop_ext(struct dfs_inode *ino);
 
 /* names.c */
 uint64_t dfs_name_hash(uint64_t dir, const char *name);

@@ -17,7 +17,8 @@ static int same_data(const struct dfs_inode *ino, const struct dfs_disc_entry *e
     if (!S_ISREG(e->st.st_mode))
         return 1; /* libisofs compared them (image.c) */
     return ino->st.st_size == e->st.st_size && ino->n_ext == e->n_ext &&
-           (e->n_ext == 0 || memcmp(ino->ext, e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0);
+           (e->n_ext == 0 ||
+            memcmp(dfs_inode_ext(ino), e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0);
 }
 
 static struct dfs_family *family_slot(struct dfs_families *f, uint64_t family)
@@ -120,8 +121,7 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     }
     if (e->link && !(ino->link = strdup(e->link)))
         return -ENOMEM;
-    ino->ext = e->ext;
-    ino->n_ext = e->n_ext;
+    dfs_inode_set_ext(ino, e->ext, e->n_ext);
     ino->zisofs = e->zisofs;
     e->ext = NULL;
     if (e->zisofs == 2)
@@ -213,7 +213,7 @@ void dfs_view_close(struct dfs_view *v)
         if (!ino)
             continue;
         dfs_view_drop_disc_nodes(ino);
-        free(ino->ext);
+        dfs_inode_drop_ext(ino);
         free(ino->link);
         dfs_inode_free_dir(ino);
         dfs_xattrs_free(ino->xattrs, ino->n_xattrs);

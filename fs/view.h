@@ -69,9 +69,15 @@ struct dfs_inode {
     char *link;               /* symlink target */
     struct dfs_xattr *xattrs; /* extended attributes, ACLs included (Linux form) */
     size_t n_xattrs;
-    void **disc_nodes; /* nodes on the disc, one per name it had there (references) */
+    union { /* nodes on the disc, one per name it had there (references) */
+        void *one;   /* n_disc_nodes <= 1 */
+        void **many; /* n_disc_nodes > 1 */
+    } disc;
     unsigned n_disc_nodes;
-    struct dfs_extent *ext; /* on-disc data of an unchanged file */
+    union { /* on-disc data of an unchanged file (dfs_inode_ext()) */
+        struct dfs_extent one;   /* n_ext <= 1 */
+        struct dfs_extent *many; /* n_ext > 1 */
+    } ext;
     int n_ext;
     int zisofs;        /* ext[] holds it zisofs-compressed (burn/zisofs.c) */
     uint64_t cache_id; /* staged content, 0 = none */
@@ -171,6 +177,18 @@ enum {
 };
 
 #define DFS_ROOT_ID 1
+
+/* The on-disc runs of INO's data (n_ext of them) and its K-th node on the disc:
+ * one of each is kept inline, as most files have one of each */
+static inline const struct dfs_extent *dfs_inode_ext(const struct dfs_inode *ino)
+{
+    return ino->n_ext > 1 ? ino->ext.many : &ino->ext.one;
+}
+
+static inline void *dfs_inode_disc_node(const struct dfs_inode *ino, unsigned k)
+{
+    return ino->n_disc_nodes > 1 ? ino->disc.many[k] : ino->disc.one;
+}
 
 /* Wait (v->lock held) until no commit is writing a session. */
 static inline void dfs_view_wait_commit(struct dfs_view *v)
