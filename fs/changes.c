@@ -38,10 +38,10 @@ static int holds_node(const struct dfs_inode *ino, const void *node)
 /* the same extended attributes and ACLs, in any order? */
 static int same_xattrs(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
 {
-    if (ino->n_xattrs != e->n_xattrs)
+    if (ino->more->n_xattrs != e->n_xattrs)
         return 0;
-    for (size_t i = 0; i < ino->n_xattrs; i++) {
-        const struct dfs_xattr *a = &ino->xattrs[i];
+    for (size_t i = 0; i < ino->more->n_xattrs; i++) {
+        const struct dfs_xattr *a = &ino->more->xattrs[i];
         size_t k = 0;
 
         while (k < e->n_xattrs && strcmp(e->xattrs[k].name, a->name) != 0)
@@ -64,7 +64,8 @@ static int differs(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
     if (!holds_node(ino, e->node) || ino->cache_id || ino->st.st_size != e->st.st_size ||
         ino->st.st_mtim.tv_sec != e->st.st_mtim.tv_sec)
         return 1;
-    return S_ISLNK(ino->st.st_mode) && (!e->link || !ino->link || strcmp(e->link, ino->link) != 0);
+    return S_ISLNK(ino->st.st_mode) &&
+           (!e->link || !ino->more->link || strcmp(e->link, ino->more->link) != 0);
 }
 
 /* a cookie for a directory of the disc (and, when names are told, for every name) */

@@ -61,9 +61,9 @@ static int print_tree(struct dfs_inode *dir, const char *path)
         printf("%c%04o %12lld ", type_char(ino->st.st_mode), (unsigned)(ino->st.st_mode & 07777),
                (long long)ino->st.st_size);
         dfs_print_name(stdout, sub);
-        if (ino->link) {
+        if (ino->more->link) {
             fputs(" -> ", stdout);
-            dfs_print_name(stdout, ino->link);
+            dfs_print_name(stdout, ino->more->link);
         }
         putchar('\n');
         if (S_ISDIR(ino->st.st_mode))

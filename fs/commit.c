@@ -26,8 +26,8 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
     unsigned k;
     int err;
 
-    if (ino->commit_mark != v->commit_gen) {
-        ino->commit_mark = v->commit_gen;
+    if (ino->mark != v->commit_gen) {
+        ino->mark = v->commit_gen;
         ino->commit_names = 0;
     }
     k = ino->commit_names++;
@@ -55,8 +55,8 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
     /* a new hard-linked symlink or special file: its names are added from one
      * local stand-in, which makes them one inode of the session */
     n->local_path = path;
-    err = dfs_store_stand_in(v->store, ino->id, ino->st.st_mode, ino->st.st_rdev, ino->link, k == 0,
-                             path, len);
+    err = dfs_store_stand_in(v->store, ino->id, ino->st.st_mode, ino->more->rdev, ino->more->link,
+                             k == 0, path, len);
     if (err)
         fprintf(stderr, "discfs: cannot make the stand-in of the hard-linked '%s' in '%s': %s\n",
                 name, v->store->dir, strerror(-err));
@@ -73,9 +73,9 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
         struct dfs_inode *ino = e->inode;
         struct dfs_commit_node n = {
             .name = e->name,
-            .link = ino->link,
-            .xattrs = ino->xattrs,
-            .n_xattrs = ino->n_xattrs,
+            .link = ino->more->link,
+            .xattrs = ino->more->xattrs,
+            .n_xattrs = ino->more->n_xattrs,
         };
         void *sub = NULL;
 
@@ -134,7 +134,7 @@ static int check_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     ino = dfs_view_child(c->v, parent, e->name);
     if (!ino || (ino->st.st_mode & S_IFMT) != (e->st.st_mode & S_IFMT) ||
         (S_ISREG(ino->st.st_mode) && ino->st.st_size != e->st.st_size) ||
-        (S_ISLNK(ino->st.st_mode) && (!e->link || strcmp(e->link, ino->link) != 0))) {
+        (S_ISLNK(ino->st.st_mode) && (!e->link || strcmp(e->link, ino->more->link) != 0))) {
         if (c->bad++ < 3)
             fprintf(stderr, "discfs: the session read back has '%s' other than it was meant\n",
                     e->name);
@@ -202,7 +202,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         ino = v->inodes[DFS_ROOT_ID];
         map_id(c, DFS_ROOT_ID, DFS_ROOT_ID);
         c->next_fresh = DFS_ROOT_ID + 1;
-        ino->walk_mark = c->mark;
+        ino->mark = c->mark;
         *child_cookie = ino;
         return c->err;
     }
@@ -215,7 +215,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
     }
     seen = dfs_families_find(&c->fam, e);
     if (!seen) { /* an inode of its own on a fresh mount */
-        if (ino->walk_mark == c->mark)
+        if (ino->mark == c->mark)
             fprintf(stderr, "discfs: '%s' is a hard link in the view but not in the new session\n",
                     e->name);
         map_id(c, c->next_fresh++, ino->id);
@@ -225,8 +225,8 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         fprintf(stderr, "discfs: '%s' is a hard link in the new session but not in the view\n",
                 e->name);
     }
-    if (ino->walk_mark != c->mark) { /* the first name met: the inode's new nodes */
-        ino->walk_mark = c->mark;
+    if (ino->mark != c->mark) { /* the first name met: the inode's new nodes */
+        ino->mark = c->mark;
         dfs_view_drop_disc_nodes(ino);
         if (S_ISREG(ino->st.st_mode)) {
             dfs_inode_set_ext(ino, e->ext, e->n_ext);
@@ -332,13 +332,13 @@ int dfs_view_commit(struct dfs_view *v)
         err = -EROFS;
         goto out;
     }
-    v->commit_gen++;
+    v->commit_gen = ++v->mark_gen;
     err = dfs_commit_begin(v->disc, &c);
     if (err)
         goto out;
     dfs_view_stat(v, v->inodes[DFS_ROOT_ID], &root_st);
-    err = dfs_commit_root(c, &root_st, v->inodes[DFS_ROOT_ID]->xattrs,
-                          v->inodes[DFS_ROOT_ID]->n_xattrs);
+    err = dfs_commit_root(c, &root_st, v->inodes[DFS_ROOT_ID]->more->xattrs,
+                          v->inodes[DFS_ROOT_ID]->more->n_xattrs);
     if (!err)
         err = add_dir(v, c, v->inodes[DFS_ROOT_ID], NULL);
     if (!err) {
@@ -382,7 +382,7 @@ int dfs_view_commit(struct dfs_view *v)
     if (err)
         goto out;
     rc.v = v;
-    rc.mark = ++v->walk_gen;
+    rc.mark = ++v->mark_gen;
     err = dfs_disc_walk(v->disc, reattach, &rc, NULL);
     if (err)
         goto out;

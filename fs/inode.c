@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 const struct dfs_dir dfs_no_dir;
+const struct dfs_more dfs_no_more;
 
 struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id)
 {
@@ -42,6 +43,7 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id)
     ino = calloc(1, sizeof(*ino));
     if (!ino)
         return NULL;
+    ino->more = (struct dfs_more *)&dfs_no_more;
     ino->dp = S_ISDIR(mode) ? calloc(1, sizeof(*ino->dp)) : (struct dfs_dir *)&dfs_no_dir;
     if (!ino->dp) {
         free(ino);
@@ -69,12 +71,36 @@ void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
         if (!v->replaying)
             dfs_store_remove(v->store, ino->cache_id);
     }
-    dfs_view_drop_disc_nodes(ino);
     v->inodes[ino->id] = NULL;
+    dfs_inode_destroy(ino);
+}
+
+int dfs_inode_more(struct dfs_inode *ino)
+{
+    struct dfs_more *m;
+
+    if (ino->more != &dfs_no_more)
+        return 0;
+    m = calloc(1, sizeof(*m));
+    if (!m)
+        return -ENOMEM;
+    ino->more = m;
+    return 0;
+}
+
+void dfs_inode_destroy(struct dfs_inode *ino)
+{
+    dfs_view_drop_disc_nodes(ino);
     dfs_inode_drop_ext(ino);
-    free(ino->link);
-    dfs_inode_free_dir(ino);
-    dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
+    if (ino->more != &dfs_no_more) {
+        free(ino->more->link);
+        dfs_xattrs_free(ino->more->xattrs, ino->more->n_xattrs);
+        free(ino->more);
+    }
+    if (ino->dp != &dfs_no_dir) {
+        free(ino->dp->ents);
+        free(ino->dp);
+    }
     free(ino);
 }
 
@@ -97,15 +123,6 @@ void dfs_inode_drop_ext(struct dfs_inode *ino)
         free(ino->ext.many);
     memset(&ino->ext, 0, sizeof(ino->ext));
     ino->n_ext = 0;
-}
-
-void dfs_inode_free_dir(struct dfs_inode *ino)
-{
-    if (ino->dp == &dfs_no_dir)
-        return;
-    free(ino->dp->ents);
-    free(ino->dp);
-    ino->dp = (struct dfs_dir *)&dfs_no_dir;
 }
 
 int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
@@ -189,7 +206,7 @@ void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat 
     st->st_nlink = ino->st.st_nlink;
     st->st_uid = ino->st.st_uid;
     st->st_gid = ino->st.st_gid;
-    st->st_rdev = ino->st.st_rdev;
+    st->st_rdev = ino->more->rdev;
     st->st_size = ino->st.st_size;
     st->st_blksize = 65536;
     st->st_blocks = (st->st_size + 511) / 512;
@@ -216,9 +233,9 @@ int dfs_view_add_disc_node(struct dfs_inode *ino, void *node)
     if (ino->n_disc_nodes == 0) {
         ino->disc.one = node; /* the common case: no array */
     } else {
-        void **n = ino->n_disc_nodes == 1 ? malloc(2 * sizeof(*n))
-                                          : realloc(ino->disc.many,
-                                                    (ino->n_disc_nodes + 1) * sizeof(*n));
+        void **n = ino->n_disc_nodes == 1
+                       ? malloc(2 * sizeof(*n))
+                       : realloc(ino->disc.many, (ino->n_disc_nodes + 1) * sizeof(*n));
         if (!n)
             return -ENOMEM;
         if (ino->n_disc_nodes == 1)

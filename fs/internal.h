@@ -23,12 +23,17 @@
 /* The directory part of every inode that is not a directory: no names, read only
  * (a write to it faults, where a NULL would let a missed type check through). */
 extern const struct dfs_dir dfs_no_dir;
+/* The same for the rare part of an inode; dfs_inode_more() gives INO one of its own
+ * before a change of it: 0 or -ENOMEM. */
+extern const struct dfs_more dfs_no_more;
+int dfs_inode_more(struct dfs_inode *ino);
+/* Free an inode and all it holds (its references to disc nodes included). */
+void dfs_inode_destroy(struct dfs_inode *ino);
 /* A new inode of MODE with id ID (0: the next one; a replay gives the id its
  * record names), or NULL. */
 struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id);
 /* Free an inode that is no longer in the tree, once nobody refers to it. */
 void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino);
-void dfs_inode_free_dir(struct dfs_inode *ino);
 /* INO's data is on the disc in the N runs EXT (malloc'd; INO takes it), or nowhere */
 void dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n);
 void dfs_inode_drop_ext(struct dfs_inode *ino);

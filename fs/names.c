@@ -292,14 +292,16 @@ int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
         if (S_ISDIR(a->mode))
             ino->st.st_mode |= S_ISGID;
     }
-    ino->st.st_rdev = a->rdev;
     ino->st.st_atim = ino->st.st_mtim = ino->st.st_ctim = a->time;
-    if (S_ISLNK(a->mode)) {
+    err = a->rdev || S_ISLNK(a->mode) ? dfs_inode_more(ino) : 0;
+    if (!err && S_ISLNK(a->mode)) {
         ino->st.st_mode = S_IFLNK | 0777;
-        ino->link = strdup(a->link);
-        err = ino->link ? 0 : -ENOMEM;
-        ino->st.st_size = ino->link ? (off_t)strlen(a->link) : 0;
-    } else { /* also in a replay: the same parent gives the same ACL */
+        ino->more->link = strdup(a->link);
+        err = ino->more->link ? 0 : -ENOMEM;
+        ino->st.st_size = ino->more->link ? (off_t)strlen(a->link) : 0;
+    } else if (!err) { /* also in a replay: the same parent gives the same ACL */
+        if (a->rdev)
+            ino->more->rdev = a->rdev;
         err = dfs_view_inherit_acl(dir, ino, a->mode);
     }
     ino->cache_id = S_ISREG(a->mode) ? a->cache_id : 0;
@@ -675,10 +677,10 @@ int dfs_view_readlink(struct dfs_view *v, uint64_t id, char *buf, size_t size)
     ino = dfs_view_inode(v, id);
     if (!ino)
         err = -ESTALE;
-    else if (!S_ISLNK(ino->st.st_mode) || !ino->link)
+    else if (!S_ISLNK(ino->st.st_mode) || !ino->more->link)
         err = -EINVAL;
     else
-        snprintf(buf, size, "%s", ino->link);
+        snprintf(buf, size, "%s", ino->more->link);
     pthread_mutex_unlock(&v->lock);
     return err;
 }

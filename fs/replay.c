@@ -80,9 +80,9 @@ static int emit(struct dfs_view *v, const struct dfs_record *r)
 static int logged(struct dfs_view *v, struct dfs_inode *ino, int err)
 {
     (void)v;
-    if (!err) {
-        ino->logged_size = ino->st.st_size;
-        ino->logged_mtim = ino->st.st_mtim;
+    if (!err && dfs_inode_more(ino) == 0) { /* else a later check records it again */
+        ino->more->logged_size = ino->st.st_size;
+        ino->more->logged_mtim = ino->st.st_mtim;
     }
     return err;
 }
@@ -100,13 +100,13 @@ int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
         .dir = dir,
         .id = ino->id,
         .mode = ino->st.st_mode,
-        .rdev = ino->st.st_rdev,
+        .rdev = ino->more->rdev,
         .uid = ino->st.st_uid,
         .gid = ino->st.st_gid,
         .mtime = ino->st.st_mtim,
         .cache_id = ino->cache_id,
         .name = name,
-        .name2 = ino->link,
+        .name2 = ino->more->link,
         .op_time = v->op_time, /* set by the operation (names.c) */
     };
 
@@ -161,8 +161,9 @@ int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to
 
 int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino)
 {
-    if (ino->logged_size == ino->st.st_size && ino->logged_mtim.tv_sec == ino->st.st_mtim.tv_sec &&
-        ino->logged_mtim.tv_nsec == ino->st.st_mtim.tv_nsec)
+    if (ino->more->logged_size == ino->st.st_size &&
+        ino->more->logged_mtim.tv_sec == ino->st.st_mtim.tv_sec &&
+        ino->more->logged_mtim.tv_nsec == ino->st.st_mtim.tv_nsec)
         return 0; /* e.g. cp -a: its utimens after the writes was recorded already */
     return dfs_view_log_setattr(v, ino, DFS_SET_SIZE | DFS_SET_MTIME);
 }

@@ -80,11 +80,11 @@ static uint64_t inode_cost(const struct dfs_inode *ino)
 {
     uint64_t su = 0;
 
-    for (size_t i = 0; i < ino->n_xattrs; i++)
-        su += aaip_bytes(strlen(ino->xattrs[i].name), ino->xattrs[i].size);
-    if (ino->link) { /* SL: components of 2 bytes each, in fields of 250 with 5 */
-        size_t len = strlen(ino->link), comps = 1;
-        for (const char *p = ino->link; *p; p++)
+    for (size_t i = 0; i < ino->more->n_xattrs; i++)
+        su += aaip_bytes(strlen(ino->more->xattrs[i].name), ino->more->xattrs[i].size);
+    if (ino->more->link) { /* SL: components of 2 bytes each, in fields of 250 with 5 */
+        size_t len = strlen(ino->more->link), comps = 1;
+        for (const char *p = ino->more->link; *p; p++)
             comps += *p == '/';
         su += len + 2 * (comps + len / 255);
         su += 5 * (su / 250 + 1);

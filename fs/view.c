@@ -108,7 +108,6 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     ino->st.st_uid = e->st.st_uid;
     ino->st.st_gid = e->st.st_gid;
     ino->st.st_size = e->st.st_size;
-    ino->st.st_rdev = e->st.st_rdev;
     ino->st.st_atim = e->st.st_atim;
     ino->st.st_mtim = e->st.st_mtim;
     ino->st.st_ctim = e->st.st_ctim;
@@ -119,7 +118,11 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     } else {
         ino->st.st_ino = 0;
     }
-    if (e->link && !(ino->link = strdup(e->link)))
+    if ((e->link || e->n_xattrs || e->st.st_rdev) && dfs_inode_more(ino))
+        return -ENOMEM;
+    if (e->st.st_rdev)
+        ino->more->rdev = e->st.st_rdev;
+    if (e->link && !(ino->more->link = strdup(e->link)))
         return -ENOMEM;
     dfs_inode_set_ext(ino, e->ext, e->n_ext);
     ino->zisofs = e->zisofs;
@@ -129,10 +132,12 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
                 "discfs: '%s' is stored compressed with zisofs version 2, which discfs cannot "
                 "read yet: reading it fails (EIO); commits keep it as it is\n",
                 e->name);
-    ino->xattrs = e->xattrs;
-    ino->n_xattrs = e->n_xattrs;
-    e->xattrs = NULL;
-    e->n_xattrs = 0;
+    if (e->n_xattrs) {
+        ino->more->xattrs = e->xattrs;
+        ino->more->n_xattrs = e->n_xattrs;
+        e->xattrs = NULL;
+        e->n_xattrs = 0;
+    }
     *child_cookie = ino;
     dfs_space_refresh(v, ino); /* its attributes are known now */
     if (!parent || S_ISDIR(e->st.st_mode))
@@ -212,12 +217,7 @@ void dfs_view_close(struct dfs_view *v)
         struct dfs_inode *ino = v->inodes[i];
         if (!ino)
             continue;
-        dfs_view_drop_disc_nodes(ino);
-        dfs_inode_drop_ext(ino);
-        free(ino->link);
-        dfs_inode_free_dir(ino);
-        dfs_xattrs_free(ino->xattrs, ino->n_xattrs);
-        free(ino);
+        dfs_inode_destroy(ino);
     }
     free(v->inodes);
     free(v->buckets);

@@ -50,12 +50,12 @@
 struct dfs_dentry;
 
 /* What stat() shows of an inode: the members of struct stat the view keeps, under
- * their names there, in 88 bytes instead of 144 (dfs_view_stat() fills a struct
- * stat from it; st_blocks is computed, st_blksize fixed). */
+ * their names there, in 80 bytes instead of 144 (dfs_view_stat() fills a struct
+ * stat from it; st_blocks is computed, st_blksize fixed, st_rdev is in struct
+ * dfs_more: few inodes are devices). */
 struct dfs_attr {
     uint64_t st_ino;
     off_t st_size;
-    dev_t st_rdev;
     struct timespec st_atim, st_mtim, st_ctim;
     mode_t st_mode;
     uint32_t st_nlink;
@@ -65,34 +65,41 @@ struct dfs_attr {
 
 struct dfs_inode {
     uint64_t id;
-    struct dfs_attr st;       /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
-    char *link;               /* symlink target */
-    struct dfs_xattr *xattrs; /* extended attributes, ACLs included (Linux form) */
-    size_t n_xattrs;
-    union { /* nodes on the disc, one per name it had there (references) */
-        void *one;   /* n_disc_nodes <= 1 */
-        void **many; /* n_disc_nodes > 1 */
+    struct dfs_attr st;    /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
+    struct dfs_more *more; /* link, xattrs, ... (dfs_inode_more()); none: dfs_no_more */
+    struct dfs_dir *dp;    /* its names, if a directory; other inodes: dfs_no_dir */
+    union {                /* nodes on the disc, one per name it had there (references) */
+        void *one;         /* n_disc_nodes <= 1 */
+        void **many;       /* n_disc_nodes > 1 */
     } disc;
-    unsigned n_disc_nodes;
-    union { /* on-disc data of an unchanged file (dfs_inode_ext()) */
+    union {                      /* on-disc data of an unchanged file (dfs_inode_ext()) */
         struct dfs_extent one;   /* n_ext <= 1 */
         struct dfs_extent *many; /* n_ext > 1 */
     } ext;
+    uint64_t cache_id;  /* staged content, 0 = none */
+    uint64_t nlookup;   /* references the kernel holds (lookup counts) */
+    uint64_t tree_cost; /* continuation bytes of its attributes per record (space.c) */
+    unsigned n_disc_nodes;
     int n_ext;
-    int zisofs;        /* ext[] holds it zisofs-compressed (burn/zisofs.c) */
-    uint64_t cache_id; /* staged content, 0 = none */
     unsigned stage_gen;
-    uint64_t nlookup;      /* references the kernel holds (lookup counts) */
     unsigned nopen;        /* open handles */
-    unsigned commit_mark;  /* the commit that placed it last (hard links) */
-    unsigned commit_names; /* names of it that commit placed so far */
-    unsigned walk_mark;    /* the re-attach walk that met it (commit.c) */
+    unsigned mark;         /* the last pass of commit.c that met it: a commit's build
+                            * (commit_gen: hard links) or a re-attach walk */
+    unsigned commit_names; /* names of it that the commit being built placed so far */
     unsigned n_names;      /* names in the view (space.c) */
-    unsigned copying;      /* a copy-up of it runs without the lock (file.c) */
-    uint64_t tree_cost;    /* continuation bytes of its attributes per record (space.c) */
-    off_t logged_size;     /* size and mtime as the journal has them */
+    uint8_t zisofs;        /* ext holds it zisofs-compressed (burn/zisofs.c) */
+    uint8_t copying;       /* a copy-up of it runs without the lock (file.c) */
+};
+
+/* What few inodes have: allocated when first set (dfs_inode_more()).  An inode
+ * without any points to the shared, read-only, empty dfs_no_more. */
+struct dfs_more {
+    char *link;               /* symlink target */
+    struct dfs_xattr *xattrs; /* extended attributes, ACLs included (Linux form) */
+    size_t n_xattrs;
+    dev_t rdev;        /* devices */
+    off_t logged_size; /* size and mtime as the journal has them */
     struct timespec logged_mtim;
-    struct dfs_dir *dp; /* its names, if a directory; other inodes: dfs_no_dir */
 };
 
 /* What only a directory has: allocated for directories (a tenth of a percent of the
@@ -150,8 +157,8 @@ struct dfs_view {
     size_t n_replay_map;
     int replay_done_base; /* a record other than BASE was replayed */
     uint64_t replayed_changes;
-    unsigned commit_gen; /* counts commits (hard links: first name or clone) */
-    unsigned walk_gen;   /* counts re-attach walks (commit.c) */
+    unsigned commit_gen; /* the pass of the commit being built (hard links: first name or clone) */
+    unsigned mark_gen;   /* counts the passes of commit.c over the tree (dfs_inode.mark) */
     unsigned dentry_gen; /* counts the walks of changes.c */
 };
 

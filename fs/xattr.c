@@ -29,9 +29,9 @@ static int name_ok(const char *name)
 
 static struct dfs_xattr *find(struct dfs_inode *ino, const char *name)
 {
-    for (size_t i = 0; i < ino->n_xattrs; i++)
-        if (strcmp(ino->xattrs[i].name, name) == 0)
-            return &ino->xattrs[i];
+    for (size_t i = 0; i < ino->more->n_xattrs; i++)
+        if (strcmp(ino->more->xattrs[i].name, name) == 0)
+            return &ino->more->xattrs[i];
     return NULL;
 }
 
@@ -71,8 +71,8 @@ ssize_t dfs_view_listxattr(struct dfs_view *v, uint64_t id, char *buf, size_t si
         ret = -ESTALE;
         goto out;
     }
-    for (size_t i = 0; i < ino->n_xattrs; i++)
-        need += strlen(ino->xattrs[i].name) + 1;
+    for (size_t i = 0; i < ino->more->n_xattrs; i++)
+        need += strlen(ino->more->xattrs[i].name) + 1;
     ret = (ssize_t)need;
     if (size == 0)
         goto out;
@@ -80,9 +80,9 @@ ssize_t dfs_view_listxattr(struct dfs_view *v, uint64_t id, char *buf, size_t si
         ret = -ERANGE;
         goto out;
     }
-    for (size_t i = 0, off = 0; i < ino->n_xattrs; i++) {
-        size_t n = strlen(ino->xattrs[i].name) + 1;
-        memcpy(buf + off, ino->xattrs[i].name, n);
+    for (size_t i = 0, off = 0; i < ino->more->n_xattrs; i++) {
+        size_t n = strlen(ino->more->xattrs[i].name) + 1;
+        memcpy(buf + off, ino->more->xattrs[i].name, n);
         off += n;
     }
 out:
@@ -99,21 +99,25 @@ static int put(struct dfs_inode *ino, const char *name, const void *value, size_
         if (x) {
             free(x->name);
             free(x->value);
-            *x = ino->xattrs[--ino->n_xattrs];
+            *x = ino->more->xattrs[--ino->more->n_xattrs];
         }
         return 0;
     }
     if (!x) {
-        struct dfs_xattr *m = realloc(ino->xattrs, (ino->n_xattrs + 1) * sizeof(*m));
+        struct dfs_xattr *m;
+
+        if (dfs_inode_more(ino))
+            return -ENOMEM;
+        m = realloc(ino->more->xattrs, (ino->more->n_xattrs + 1) * sizeof(*m));
         if (!m)
             return -ENOMEM;
-        ino->xattrs = m;
-        x = &m[ino->n_xattrs];
+        ino->more->xattrs = m;
+        x = &m[ino->more->n_xattrs];
         x->name = strdup(name);
         x->value = NULL;
         if (!x->name)
             return -ENOMEM;
-        ino->n_xattrs++;
+        ino->more->n_xattrs++;
     }
     {
         char *val = malloc(size ? size : 1);
