@@ -20,7 +20,9 @@ struct diff_ctx {
     struct dfs_changes *out;
     dfs_change_fn each;
     void *each_ctx;
-    unsigned mark;
+    struct dfs_dentry **met_d; /* when names are told: the view's names met on the disc,
+                                * sorted by address before added_below() looks in it */
+    size_t n_met_d, cap_met_d;
     uint64_t matched;  /* names of the view met on the disc */
     struct met root;   /* the root's cookie */
     struct met **mets; /* the others, to free */
@@ -122,7 +124,17 @@ static int diff_node(void *ctx_, void *parent_, struct dfs_disc_entry *e, void *
             c->each(c->each_ctx, '-', m->path);
         return 0;
     }
-    d->mark = c->mark;
+    if (c->each) {
+        if (c->n_met_d == c->cap_met_d) {
+            size_t cap = c->cap_met_d ? 2 * c->cap_met_d : 1024;
+            struct dfs_dentry **n = realloc(c->met_d, cap * sizeof(*n));
+            if (!n)
+                return -ENOMEM;
+            c->met_d = n;
+            c->cap_met_d = cap;
+        }
+        c->met_d[c->n_met_d++] = d;
+    }
     c->matched++;
     changed = differs(d->inode, e);
     c->out->changed += changed;
@@ -131,13 +143,25 @@ static int diff_node(void *ctx_, void *parent_, struct dfs_disc_entry *e, void *
     return 0;
 }
 
+static int by_address(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (struct dfs_dentry *const *)a;
+    uintptr_t y = (uintptr_t) * (struct dfs_dentry *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int was_met(const struct diff_ctx *c, struct dfs_dentry *e)
+{
+    return c->n_met_d && bsearch(&e, c->met_d, c->n_met_d, sizeof(e), by_address);
+}
+
 /* the names below DIR (at PATH) that the disc walk did not meet: added, with all
  * below them (ALL_NEW) */
 static int added_below(struct diff_ctx *c, struct dfs_inode *dir, const char *path, int all_new)
 {
     for (size_t i = 0; i < dir->dp->n_ents; i++) {
         struct dfs_dentry *e = dir->dp->ents[i];
-        int is_new = all_new || e->mark != c->mark;
+        int is_new = all_new || !was_met(c, e);
         char *sub;
         int err;
 
@@ -161,11 +185,14 @@ int dfs_view_changes(struct dfs_view *v, struct dfs_changes *out, dfs_change_fn 
     memset(out, 0, sizeof(*out));
     c.root.ino = v->inodes[DFS_ROOT_ID];
     c.root.path = "";
-    c.mark = ++v->dentry_gen ? v->dentry_gen : ++v->dentry_gen; /* 0: never met */
     if (v->disc)
         err = dfs_disc_walk(v->disc, diff_node, &c, NULL);
-    if (!err && each)
+    if (!err && each) {
+        if (c.n_met_d)
+            qsort(c.met_d, c.n_met_d, sizeof(*c.met_d), by_address);
         err = added_below(&c, v->inodes[DFS_ROOT_ID], "", 0);
+    }
+    free(c.met_d);
     for (size_t i = 0; i < c.n_mets; i++) {
         free(c.mets[i]->path);
         free(c.mets[i]);

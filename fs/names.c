@@ -98,7 +98,6 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
     e->dir = dir;
     e->inode = ino;
     e->off = ++dir->dp->next_off;
-    e->mark = 0;
     k = dfs_dentry_bucket(e, v->n_buckets);
     e->hnext = v->buckets[k];
     v->buckets[k] = e;

@@ -117,7 +117,6 @@ struct dfs_dentry {
     struct dfs_inode *inode;
     uint64_t off; /* readdir offset of the entry after this one */
     struct dfs_dentry *hnext;
-    unsigned mark; /* the last walk of changes.c that met it on the disc */
     char name[];
 };
 
@@ -159,7 +158,6 @@ struct dfs_view {
     uint64_t replayed_changes;
     unsigned commit_gen; /* the pass of the commit being built (hard links: first name or clone) */
     unsigned mark_gen;   /* counts the passes of commit.c over the tree (dfs_inode.mark) */
-    unsigned dentry_gen; /* counts the walks of changes.c */
 };
 
 /* An open file. */
