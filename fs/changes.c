@@ -63,7 +63,7 @@ static int differs(const struct dfs_inode *ino, const struct dfs_disc_entry *e)
         return 1;
     if (S_ISDIR(ino->st.st_mode)) /* its mtime follows its entries */
         return 0;
-    if (!holds_node(ino, e->node) || ino->cache_id || ino->st.st_size != e->st.st_size ||
+    if (!holds_node(ino, e->node) || ino->more->cache_id || ino->st.st_size != e->st.st_size ||
         ino->st.st_mtim.tv_sec != e->st.st_mtim.tv_sec)
         return 1;
     return S_ISLNK(ino->st.st_mode) &&

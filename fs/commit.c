@@ -31,9 +31,9 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
         ino->commit_names = 0;
     }
     k = ino->commit_names++;
-    if (S_ISREG(ino->st.st_mode) && ino->cache_id) {
+    if (S_ISREG(ino->st.st_mode) && ino->more->cache_id) {
         n->local_path = path;
-        return dfs_store_path(v->store, ino->cache_id, path, len);
+        return dfs_store_path(v->store, ino->more->cache_id, path, len);
     }
     if (k < ino->n_disc_nodes) {
         n->disc_node = dfs_inode_disc_node(ino, k);
@@ -229,16 +229,19 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         ino->mark = c->mark;
         dfs_view_drop_disc_nodes(ino);
         if (S_ISREG(ino->st.st_mode)) {
-            dfs_inode_set_ext(ino, e->ext, e->n_ext);
-            ino->zisofs = e->zisofs;
+            int err = dfs_inode_set_ext(ino, e->ext, e->n_ext);
+
             e->ext = NULL;
-            if (ino->cache_id) {
+            if (err && !c->err)
+                c->err = err;
+            ino->zisofs = (uint8_t)e->zisofs;
+            if (ino->more->cache_id) {
                 off_t size = ino->st.st_size;
                 dfs_view_set_staged_size(v, ino, 0);
                 ino->st.st_size = size;
-                dfs_store_remove(v->store, ino->cache_id);
-                ino->cache_id = 0;
-                ino->stage_gen++;
+                dfs_store_remove(v->store, ino->more->cache_id);
+                ino->more->cache_id = 0;
+                ino->more->stage_gen++;
             }
         }
     }

@@ -13,13 +13,15 @@
 
 /* INO's data is the content file ID from now on, not its extents on the disc
  * (lock held); open handles notice through stage_gen. */
-void dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
+int dfs_view_use_content(struct dfs_inode *ino, uint64_t id)
 {
-    ino->cache_id = id;
-    ino->stage_gen++;
+    if (dfs_inode_set_cache_id(ino, id))
+        return -ENOMEM; /* nothing changed */
+    ino->more->stage_gen++;
     dfs_view_drop_disc_nodes(ino);
     dfs_inode_drop_ext(ino);
     ino->zisofs = 0;
+    return 0;
 }
 
 /* fsync the stage's data directory, whose fd a re-key may replace (file.c callers
@@ -96,7 +98,7 @@ int dfs_view_copy_up_to(struct dfs_view *v, struct dfs_inode *ino, off_t limit)
 again:
     while (ino->copying)
         pthread_cond_wait(&v->copy_done, &v->lock);
-    if (ino->cache_id)
+    if (ino->more->cache_id)
         return 0; /* another thread copied it */
     err = dfs_view_log_ok(v);
     if (err)
@@ -132,7 +134,7 @@ again:
             return -ESTALE;
         goto again;
     }
-    if (!err && (dfs_view_inode(v, ino_id) != ino || ino->cache_id))
+    if (!err && (dfs_view_inode(v, ino_id) != ino || ino->more->cache_id))
         err = -EAGAIN; /* gone, or copied up by someone else: ours is not needed */
     if (err) {
         dfs_store_remove(v->store, id);
@@ -142,8 +144,12 @@ again:
                 (unsigned long long)ino_id, strerror(-err));
         return err;
     }
-    dfs_view_use_content(ino, id);
-    dfs_store_set_mtime(v->store, id, &ino->st.st_mtim);
+    err = dfs_view_use_content(ino, id);
+    if (err) {
+        dfs_store_remove(v->store, id);
+        return err;
+    }
+    dfs_view_store_mtime(v, ino, id);
     ino->st.st_size = 0;
     dfs_view_set_staged_size(v, ino, src.size);
     return dfs_view_log_stage(v, ino);
@@ -157,15 +163,15 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino)
 /* Make F's fd match the inode's current content file (v->lock held). */
 static int refresh_fd(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f)
 {
-    if (f->fd >= 0 && f->gen == ino->stage_gen)
+    if (f->fd >= 0 && f->gen == ino->more->stage_gen)
         return 0;
     if (f->fd >= 0)
         close(f->fd);
     f->fd = -1;
-    f->gen = ino->stage_gen;
-    if (!ino->cache_id)
+    f->gen = ino->more->stage_gen;
+    if (!ino->more->cache_id)
         return 0;
-    f->fd = dfs_store_open_file(v->store, ino->cache_id, O_RDWR);
+    f->fd = dfs_store_open_file(v->store, ino->more->cache_id, O_RDWR);
     return f->fd < 0 ? f->fd : 0;
 }
 
@@ -195,8 +201,8 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
     if (err)
         goto out;
     if ((flags & O_TRUNC) && ino->st.st_size > 0) {
-        if (ino->cache_id) {
-            int fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
+        if (ino->more->cache_id) {
+            int fd = dfs_store_open_file(v->store, ino->more->cache_id, O_WRONLY);
             if (fd < 0 || ftruncate(fd, 0) < 0)
                 err = fd < 0 ? fd : -errno;
             if (fd >= 0)
@@ -211,11 +217,14 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
                 close(fd);
                 err = dfs_store_sync_dir(v->store);
                 if (!err) {
-                    uint64_t keep = ino->cache_id;
-                    ino->cache_id = id; /* recorded before the inode lets go of its data */
-                    err = dfs_view_log_stage(v, ino);
-                    if (err)
-                        ino->cache_id = keep;
+                    uint64_t keep = ino->more->cache_id;
+                    /* recorded before the inode lets go of its data */
+                    err = dfs_inode_set_cache_id(ino, id);
+                    if (!err) {
+                        err = dfs_view_log_stage(v, ino);
+                        if (err)
+                            dfs_inode_set_cache_id(ino, keep);
+                    }
                 }
                 if (err) {
                     dfs_store_remove(v->store, id);
@@ -326,7 +335,7 @@ static int prepare_write(struct dfs_view *v, struct dfs_inode *ino, struct dfs_f
 
     if (end > ino->st.st_size)
         err = dfs_view_check_space(v, ino, end);
-    if (!err && !ino->cache_id)
+    if (!err && !ino->more->cache_id)
         err = dfs_view_copy_up(v, ino); /* e.g. a commit made it an on-disc file again */
     if (!err)
         err = refresh_fd(v, ino, f);
@@ -342,7 +351,7 @@ static void wrote(struct dfs_view *v, struct dfs_inode *ino, struct dfs_file *f,
         dfs_view_set_staged_size(v, ino, end);
     dfs_view_touch(ino, 1);
     ts[0].tv_nsec = UTIME_OMIT;
-    ts[1] = ino->st.st_mtim;
+    ts[1] = dfs_ts(ino->st.st_mtim);
     futimens(f->fd, ts); /* the content file carries it (store.h) */
     v->dirty = 1;
     f->wrote = 1;
@@ -352,8 +361,8 @@ void dfs_view_content_mtime(struct dfs_view *v, struct dfs_inode *ino)
 {
     /* the view's clock, not the filesystem's coarser one: the content file takes it */
     dfs_view_touch(ino, 1);
-    if (ino->cache_id)
-        dfs_store_set_mtime(v->store, ino->cache_id, &ino->st.st_mtim);
+    if (ino->more->cache_id)
+        dfs_view_store_mtime(v, ino, ino->more->cache_id);
 }
 
 ssize_t dfs_view_write(struct dfs_view *v, struct dfs_file *f, const void *buf, size_t size,
@@ -440,7 +449,7 @@ void dfs_view_release(struct dfs_view *v, struct dfs_file *f)
     pthread_mutex_lock(&v->lock);
     dfs_view_wait_commit(v);
     ino = dfs_view_inode(v, f->id);
-    if (ino && f->wrote && ino->st.st_nlink > 0 && ino->cache_id)
+    if (ino && f->wrote && ino->st.st_nlink > 0 && ino->more->cache_id)
         dfs_view_log_written(v, ino);
     if (ino && ino->nopen > 0) {
         ino->nopen--;

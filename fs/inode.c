@@ -65,11 +65,11 @@ void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino)
 {
     if (ino->st.st_nlink > 0 || ino->nlookup > 0 || ino->nopen > 0 || ino->id == DFS_ROOT_ID)
         return;
-    if (ino->cache_id) {
+    if (ino->more->cache_id) {
         dfs_view_set_staged_size(v, ino, 0);
         /* a replay never removes content: the sweep after it does (replay.c) */
         if (!v->replaying)
-            dfs_store_remove(v->store, ino->cache_id);
+            dfs_store_remove(v->store, ino->more->cache_id);
     }
     v->inodes[ino->id] = NULL;
     dfs_inode_destroy(ino);
@@ -104,8 +104,12 @@ void dfs_inode_destroy(struct dfs_inode *ino)
     free(ino);
 }
 
-void dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n)
+int dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n)
 {
+    if (n > DFS_MAX_EXTENTS) {
+        free(ext);
+        return -EFBIG;
+    }
     dfs_inode_drop_ext(ino);
     if (n > 1) {
         ino->ext.many = ext;
@@ -114,7 +118,8 @@ void dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n)
             ino->ext.one = ext[0];
         free(ext);
     }
-    ino->n_ext = n > 0 ? n : 0;
+    ino->n_ext = (uint16_t)(n > 0 ? n : 0);
+    return 0;
 }
 
 void dfs_inode_drop_ext(struct dfs_inode *ino)
@@ -187,14 +192,21 @@ void dfs_view_touch(struct dfs_inode *ino, int mtime)
     struct timespec ts;
 
     now(&ts);
-    ino->st.st_ctim = ts;
+    ino->st.st_ctim = dfs_time(ts);
     if (mtime)
-        ino->st.st_mtim = ts;
+        ino->st.st_mtim = dfs_time(ts);
+}
+
+void dfs_view_store_mtime(struct dfs_view *v, struct dfs_inode *ino, uint64_t id)
+{
+    struct timespec mtime = dfs_ts(ino->st.st_mtim);
+
+    dfs_store_set_mtime(v->store, id, &mtime);
 }
 
 void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir)
 {
-    dir->st.st_mtim = dir->st.st_ctim = v->op_time;
+    dir->st.st_mtim = dir->st.st_ctim = dfs_time(v->op_time);
 }
 
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st)
@@ -210,9 +222,9 @@ void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat 
     st->st_size = ino->st.st_size;
     st->st_blksize = 65536;
     st->st_blocks = (st->st_size + 511) / 512;
-    st->st_atim = ino->st.st_atim;
-    st->st_mtim = ino->st.st_mtim;
-    st->st_ctim = ino->st.st_ctim;
+    st->st_atim = dfs_ts(ino->st.st_atim);
+    st->st_mtim = dfs_ts(ino->st.st_mtim);
+    st->st_ctim = dfs_ts(ino->st.st_ctim);
 }
 
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size)
@@ -300,7 +312,7 @@ int dfs_view_writable(struct dfs_view *v)
 
 void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat *in, int to_set)
 {
-    struct timespec keep;
+    struct dfs_time keep;
 
     if (to_set & DFS_SET_SIZE) {
         dfs_view_set_staged_size(v, ino, in->st_size);
@@ -315,14 +327,14 @@ void dfs_do_setattr(struct dfs_view *v, struct dfs_inode *ino, const struct stat
     if (to_set & DFS_SET_GID)
         ino->st.st_gid = in->st_gid;
     if (to_set & DFS_SET_ATIME)
-        ino->st.st_atim = in->st_atim;
+        ino->st.st_atim = dfs_time(in->st_atim);
     if (to_set & DFS_SET_MTIME)
-        ino->st.st_mtim = in->st_mtim;
+        ino->st.st_mtim = dfs_time(in->st_mtim);
     keep = ino->st.st_mtim;
     dfs_view_touch(ino, 0);
     ino->st.st_mtim = keep;
     if (to_set & DFS_SET_CTIME)
-        ino->st.st_ctim = in->st_ctim;
+        ino->st.st_ctim = dfs_time(in->st_ctim);
     v->dirty = 1;
 }
 
@@ -375,11 +387,11 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
             goto out;
         }
         err = dfs_view_check_space(v, ino, in->st_size);
-        if (!err && !ino->cache_id) /* what the truncate keeps, no more (O_TRUNC: none) */
+        if (!err && !ino->more->cache_id) /* what the truncate keeps, no more (O_TRUNC: none) */
             err = dfs_view_copy_up_to(v, ino, in->st_size);
         if (err)
             goto out;
-        fd = dfs_store_open_file(v->store, ino->cache_id, O_WRONLY);
+        fd = dfs_store_open_file(v->store, ino->more->cache_id, O_WRONLY);
         if (fd < 0)
             err = fd;
         else if (ftruncate(fd, in->st_size) < 0)
@@ -392,8 +404,8 @@ int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int
     /* the record carries the ctime too, and the mtime a change of size gave: a
      * replay gives the times given now; the content file carries the mtime */
     dfs_do_setattr(v, ino, in, to_set);
-    if (ino->cache_id && (to_set & DFS_SET_MTIME))
-        dfs_store_set_mtime(v->store, ino->cache_id, &ino->st.st_mtim);
+    if (ino->more->cache_id && (to_set & DFS_SET_MTIME))
+        dfs_view_store_mtime(v, ino, ino->more->cache_id);
     else if (to_set & DFS_SET_SIZE)
         dfs_view_content_mtime(v, ino);
     err = dfs_view_log_setattr(v, ino, to_set & DFS_SET_SIZE ? to_set | DFS_SET_MTIME : to_set);

@@ -17,6 +17,8 @@
 
 #include "view.h"
 
+#include <errno.h>
+
 #define NAME_MAX_ISO 255 /* Rock Ridge NM limit as libisofs writes it */
 
 /* inode.c */
@@ -27,6 +29,16 @@ extern const struct dfs_dir dfs_no_dir;
  * before a change of it: 0 or -ENOMEM. */
 extern const struct dfs_more dfs_no_more;
 int dfs_inode_more(struct dfs_inode *ino);
+/* Set INO's content file (0: none): 0, or -ENOMEM (then nothing changed) */
+static inline int dfs_inode_set_cache_id(struct dfs_inode *ino, uint64_t id)
+{
+    if (id == 0 && ino->more == &dfs_no_more)
+        return 0;
+    if (dfs_inode_more(ino))
+        return -ENOMEM;
+    ino->more->cache_id = id;
+    return 0;
+}
 /* Free an inode and all it holds (its references to disc nodes included). */
 void dfs_inode_destroy(struct dfs_inode *ino);
 /* A new inode of MODE with id ID (0: the next one; a replay gives the id its
@@ -35,7 +47,7 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id);
 /* Free an inode that is no longer in the tree, once nobody refers to it. */
 void dfs_inode_maybe_free(struct dfs_view *v, struct dfs_inode *ino);
 /* INO's data is on the disc in the N runs EXT (malloc'd; INO takes it), or nowhere */
-void dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n);
+int dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n);
 void dfs_inode_drop_ext(struct dfs_inode *ino);
 
 /* names.c */
@@ -99,7 +111,7 @@ int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
 /* the same, copying only the first LIMIT bytes (the inode's size becomes what
  * was copied): for a truncate */
 int dfs_view_copy_up_to(struct dfs_view *v, struct dfs_inode *ino, off_t limit);
-void dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
+int dfs_view_use_content(struct dfs_inode *ino, uint64_t id);
 /* space.c: room in the next session (-ENOSPC otherwise, -EFBIG for a size no file
  * can have), as statfs counts: for INO grown to NEW_SIZE; for the name NAME of INO,
  * or of a new inode of MODE (LINK: a symlink's target); for renaming NAME to
@@ -116,6 +128,8 @@ void dfs_space_refresh(struct dfs_view *v, struct dfs_inode *ino);
 void dfs_space_name(struct dfs_view *v, const char *name, struct dfs_inode *ino, int add);
 void dfs_view_touch(struct dfs_inode *ino, int mtime);
 /* a directory whose entries changed: mtime and ctime are the change's v->op_time */
+/* inode.c: the content file ID gets the mtime of INO */
+void dfs_view_store_mtime(struct dfs_view *v, struct dfs_inode *ino, uint64_t id);
 void dfs_view_touch_dir(struct dfs_view *v, struct dfs_inode *dir);
 /* replay.c: records of changes (lock held); 0 or -errno (the change must then fail) */
 int dfs_view_log_ok(struct dfs_view *v);

@@ -291,7 +291,7 @@ int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
         if (S_ISDIR(a->mode))
             ino->st.st_mode |= S_ISGID;
     }
-    ino->st.st_atim = ino->st.st_mtim = ino->st.st_ctim = a->time;
+    ino->st.st_atim = ino->st.st_mtim = ino->st.st_ctim = dfs_time(a->time);
     err = a->rdev || S_ISLNK(a->mode) ? dfs_inode_more(ino) : 0;
     if (!err && S_ISLNK(a->mode)) {
         ino->st.st_mode = S_IFLNK | 0777;
@@ -303,12 +303,13 @@ int dfs_do_make(struct dfs_view *v, struct dfs_inode *dir, const char *name,
             ino->more->rdev = a->rdev;
         err = dfs_view_inherit_acl(dir, ino, a->mode);
     }
-    ino->cache_id = S_ISREG(a->mode) ? a->cache_id : 0;
+    if (!err && S_ISREG(a->mode))
+        err = dfs_inode_set_cache_id(ino, a->cache_id);
     dfs_space_refresh(v, ino); /* no name yet: what each name of it will cost */
     if (!err)
         err = dfs_dentry_add(v, dir, name, ino);
     if (err) {
-        ino->cache_id = 0; /* the content file is the caller's */
+        dfs_inode_set_cache_id(ino, 0); /* the content file is the caller's */
         ino->st.st_nlink = 0;
         v->n_live--;
         dfs_inode_maybe_free(v, ino);
@@ -365,7 +366,7 @@ int dfs_view_make(struct dfs_view *v, uint64_t dir_id, const char *name, mode_t 
     if (!err) {
         err = dfs_view_log_make(v, dir_id, name, ino);
         if (err) { /* not recorded: undone */
-            ino->cache_id = 0;
+            dfs_inode_set_cache_id(ino, 0);
             dfs_do_remove(v, dir, dfs_dentry_find(v, dir, name));
         }
     }
@@ -491,7 +492,8 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
         goto out;
     /* every name of an on-disc file in a session is a node of the disc (disc.h): a
      * name more than the disc has makes the file staged content */
-    if (S_ISREG(ino->st.st_mode) && !ino->cache_id && ino->st.st_nlink + 1 > ino->n_disc_nodes) {
+    if (S_ISREG(ino->st.st_mode) && !ino->more->cache_id &&
+        ino->st.st_nlink + 1 > ino->n_disc_nodes) {
         err = dfs_view_check_space(v, ino, ino->st.st_size);
         if (!err)
             err = dfs_view_copy_up(v, ino);

@@ -82,7 +82,7 @@ static int logged(struct dfs_view *v, struct dfs_inode *ino, int err)
     (void)v;
     if (!err && dfs_inode_more(ino) == 0) { /* else a later check records it again */
         ino->more->logged_size = ino->st.st_size;
-        ino->more->logged_mtim = ino->st.st_mtim;
+        ino->more->logged_mtim = dfs_ts(ino->st.st_mtim);
     }
     return err;
 }
@@ -103,8 +103,8 @@ int dfs_view_log_make(struct dfs_view *v, uint64_t dir, const char *name,
         .rdev = ino->more->rdev,
         .uid = ino->st.st_uid,
         .gid = ino->st.st_gid,
-        .mtime = ino->st.st_mtim,
-        .cache_id = ino->cache_id,
+        .mtime = dfs_ts(ino->st.st_mtim),
+        .cache_id = ino->more->cache_id,
         .name = name,
         .name2 = ino->more->link,
         .op_time = v->op_time, /* set by the operation (names.c) */
@@ -151,9 +151,9 @@ int dfs_view_log_setattr(struct dfs_view *v, const struct dfs_inode *ino, int to
         .uid = ino->st.st_uid,
         .gid = ino->st.st_gid,
         .size = (uint64_t)ino->st.st_size,
-        .atime = ino->st.st_atim,
-        .mtime = ino->st.st_mtim,
-        .ctime = ino->st.st_ctim,
+        .atime = dfs_ts(ino->st.st_atim),
+        .mtime = dfs_ts(ino->st.st_mtim),
+        .ctime = dfs_ts(ino->st.st_ctim),
     };
 
     return logged(v, (struct dfs_inode *)ino, emit(v, &r));
@@ -170,7 +170,7 @@ int dfs_view_log_written(struct dfs_view *v, struct dfs_inode *ino)
 
 int dfs_view_log_stage(struct dfs_view *v, const struct dfs_inode *ino)
 {
-    struct dfs_record r = {.type = DFS_REC_STAGE, .id = ino->id, .cache_id = ino->cache_id};
+    struct dfs_record r = {.type = DFS_REC_STAGE, .id = ino->id, .cache_id = ino->more->cache_id};
 
     return emit(v, &r);
 }
@@ -369,8 +369,7 @@ static int apply(struct dfs_view *v, const struct dfs_record *r)
         dfs_store_reserve(v->store, r->cache_id);
         if (!(ino = dfs_view_inode(v, r->id)) || !S_ISREG(ino->st.st_mode))
             return -ESTALE;
-        dfs_view_use_content(ino, r->cache_id);
-        return 0;
+        return dfs_view_use_content(ino, r->cache_id);
     case DFS_REC_LINK:
         replay_op_time(v, r);
         if (!(ino = dfs_view_inode(v, r->id)) || S_ISDIR(ino->st.st_mode) ||
@@ -454,8 +453,8 @@ static void sweep(struct dfs_view *v)
         return;
     }
     for (uint64_t i = 1; i < v->n_ids; i++)
-        if (v->inodes[i] && v->inodes[i]->cache_id)
-            used[n_used++] = v->inodes[i]->cache_id;
+        if (v->inodes[i] && v->inodes[i]->more->cache_id)
+            used[n_used++] = v->inodes[i]->more->cache_id;
     qsort(used, (size_t)n_used, sizeof(*used), cmp_u64);
     for (long i = 0; i < n; i++)
         if (!bsearch(&ids[i], used, (size_t)n_used, sizeof(*used), cmp_u64))
@@ -497,9 +496,9 @@ static int recount_staged(struct dfs_view *v, int repair)
         struct stat st;
         int fd;
 
-        if (!ino || !ino->cache_id)
+        if (!ino || !ino->more->cache_id)
             continue;
-        fd = dfs_store_open_file(v->store, ino->cache_id, O_RDONLY);
+        fd = dfs_store_open_file(v->store, ino->more->cache_id, O_RDONLY);
         if (fd < 0 && !repair)
             continue;
         if (fd < 0) {
@@ -512,7 +511,12 @@ static int recount_staged(struct dfs_view *v, int repair)
             fd = dfs_store_create(v->store, &id);
             if (fd < 0)
                 return fd;
-            ino->cache_id = id;
+            err = dfs_inode_set_cache_id(ino, id);
+            if (err) {
+                close(fd);
+                dfs_store_remove(v->store, id);
+                return err;
+            }
             /* the journal must name the new content file, or the next replay would
              * look for the lost one and sweep this one away */
             err = dfs_store_sync_dir(v->store);
@@ -526,7 +530,7 @@ static int recount_staged(struct dfs_view *v, int repair)
         ino->st.st_size = 0;
         if (fstat(fd, &st) == 0) {
             dfs_view_set_staged_size(v, ino, st.st_size);
-            ino->st.st_mtim = st.st_mtim; /* the last write, recorded or not (store.h) */
+            ino->st.st_mtim = dfs_time(st.st_mtim); /* the last write, recorded or not (store.h) */
         }
         close(fd);
     }

@@ -110,7 +110,7 @@ void dfs_space_refresh(struct dfs_view *v, struct dfs_inode *ino)
 
     v->space_ce = v->space_ce - w * ino->tree_cost + w * cost;
     v->space_n_ce = v->space_n_ce - w * (ino->tree_cost > 0) + w * (cost > 0);
-    ino->tree_cost = cost;
+    ino->tree_cost = (uint32_t)cost;
 }
 
 /* a directory's "." and "..", and its entries in the four path tables */
@@ -236,7 +236,7 @@ int dfs_view_check_xattr_space(struct dfs_view *v, const struct dfs_inode *ino, 
 
 int dfs_view_check_space(struct dfs_view *v, const struct dfs_inode *ino, off_t new_size)
 {
-    uint64_t old_b = ino->cache_id ? ((uint64_t)ino->st.st_size + 2047) / 2048 : 0;
+    uint64_t old_b = ino->more->cache_id ? ((uint64_t)ino->st.st_size + 2047) / 2048 : 0;
     uint64_t new_b = ((uint64_t)new_size + 2047) / 2048;
 
     if (!v->disc || new_b <= old_b)

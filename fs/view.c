@@ -108,9 +108,9 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
     ino->st.st_uid = e->st.st_uid;
     ino->st.st_gid = e->st.st_gid;
     ino->st.st_size = e->st.st_size;
-    ino->st.st_atim = e->st.st_atim;
-    ino->st.st_mtim = e->st.st_mtim;
-    ino->st.st_ctim = e->st.st_ctim;
+    ino->st.st_atim = dfs_time(e->st.st_atim);
+    ino->st.st_mtim = dfs_time(e->st.st_mtim);
+    ino->st.st_ctim = dfs_time(e->st.st_ctim);
     if (S_ISREG(e->st.st_mode) && e->st.st_ino) {
         ino->st.st_ino = e->st.st_ino; /* fixed up to ino_base + id below if 0 */
         if (e->st.st_ino > ctx->max_ino)
@@ -124,9 +124,14 @@ static int build_node(void *ctx_, void *parent, struct dfs_disc_entry *e, void *
         ino->more->rdev = e->st.st_rdev;
     if (e->link && !(ino->more->link = strdup(e->link)))
         return -ENOMEM;
-    dfs_inode_set_ext(ino, e->ext, e->n_ext);
-    ino->zisofs = e->zisofs;
+    err = dfs_inode_set_ext(ino, e->ext, e->n_ext);
     e->ext = NULL;
+    if (err) {
+        fprintf(stderr, "discfs: '%s' has more than %d runs of data on the disc\n",
+                e->name ? e->name : "/", DFS_MAX_EXTENTS);
+        return err;
+    }
+    ino->zisofs = (uint8_t)e->zisofs;
     if (e->zisofs == 2)
         fprintf(stderr,
                 "discfs: '%s' is stored compressed with zisofs version 2, which discfs cannot "
@@ -172,8 +177,12 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
     }
     root->st.st_uid = getuid();
     root->st.st_gid = getgid();
-    clock_gettime(CLOCK_REALTIME, &root->st.st_mtim);
-    root->st.st_atim = root->st.st_ctim = root->st.st_mtim;
+    {
+        struct timespec now;
+
+        clock_gettime(CLOCK_REALTIME, &now);
+        root->st.st_atim = root->st.st_ctim = root->st.st_mtim = dfs_time(now);
+    }
     if (disc) {
         err = dfs_disc_walk(disc, build_node, &ctx, root);
         free(ctx.fam.slots);

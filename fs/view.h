@@ -49,24 +49,43 @@
 
 struct dfs_dentry;
 
+/* A time as a struct timespec holds it, under the same names, in 12 bytes, not 16;
+ * dfs_ts() and dfs_time() convert. */
+struct dfs_time {
+    int64_t tv_sec;
+    uint32_t tv_nsec;
+} __attribute__((packed, aligned(4)));
+
+static inline struct timespec dfs_ts(struct dfs_time t)
+{
+    return (struct timespec){.tv_sec = t.tv_sec, .tv_nsec = t.tv_nsec};
+}
+
+static inline struct dfs_time dfs_time(struct timespec ts)
+{
+    return (struct dfs_time){.tv_sec = ts.tv_sec, .tv_nsec = (uint32_t)ts.tv_nsec};
+}
+
 /* What stat() shows of an inode: the members of struct stat the view keeps, under
- * their names there, in 80 bytes instead of 144 (dfs_view_stat() fills a struct
+ * their names there, in 68 bytes instead of 144 (dfs_view_stat() fills a struct
  * stat from it; st_blocks is computed, st_blksize fixed, st_rdev is in struct
  * dfs_more: few inodes are devices). */
 struct dfs_attr {
     uint64_t st_ino;
     off_t st_size;
-    struct timespec st_atim, st_mtim, st_ctim;
+    struct dfs_time st_atim, st_mtim, st_ctim;
     mode_t st_mode;
     uint32_t st_nlink;
     uid_t st_uid;
     gid_t st_gid;
-};
+} __attribute__((packed, aligned(4)));
 
 struct dfs_inode {
     uint64_t id;
-    struct dfs_attr st;    /* st_ino, mode, nlink, uid, gid, size, rdev, ns times */
-    struct dfs_more *more; /* link, xattrs, ... (dfs_inode_more()); none: dfs_no_more */
+    struct dfs_attr st;    /* st_ino, mode, nlink, uid, gid, size, ns times */
+    uint32_t tree_cost;    /* continuation bytes of its attributes per record (space.c;
+                            * Linux caps a file's xattrs at 64 KiB of names, 64 KiB each) */
+    struct dfs_more *more; /* content file, link, xattrs, ...; none: dfs_no_more */
     struct dfs_dir *dp;    /* its names, if a directory; other inodes: dfs_no_dir */
     union {                /* nodes on the disc, one per name it had there (references) */
         void *one;         /* n_disc_nodes <= 1 */
@@ -76,24 +95,27 @@ struct dfs_inode {
         struct dfs_extent one;   /* n_ext <= 1 */
         struct dfs_extent *many; /* n_ext > 1 */
     } ext;
-    uint64_t cache_id;  /* staged content, 0 = none */
-    uint64_t nlookup;   /* references the kernel holds (lookup counts) */
-    uint64_t tree_cost; /* continuation bytes of its attributes per record (space.c) */
+    uint64_t nlookup; /* references the kernel holds (lookup counts) */
     unsigned n_disc_nodes;
-    int n_ext;
-    unsigned stage_gen;
     unsigned nopen;        /* open handles */
     unsigned mark;         /* the last pass of commit.c that met it: a commit's build
                             * (commit_gen: hard links) or a re-attach walk */
     unsigned commit_names; /* names of it that the commit being built placed so far */
     unsigned n_names;      /* names in the view (space.c) */
+    uint16_t n_ext;        /* at most DFS_MAX_EXTENTS */
     uint8_t zisofs;        /* ext holds it zisofs-compressed (burn/zisofs.c) */
     uint8_t copying;       /* a copy-up of it runs without the lock (file.c) */
 };
 
+/* The most runs of on-disc data a file of the view can have (1 of 4 GiB would do
+ * for a BD-XL many times over) */
+#define DFS_MAX_EXTENTS 65535
+
 /* What few inodes have: allocated when first set (dfs_inode_more()).  An inode
  * without any points to the shared, read-only, empty dfs_no_more. */
 struct dfs_more {
+    uint64_t cache_id;        /* staged content, 0 = none */
+    unsigned stage_gen;       /* counts moves between the disc and the cache (open handles) */
     char *link;               /* symlink target */
     struct dfs_xattr *xattrs; /* extended attributes, ACLs included (Linux form) */
     size_t n_xattrs;
