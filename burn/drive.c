@@ -386,6 +386,11 @@ int dfs_disc_load(struct dfs_disc *d)
     isoburn_ropt_set_extensions(ro, isoburn_ropt_noiso1999 | isoburn_ropt_nomd5tag |
                                         isoburn_ropt_map_stripped | isoburn_ropt_joliet_stripped);
     isoburn_ropt_set_default_perms(ro, 0, 0, 0444);
+    /* an image file is read through the page cache: libisoburn's own cache (32 tiles
+     * of 32 blocks, 2 MiB kept as long as the image is) adds nothing there (its
+     * documentation says so) but resident memory; one tile is enough */
+    if (d->image_path)
+        isoburn_ropt_set_data_cache(ro, 1, 32, 0);
     ret = newest_bad || d->want_session < 0 ? 0 : isoburn_read_image(d->drive, ro, &d->image);
     if (ret <= 0 && older_ok)
         ret = dfs_read_older_session(d, ro);
