@@ -22,9 +22,16 @@
  * while mutations were frozen), so node ids and st_ino survive a commit too.
  *
  * Where a file's data lives:
- *   n_disc_nodes > 0, cache_id == 0   unchanged since the disc: read from ext[]
+ *   n_disc_nodes > 0, cache_id == 0   unchanged since the disc: read from its
+ *                                     extents (dfs_inode_ext())
  *   cache_id != 0                     staged content file in the cache (store.h)
- * stage_gen counts moves between the two, so that open handles notice them.
+ * stage_gen counts moves between the two, so that open handles notice them (both
+ * are in struct dfs_more).
+ *
+ * Memory: an inode of the disc is one 160-byte heap chunk and each of its names
+ * one more (48 bytes up to a 7-byte name; BENCHMARKS.md, Where the memory goes);
+ * what only some inodes have is apart: struct dfs_dir for directories, struct
+ * dfs_more for content files, symlinks, xattrs and devices.
  *
  * Locking: one mutex per view (v->lock) guards all of it and is taken inside each
  * call.  A commit builds the session's tree under it, then sets `committing` and
