@@ -93,7 +93,8 @@ int dfs_check_chain(struct dfs_disc *d);
 /* tree.c: -EUCLEAN (d->last_error says why) unless the directories of the session
  * libisofs is about to import (at libisoburn's msc1) form a tree it can read */
 int dfs_check_tree(struct dfs_disc *d);
-/* ... of the session whose volume descriptors are at START + 16 */
+/* ... of the older session whose volume descriptors are at START + 16 (the message
+ * names the session at START and what to do when it is read apart) */
 int dfs_check_tree_at(struct dfs_disc *d, uint32_t start);
 /* The fingerprint (FP), description (DESC) and d->key_scratch of the disc. */
 int dfs_identify(struct dfs_disc *d, char fp[65], char *desc, size_t desc_size);

@@ -61,6 +61,8 @@ struct walk {
     uint32_t ce_count;
     struct area *areas; /* the continuation areas of a long chain: open addressing */
     size_t n_areas, cap_areas;
+    uint32_t session;   /* the block where the session starts: messages name it */
+    const char *remedy; /* ... and what to do about its damage */
 };
 
 /* A continuation area (len UINT32_MAX: a free slot of walk.areas) */
@@ -164,13 +166,12 @@ static int area_seen(struct walk *w, struct area a)
     return 0;
 }
 
-static int refuse(struct dfs_disc *d, uint64_t lba, const char *why)
+/* The session's own damage, at block LBA: -EUCLEAN, and the message */
+static int refuse(struct walk *w, uint64_t lba, const char *why)
 {
-    snprintf(d->last_error, sizeof(d->last_error),
-             "the session of '%s' at block %u is damaged: %s at block %llu; it cannot be "
-             "mounted (copy what you need with another reader, or mount an older session with "
-             "-o session=N)",
-             dfs_disc_name(d), d->info.msc1, why, (unsigned long long)lba);
+    snprintf(w->d->last_error, sizeof(w->d->last_error),
+             "the session of '%s' at block %u is damaged: %s at block %llu; %s",
+             dfs_disc_name(w->d), w->session, why, (unsigned long long)lba, w->remedy);
     return -EUCLEAN;
 }
 
@@ -302,7 +303,7 @@ static int child_dir(struct walk *w, const unsigned char *r, const unsigned char
         err = scan_su(w, r, end, 0, 0, &su);
         if (err)
             return err < 0 ? err
-                           : refuse(w->d, lba,
+                           : refuse(w, lba,
                                     "the continuation areas of a directory record form a loop (or "
                                     "run on and on)");
         if (su.re)
@@ -312,7 +313,7 @@ static int child_dir(struct walk *w, const unsigned char *r, const unsigned char
 
             err = read_blocks(w, cl, blk, 1);
             if (err < 0 || (err == 0 && !record_ok(blk, blk + 2048)))
-                return refuse(w->d, cl, "a relocated directory cannot be read");
+                return refuse(w, cl, "a relocated directory cannot be read");
             if (err)
                 return 0;
             r = blk;
@@ -320,7 +321,7 @@ static int child_dir(struct walk *w, const unsigned char *r, const unsigned char
             err = scan_su(w, r, end, 0, 1, &su);
             if (err)
                 return err < 0 ? err
-                               : refuse(w->d, cl,
+                               : refuse(w, cl,
                                         "the continuation areas of a directory record form a loop "
                                         "(or run on and on)");
             if (su.re)
@@ -344,15 +345,15 @@ static int walk_dir(struct walk *w, uint32_t lba, unsigned char *buf)
     int err = read_blocks(w, b, buf, 1);
 
     if (err)
-        return err < 0 ? refuse(w->d, b, "a directory block cannot be read") : 0;
+        return err < 0 ? refuse(w, b, "a directory block cannot be read") : 0;
     size = le32(buf + 10);
     if (size > DIR_BYTES_MAX)
-        return refuse(w->d, lba, "a directory claims an impossible size");
+        return refuse(w, lba, "a directory claims an impossible size");
     for (int k = 0; k < 2; k++) { /* "." and ".." */
         tlen += buf[pos];
         pos += buf[pos];
         if (pos > 2048)
-            return refuse(w->d, b, "a directory record is malformed");
+            return refuse(w, b, "a directory record is malformed");
     }
     while (tlen < size) {
         const unsigned char *r = buf + pos;
@@ -360,13 +361,13 @@ static int walk_dir(struct walk *w, uint32_t lba, unsigned char *buf)
         if (pos == 2048 || r[0] == 0) { /* the rest is in the next block */
             err = read_blocks(w, ++b, buf, 1);
             if (err)
-                return err < 0 ? refuse(w->d, b, "a directory block cannot be read") : 0;
+                return err < 0 ? refuse(w, b, "a directory block cannot be read") : 0;
             tlen += 2048 - pos;
             pos = 0;
             continue;
         }
         if (!record_ok(r, buf + 2048))
-            return refuse(w->d, b, "a directory record is malformed");
+            return refuse(w, b, "a directory record is malformed");
         err = child_dir(w, r, buf + 2048, b, buf + 2048, &child);
         if (err)
             return err;
@@ -375,12 +376,12 @@ static int walk_dir(struct walk *w, uint32_t lba, unsigned char *buf)
         if (!child)
             continue;
         if (child < 16)
-            return refuse(w->d, b, "a directory record points into the system area");
+            return refuse(w, b, "a directory record points into the system area");
         err = seen(w, child);
         if (err < 0)
             return err;
         if (err)
-            return refuse(w->d, child,
+            return refuse(w, child,
                           "its directory tree is not a tree (a directory is reached twice: "
                           "a loop, or a directory shared by two names)");
         err = push(w, child);
@@ -420,7 +421,6 @@ static int catalog_boots_itself(struct walk *w, uint32_t cat, unsigned char *buf
 /* The tree libisofs imports: the extent of its root's "." record, in *ROOT */
 static int find_root(struct walk *w, unsigned char *buf, uint32_t *root)
 {
-    struct dfs_disc *d = w->d;
     uint32_t pvd_root, joliet_root = 0, cat = 0;
     struct su su;
     int err = read_blocks(w, (uint64_t)w->start + 16, buf, 1), boots_itself = 0;
@@ -445,18 +445,18 @@ static int find_root(struct walk *w, unsigned char *buf, uint32_t *root)
         }
     }
     if (boots_itself)
-        return refuse(d, cat, "its El Torito boot catalog names itself as a boot image");
+        return refuse(w, cat, "its El Torito boot catalog names itself as a boot image");
     /* Rock Ridge: SP first in the root's ".", and an ER entry of RRIP */
     err = read_blocks(w, pvd_root, buf, 1);
     if (err)
-        return err < 0 ? refuse(d, pvd_root, "the root directory cannot be read") : 1;
+        return err < 0 ? refuse(w, pvd_root, "the root directory cannot be read") : 1;
     if (record_ok(buf, buf + 2048)) {
         err = scan_su(w, buf, buf + 2048, 1, 0, &su);
         if (err)
             return err < 0
                        ? err
                        : refuse(
-                             d, pvd_root,
+                             w, pvd_root,
                              "the continuation areas of the root form a loop (or run on and on)");
         w->rr = su.sp && su.rrip;
         w->len_skp = su.skp;
@@ -465,7 +465,7 @@ static int find_root(struct walk *w, unsigned char *buf, uint32_t *root)
         uint32_t dir;
 
         if (!record_ok(buf, buf + 2048))
-            return refuse(d, pvd_root, "the root directory record is impossible");
+            return refuse(w, pvd_root, "the root directory record is impossible");
         err = child_dir(w, buf, buf + 2048, pvd_root, buf + 2048, &dir);
         if (err)
             return err;
@@ -477,14 +477,16 @@ static int find_root(struct walk *w, unsigned char *buf, uint32_t *root)
     if (joliet_root) {
         err = read_blocks(w, joliet_root, buf, 1);
         if (err)
-            return err < 0 ? refuse(d, joliet_root, "the root directory cannot be read") : 1;
+            return err < 0 ? refuse(w, joliet_root, "the root directory cannot be read") : 1;
     }
     if (!record_ok(buf, buf + 2048))
-        return refuse(d, joliet_root ? joliet_root : pvd_root,
+        return refuse(w, joliet_root ? joliet_root : pvd_root,
                       "the root directory record is impossible");
     *root = le32(buf + 2) + buf[1];
     return 0;
 }
+
+static int check_tree(struct dfs_disc *d, uint32_t start, uint32_t session, const char *remedy);
 
 int dfs_check_tree(struct dfs_disc *d)
 {
@@ -499,12 +501,23 @@ int dfs_check_tree(struct dfs_disc *d)
         if (isoburn_disc_get_msc1(d->drive, &lba) > 0 && lba >= 0)
             start = (uint32_t)lba;
     }
-    return dfs_check_tree_at(d, start);
+    return check_tree(d, start, d->info.msc1,
+                      "it cannot be mounted (copy what you need with another reader, or mount an "
+                      "older session with -o session=N)");
 }
 
 int dfs_check_tree_at(struct dfs_disc *d, uint32_t start)
 {
-    struct walk w = {.d = d, .readable = UINT64_MAX, .start = start};
+    /* an older session, read apart from the mounted one (reimport.c) */
+    return check_tree(d, start, start,
+                      "its files cannot be read (the other sessions can: copy what you need "
+                      "from one of them, or with another reader)");
+}
+
+static int check_tree(struct dfs_disc *d, uint32_t start, uint32_t session, const char *remedy)
+{
+    struct walk w = {
+        .d = d, .readable = UINT64_MAX, .start = start, .session = session, .remedy = remedy};
     unsigned char *buf = malloc(2 * 2048);
     uint32_t root = 0;
     int err;
@@ -526,7 +539,7 @@ int dfs_check_tree_at(struct dfs_disc *d, uint32_t start)
         goto out;
     }
     if (!err && root < 16)
-        err = refuse(d, (uint64_t)w.start + 16, "the root directory record is impossible");
+        err = refuse(&w, (uint64_t)w.start + 16, "the root directory record is impossible");
     if (!err)
         err = seen(&w, root) < 0 ? -ENOMEM : push(&w, root);
     while (!err && w.head < w.tail)

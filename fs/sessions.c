@@ -192,14 +192,15 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number)
     if (!err) {
         err = dfs_disc_open_snapshot(m->disc, number, &d);
         if (err) {
-            fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s: %s\n", number,
-                    m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME,
+            fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s/%d: %s\n", number,
+                    m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, number,
                     d && dfs_disc_last_error(d)[0] ? dfs_disc_last_error(d) : strerror(-err));
         } else {
             err = dfs_view_open(&v, d, NULL);
             if (err)
-                fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s: %s\n", number,
-                        m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, strerror(-err));
+                fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s/%d: %s\n", number,
+                        m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, number,
+                        strerror(-err));
         }
         pthread_mutex_lock(&s->lock);
         if (err) {
