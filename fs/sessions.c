@@ -171,19 +171,28 @@ static int grow(struct dfs_sessions *s, int number)
     return 0;
 }
 
-/* The view of session NUMBER, imported now if it is not yet: 0, or -errno (said once) */
-static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number)
+/* The view of session NUMBER in *OUT, imported now if it is not yet: 0, or -errno
+ * (said once).  A view imported already is found under s->lock alone: never behind
+ * an import, which waits for a commit that holds the drive. */
+static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number,
+                        struct dfs_view **out)
 {
     struct dfs_disc *d = NULL;
     struct dfs_view *v = NULL;
     int err;
 
+    pthread_mutex_lock(&s->lock);
+    *out = number < s->cap ? s->views[number] : NULL;
+    pthread_mutex_unlock(&s->lock);
+    if (*out)
+        return 0;
     pthread_mutex_lock(&s->import);
     pthread_mutex_lock(&s->lock);
     err = grow(s, number);
     if (!err && s->failed[number])
         err = -EIO;
-    if (!err && s->views[number]) {
+    if (!err && s->views[number]) { /* imported while this one waited */
+        *out = s->views[number];
         pthread_mutex_unlock(&s->lock);
         pthread_mutex_unlock(&s->import);
         return 0;
@@ -213,6 +222,7 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number)
             v->readonly = 1;
             s->views[number] = v;
             s->discs[number] = d;
+            *out = v;
         }
         pthread_mutex_unlock(&s->lock);
     }
@@ -252,6 +262,7 @@ int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st)
 {
     struct dfs_sessions *s = m->sessions;
     int number = session_number(name), found = 0, err;
+    struct dfs_view *v;
 
     if (!number)
         return -ENOENT;
@@ -262,9 +273,9 @@ int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st)
     pthread_mutex_unlock(&s->lock);
     if (err || !found)
         return err ? err : -ENOENT;
-    err = open_session(m, s, number);
+    err = open_session(m, s, number, &v);
     if (!err)
-        err = dfs_view_getattr(s->views[number], DFS_ROOT_ID, st);
+        err = dfs_view_getattr(v, DFS_ROOT_ID, st);
     if (!err) {
         st->st_dev = DFS_ROOT_ID;
         dfs_sessions_out((unsigned)number, st);
