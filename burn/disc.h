@@ -107,8 +107,11 @@ int dfs_disc_load_session(struct dfs_disc *d, int number);
 /* Session NUMBER of D as a disc of its own, for a read-only view of it beside the
  * mount (fs/sessions.c): its tree imported apart from D's (checked as a mount
  * checks it), its state DFS_MEDIA_CLOSED; its data, blocks and identity checks are
- * D's.  0 or -errno (-ENOENT: no such session); also after a failure *OUT is to be
- * closed with dfs_disc_close(), before D, and dfs_disc_last_error(*OUT) says why. */
+ * D's.  0 or -errno: -EUCLEAN when the session itself cannot be shown (damaged, or
+ * its tree not importable), for good; other errors may pass (-ENOENT: no such
+ * session, -EIO: the mounted disc is not there now, -ENOMEM).  Also after a failure
+ * *OUT is to be closed with dfs_disc_close(), before D, and dfs_disc_last_error(*OUT)
+ * says why. */
 int dfs_disc_open_snapshot(struct dfs_disc *d, int number, struct dfs_disc **out);
 /* Does the newest session on the disc read back with its MD5 tag?  1 yes, 0 no. */
 int dfs_disc_newest_verifies(struct dfs_disc *d);

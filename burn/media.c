@@ -628,10 +628,13 @@ int dfs_disc_sessions(struct dfs_disc *d, struct dfs_session_ref **out)
     int n = 0, count = 0, err = 0;
 
     *out = NULL;
-    if (!d->drive)
-        return -EIO;
-    media_name(d, media, sizeof(media));
+    /* the drive: a commit replaces d->drive (its re-import), with this lock held */
     pthread_mutex_lock(&d->read_lock);
+    if (!d->drive) {
+        pthread_mutex_unlock(&d->read_lock);
+        return -EIO;
+    }
+    media_name(d, media, sizeof(media));
     toc = isoburn_toc_drive_get_disc(d->drive);
     sess = toc ? isoburn_toc_disc_get_sessions(toc, &n) : NULL;
     if (!(v = calloc((size_t)n + 1, sizeof(*v))))

@@ -143,13 +143,27 @@ int dfs_disc_open_snapshot(struct dfs_disc *d, int number, struct dfs_disc **out
             continue;
         /* the drive's lock: a commit may be using the drive and the checked list */
         pthread_mutex_lock(&d->read_lock);
-        err = dfs_session_sane(d, s[i].msc1);
+        /* never a session of another disc: the mounted one must be there now */
+        err = dfs_disc_check_reads(d);
         if (err)
-            snprintf(c->last_error, sizeof(c->last_error), "%s", d->last_error);
-        else if ((err = dfs_import_session(d, s[i].msc1, 0, &c->image)) != 0)
+            snprintf(c->last_error, sizeof(c->last_error),
+                     "'%s' is not the mounted disc now (said above)", dfs_disc_name(d));
+        else if ((err = dfs_session_sane(d, s[i].msc1)) != 0)
+            snprintf(c->last_error, sizeof(c->last_error), "%s",
+                     err == -ENOMEM ? "out of memory" : d->last_error);
+        else if ((err = dfs_import_session(d, s[i].msc1, 0, &c->image)) != 0 && err != -ENOMEM)
+            /* unreadable blocks of the mounted disc: the session's own, for good */
+            err = dfs_disc_check_reads(d) ? -EIO : -EUCLEAN;
+        if (err == -EUCLEAN && !c->last_error[0])
+            snprintf(c->last_error, sizeof(c->last_error),
+                     "libisofs cannot import the directory tree of the session at block %u "
+                     "(the other sessions can be read: copy what you need from one of them, "
+                     "or with another reader)",
+                     s[i].msc1);
+        else if (err && !c->last_error[0])
             snprintf(c->last_error, sizeof(c->last_error), "%s",
                      err == -ENOMEM ? "out of memory"
-                                    : "libisofs cannot import its directory tree");
+                                    : "the disc could not be read (is it the mounted one?)");
         c->info = d->info;
         pthread_mutex_unlock(&d->read_lock);
         c->info.state = DFS_MEDIA_CLOSED; /* shown as written: nothing goes into it */

@@ -24,6 +24,8 @@
 /* the inode number of the root of a session: no view has one that high */
 #define SNAP_ROOT_INO LOCAL_MASK
 
+enum { FAILED = 1, SAID = 2 }; /* dfs_sessions.failed[] */
+
 struct dfs_sessions {
     pthread_mutex_t lock;         /* the table and the list */
     pthread_mutex_t import;       /* one import at a time */
@@ -32,7 +34,7 @@ struct dfs_sessions {
     int toc_sessions; /* the disc's count of sessions when the list was read */
     struct dfs_view **views;
     struct dfs_disc **discs;
-    unsigned char *failed; /* said once: the session cannot be shown */
+    unsigned char *failed; /* FAILED: it cannot be shown (said); SAID: it could not */
     int cap;               /* of views[], discs[] and failed[], by session number */
 };
 
@@ -179,7 +181,7 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number,
 {
     struct dfs_disc *d = NULL;
     struct dfs_view *v = NULL;
-    int err;
+    int err, said;
 
     pthread_mutex_lock(&s->lock);
     *out = number < s->cap ? s->views[number] : NULL;
@@ -189,8 +191,9 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number,
     pthread_mutex_lock(&s->import);
     pthread_mutex_lock(&s->lock);
     err = grow(s, number);
-    if (!err && s->failed[number])
+    if (!err && s->failed[number] == FAILED)
         err = -EIO;
+    said = !err && s->failed[number] == SAID;
     if (!err && s->views[number]) { /* imported while this one waited */
         *out = s->views[number];
         pthread_mutex_unlock(&s->lock);
@@ -200,21 +203,18 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number,
     pthread_mutex_unlock(&s->lock);
     if (!err) {
         err = dfs_disc_open_snapshot(m->disc, number, &d);
-        if (err) {
-            fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s/%d: %s\n", number,
-                    m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, number,
-                    d && dfs_disc_last_error(d)[0] ? dfs_disc_last_error(d) : strerror(-err));
-        } else {
+        if (!err)
             err = dfs_view_open(&v, d, NULL);
-            if (err)
-                fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s/%d: %s\n", number,
-                        m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, number,
-                        strerror(-err));
-        }
+        /* the session's own damage is said once and for good; what may pass (the
+         * disc is not the mounted one now, memory) once until it worked again */
+        if (err && (err == -EUCLEAN || !said))
+            fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s/%d%s: %s\n", number,
+                    m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, number,
+                    err == -EUCLEAN ? "" : " now (it is tried again at the next look)",
+                    d && dfs_disc_last_error(d)[0] ? dfs_disc_last_error(d) : strerror(-err));
         pthread_mutex_lock(&s->lock);
         if (err) {
-            /* out of memory may pass: every other failure is the session's own */
-            s->failed[number] = err != -ENOMEM;
+            s->failed[number] = err == -EUCLEAN ? FAILED : SAID;
             dfs_view_close(v);
             dfs_disc_close(d);
             err = -EIO;
@@ -222,6 +222,7 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number,
             v->readonly = 1;
             s->views[number] = v;
             s->discs[number] = d;
+            s->failed[number] = 0;
             *out = v;
         }
         pthread_mutex_unlock(&s->lock);
