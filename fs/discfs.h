@@ -111,6 +111,9 @@ int dfs_sessions_route(struct dfs_mount *m, uint64_t ino, struct dfs_node *n);
 void dfs_sessions_out(unsigned snap, struct stat *st);
 /* NAME in the root, which the tree has not: .sessions itself, or -ENOENT */
 int dfs_sessions_lookup_root(struct dfs_mount *m, const char *name, struct stat *st);
+/* Is NAME in DIR .sessions itself (in the root, where the tree has no entry of that
+ * name)?  It is not removed, moved or replaced: changes fail with EROFS there. */
+int dfs_sessions_named(struct dfs_mount *m, uint64_t dir, const char *name);
 /* .sessions itself: its attributes, a session in it, its entries */
 int dfs_sessions_getattr(struct dfs_mount *m, struct stat *st);
 int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st);

@@ -260,8 +260,10 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    int err =
-        changeable(parent) ? -changeable(parent) : dfs_view_rmdir(mnt(req)->view, parent, name);
+    int err = changeable(parent) ? -changeable(parent)
+              : dfs_sessions_named(mnt(req), parent, name)
+                  ? -EROFS /* not the tree's */
+                  : dfs_view_rmdir(mnt(req)->view, parent, name);
 
     TRACE(req, "rmdir(%lu, '%s') = %d", (unsigned long)parent, name, err);
     fuse_reply_err(req, -err);
@@ -270,9 +272,11 @@ static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name, fuse_ino_t newparent,
                       const char *newname, unsigned int flags)
 {
-    int err = same_tree(parent, newparent)
-                  ? -same_tree(parent, newparent)
-                  : dfs_view_rename(mnt(req)->view, parent, name, newparent, newname, flags);
+    struct dfs_mount *m = mnt(req);
+    int err = same_tree(parent, newparent) ? -same_tree(parent, newparent)
+              : dfs_sessions_named(m, parent, name) || dfs_sessions_named(m, newparent, newname)
+                  ? -EROFS /* .sessions is not the tree's: neither moved nor replaced */
+                  : dfs_view_rename(m->view, parent, name, newparent, newname, flags);
 
     TRACE(req, "rename(%lu, '%s', %lu, '%s', %u) = %d", (unsigned long)parent, name,
           (unsigned long)newparent, newname, flags, err);

@@ -254,6 +254,18 @@ int dfs_sessions_lookup_root(struct dfs_mount *m, const char *name, struct stat 
     return dir_stat(m, st);
 }
 
+int dfs_sessions_named(struct dfs_mount *m, uint64_t dir, const char *name)
+{
+    struct stat st;
+
+    if (!m->sessions || dir != DFS_ROOT_ID || strcmp(name, DFS_SESSIONS_NAME) != 0)
+        return 0;
+    if (dfs_view_lookup(m->view, DFS_ROOT_ID, name, &st) != 0)
+        return 1;
+    dfs_view_forget(m->view, st.st_dev, 1); /* the tree's own entry: the lookup undone */
+    return 0;
+}
+
 int dfs_sessions_getattr(struct dfs_mount *m, struct stat *st)
 {
     return dir_stat(m, st);
