@@ -32,6 +32,8 @@ struct dfs_options {
     int journal_async; /* -o journal=async */
     int close;         /* -o close: every commit finalizes the disc */
     int session;       /* -o session=N: session N, read-only; 0 = the newest */
+    char *snapdir;     /* -o snapdir=NAME: the sessions' directory (NULL: .sessions;
+                        * "" or "none": none) */
 };
 
 struct dfs_mount {
@@ -92,16 +94,19 @@ int dfs_cmd_stages(int argc, char *argv[]);
  * background); 0 or -1 */
 int dfs_log_to_syslog(void);
 
-/* sessions.c: MOUNTPOINT/.sessions, every session of the disc read-only.  A node id
- * of the kernel names a view and an id in it: session N's ids are N << 48 | id. */
+/* sessions.c: MOUNTPOINT/.sessions (-o snapdir=NAME), every session of the disc
+ * read-only.  A node id of the kernel names a view and an id in it: session N's
+ * ids are N << 48 | id. */
 #define DFS_SNAP_SHIFT 48
-#define DFS_SESSIONS_NAME ".sessions"
+#define DFS_SNAPDIR_DEFAULT ".sessions"                          /* -o snapdir= */
 #define DFS_SESSIONS_ID (UINT64_C(0xffff) << DFS_SNAP_SHIFT | 1) /* .sessions itself */
 struct dfs_node {
     struct dfs_view *view; /* the mount's (snap 0), or session SNAP's */
     uint64_t id;           /* in that view */
     unsigned snap;
 };
+/* m->sessions, NULL with -o snapdir=none; with the view open (its root's own entry
+ * of the name is said once) */
 int dfs_sessions_init(struct dfs_mount *m);
 void dfs_sessions_fini(struct dfs_mount *m);
 /* The view and id of the kernel's node id INO: 0; 1 for .sessions itself (no view);
@@ -111,6 +116,9 @@ int dfs_sessions_route(struct dfs_mount *m, uint64_t ino, struct dfs_node *n);
 void dfs_sessions_out(unsigned snap, struct stat *st);
 /* NAME in the root, which the tree has not: .sessions itself, or -ENOENT */
 int dfs_sessions_lookup_root(struct dfs_mount *m, const char *name, struct stat *st);
+/* A change was refused in the sessions' directory itself: said once, naming the
+ * option that frees the name for an entry of the tree */
+void dfs_sessions_refused(struct dfs_mount *m);
 /* Is NAME in DIR .sessions itself (in the root, where the tree has no entry of that
  * name)?  It is not removed, moved or replaced: changes fail with EROFS there. */
 int dfs_sessions_named(struct dfs_mount *m, uint64_t dir, const char *name);

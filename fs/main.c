@@ -30,6 +30,7 @@ static const struct fuse_opt dfs_opts[] = {
     {"journal=sync", offsetof(struct dfs_options, journal_async), 0},
     OPT("close", close),
     {"session=%d", offsetof(struct dfs_options, session), 0},
+    {"snapdir=%s", offsetof(struct dfs_options, snapdir), 0},
     OPT("nonempty", nonempty), /* ours: FUSE 3 refuses it */
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
     /* mount(8) hands the helper (mount -t fuse.discfs, fstab) the mount's generic
@@ -101,6 +102,8 @@ static void usage(FILE *out)
             "                       within a second and on fsync and sync MOUNTPOINT)\n"
             "    -o session=N       show session N (1 is the oldest) read-only, as it was\n"
             "                       written; the disc's staged changes are not touched\n"
+            "    -o snapdir=NAME    show every session read-only as MOUNTPOINT/NAME/N\n"
+            "                       (default .sessions; snapdir=none: not at all)\n"
             "    -o close           a commit closes (finalizes) the disc: no later\n"
             "                       session, the mount turns read-only (default off;\n"
             "                       no effect on image files, DVD+RW and BD-RE)\n"
@@ -262,6 +265,15 @@ int main(int argc, char *argv[])
         fprintf(stderr, "discfs: unexpected argument '%s'; see discfs --help\n", m.opt.extra);
         goto out_args;
     }
+    if (m.opt.snapdir && (strchr(m.opt.snapdir, '/') || strcmp(m.opt.snapdir, ".") == 0 ||
+                          strcmp(m.opt.snapdir, "..") == 0 || strlen(m.opt.snapdir) > 255)) {
+        fprintf(stderr,
+                "discfs: -o snapdir='%s' cannot name a directory in the mount point: give a "
+                "name without '/' (not '.' or '..', at most 255 bytes), or none; see discfs "
+                "--help\n",
+                m.opt.snapdir);
+        goto out_args;
+    }
     mountpoint = m.opt.mountpoint;
     status = dfs_cli_check_mountpoint(mountpoint, m.opt.nonempty, &m.opt.mountpoint);
     free(mountpoint);
@@ -403,5 +415,6 @@ out_args:
     free(m.opt.device);
     free(m.opt.mountpoint);
     free(m.opt.cache);
+    free(m.opt.snapdir);
     return status;
 }

@@ -37,17 +37,28 @@ static int node(fuse_req_t req, fuse_ino_t ino, struct dfs_node *n)
     return r < 0 ? -r : r;
 }
 
-/* Changes go into the mount's own tree only: the sessions are as they were written */
-static int changeable(fuse_ino_t ino)
+/* Is INO a session's, or the sessions' directory (never changed)? */
+static int in_sessions(fuse_ino_t ino)
 {
-    return ino >> DFS_SNAP_SHIFT ? EROFS : 0;
+    return ino >> DFS_SNAP_SHIFT != 0;
+}
+
+/* Changes go into the mount's own tree only: the sessions are as they were written.
+ * Removals fail with EROFS there (in_sessions); what makes or changes an entry goes
+ * through here, and when it is the sessions' directory itself (rsync of a tree with
+ * an entry of that name) that is said once, with -o snapdir. */
+static int changeable(fuse_req_t req, fuse_ino_t ino)
+{
+    if (ino == DFS_SESSIONS_ID)
+        dfs_sessions_refused(mnt(req));
+    return in_sessions(ino) ? EROFS : 0;
 }
 
 /* ... and names move or link within it only (a session is another filesystem, as a
  * btrfs snapshot is: mv copies, rsync --link-dest copies) */
 static int same_tree(fuse_ino_t from, fuse_ino_t to)
 {
-    return changeable(to) ? EROFS : changeable(from) ? EXDEV : 0;
+    return in_sessions(to) ? EROFS : in_sessions(from) ? EXDEV : 0;
 }
 
 /* The kernel drops N references to INO */
@@ -181,8 +192,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         if (to_set & FUSE_SET_ATTR_MTIME_NOW)
             in.st_mtim = ts;
     }
-    err =
-        changeable(ino) ? -changeable(ino) : dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
+    err = changeable(req, ino) ? -changeable(req, ino)
+                               : dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
     TRACE(req, "setattr(%lu, 0x%x) = %d", (unsigned long)ino, to_set, err);
     if (err)
         fuse_reply_err(req, -err);
@@ -213,8 +224,8 @@ static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
 {
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
 
-    if (changeable(parent))
-        return -changeable(parent);
+    if (changeable(req, parent))
+        return -changeable(req, parent);
     /* POSIX ACLs: the umask applies only where no default ACL is inherited */
     if (!S_ISLNK(mode) &&
         dfs_view_getxattr(mnt(req)->view, parent, "system.posix_acl_default", NULL, 0) <= 0)
@@ -251,8 +262,7 @@ static void op_symlink(fuse_req_t req, const char *link, fuse_ino_t parent, cons
 
 static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    int err =
-        changeable(parent) ? -changeable(parent) : dfs_view_unlink(mnt(req)->view, parent, name);
+    int err = in_sessions(parent) ? -EROFS : dfs_view_unlink(mnt(req)->view, parent, name);
 
     TRACE(req, "unlink(%lu, '%s') = %d", (unsigned long)parent, name, err);
     fuse_reply_err(req, -err);
@@ -260,7 +270,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 static void op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
-    int err = changeable(parent) ? -changeable(parent)
+    int err = in_sessions(parent) ? -EROFS
               : dfs_sessions_named(mnt(req), parent, name)
                   ? -EROFS /* not the tree's */
                   : dfs_view_rmdir(mnt(req)->view, parent, name);
@@ -422,7 +432,7 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
     /* a file's fsync makes its staged content durable; it never burns a session */
-    int err = changeable(ino)
+    int err = in_sessions(ino)
                   ? 0 /* a session's file: never changed */
                   : dfs_view_fsync(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, datasync);
 
@@ -434,8 +444,8 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
                          struct fuse_file_info *fi)
 {
     int err =
-        changeable(ino) ? -changeable(ino)
-        : mode          ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
+        changeable(req, ino) ? -changeable(req, ino)
+        : mode               ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
                : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off, len);
 
     TRACE(req, "fallocate(%lu, %d, %lld, %lld) = %d", (unsigned long)ino, mode, (long long)off,
@@ -533,7 +543,7 @@ static void op_fsyncdir(fuse_req_t req, fuse_ino_t ino, int datasync, struct fus
     (void)datasync;
     (void)fi;
     /* `sync MOUNTPOINT` arrives here: the commit trigger (DESIGN.md, Commit) */
-    if (changeable(ino)) {
+    if (in_sessions(ino)) {
         err = 0; /* a session's directory: never changed */
     } else if (ino != FUSE_ROOT_ID) {
         err = dfs_view_sync_journal(m->view); /* the directory's changes are durable */
@@ -689,8 +699,9 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    int err = changeable(ino) ? -changeable(ino)
-                              : dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
+    int err = changeable(req, ino)
+                  ? -changeable(req, ino)
+                  : dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
 
     TRACE(req, "setxattr(%lu, '%s', %zu, %d) = %d", (unsigned long)ino, name, size, flags, err);
     fuse_reply_err(req, -err);
@@ -698,7 +709,7 @@ static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const 
 
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-    int err = changeable(ino) ? -changeable(ino) : dfs_view_removexattr(mnt(req)->view, ino, name);
+    int err = in_sessions(ino) ? -EROFS : dfs_view_removexattr(mnt(req)->view, ino, name);
 
     TRACE(req, "removexattr(%lu, '%s') = %d", (unsigned long)ino, name, err);
     fuse_reply_err(req, -err);

@@ -1,9 +1,11 @@
 /* fs/sessions.c - MOUNTPOINT/.sessions: every session of the disc, read-only, beside
  * the tree of the mount (every session is a snapshot: issue 11, DESIGN.md).
  *
- * .sessions is not listed in the root, as ZFS does with .zfs by default: find, du,
- * cp -a and rsync of the mount do not walk a copy of the disc per session.  A lookup
- * finds it, unless the tree has an entry of that name itself (the entry wins).
+ * .sessions (-o snapdir=NAME; none: no such directory) is not listed in the root,
+ * as ZFS does with .zfs by default: find, du, cp -a and rsync of the mount do not
+ * walk a copy of the disc per session.  A lookup finds it, unless the tree has an
+ * entry of that name itself (the entry wins, said at mount).  It is not removed,
+ * moved or replaced, nothing is made in it (EROFS, said once with -o snapdir).
  * .sessions/N is session N as it was written, a read-only view of its own (view.c
  * over dfs_disc_open_snapshot()), imported at the first lookup and kept until the
  * unmount.  Its data is read from the disc of the mount.
@@ -27,6 +29,8 @@
 enum { FAILED = 1, SAID = 2 }; /* dfs_sessions.failed[] */
 
 struct dfs_sessions {
+    const char *name;             /* of the directory in the root (-o snapdir=) */
+    int refused_said;             /* dfs_sessions_refused() */
     pthread_mutex_t lock;         /* the table and the list */
     pthread_mutex_t import;       /* one import at a time */
     struct dfs_session_ref *refs; /* the disc's sessions (number -1: the blank disc) */
@@ -40,15 +44,43 @@ struct dfs_sessions {
 
 int dfs_sessions_init(struct dfs_mount *m)
 {
-    struct dfs_sessions *s = calloc(1, sizeof(*s));
+    const char *name = m->opt.snapdir ? m->opt.snapdir : DFS_SNAPDIR_DEFAULT;
+    struct dfs_sessions *s;
+    struct stat st;
 
+    m->sessions = NULL;
+    if (!name[0] || strcmp(name, "none") == 0)
+        return 0; /* -o snapdir=none */
+    s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
+    s->name = name;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->import, NULL);
     s->toc_sessions = -1;
     m->sessions = s;
+    /* the tree's own entry of that name wins (a lookup finds it first) */
+    if (dfs_view_lookup(m->view, DFS_ROOT_ID, name, &st) == 0) {
+        dfs_view_forget(m->view, st.st_dev, 1);
+        fprintf(stderr,
+                "discfs: the tree of '%s' has an entry '%s' of its own, which %s/%s shows: "
+                "the sessions are not shown there; mount with -o snapdir=NAME to see them as "
+                "%s/NAME\n",
+                m->opt.device, name, m->opt.mountpoint, name, m->opt.mountpoint);
+    }
     return 0;
+}
+
+void dfs_sessions_refused(struct dfs_mount *m)
+{
+    struct dfs_sessions *s = m->sessions;
+
+    if (s && !__atomic_exchange_n(&s->refused_said, 1, __ATOMIC_RELAXED))
+        fprintf(stderr,
+                "discfs: nothing can be made or changed in %s/%s, where the sessions are "
+                "shown read-only: to keep an entry '%s' in the tree, mount with "
+                "-o snapdir=NAME (another name) or -o snapdir=none\n",
+                m->opt.mountpoint, s->name, s->name);
 }
 
 void dfs_sessions_fini(struct dfs_mount *m)
@@ -209,7 +241,7 @@ static int open_session(struct dfs_mount *m, struct dfs_sessions *s, int number,
          * disc is not the mounted one now, memory) once until it worked again */
         if (err && (err == -EUCLEAN || !said))
             fprintf(stderr, "discfs: cannot show session %d of '%s' in %s/%s/%d%s: %s\n", number,
-                    m->opt.device, m->opt.mountpoint, DFS_SESSIONS_NAME, number,
+                    m->opt.device, m->opt.mountpoint, s->name, number,
                     err == -EUCLEAN ? "" : " now (it is tried again at the next look)",
                     d && dfs_disc_last_error(d)[0] ? dfs_disc_last_error(d) : strerror(-err));
         pthread_mutex_lock(&s->lock);
@@ -249,7 +281,7 @@ static int dir_stat(struct dfs_mount *m, struct stat *st)
 
 int dfs_sessions_lookup_root(struct dfs_mount *m, const char *name, struct stat *st)
 {
-    if (!m->sessions || strcmp(name, DFS_SESSIONS_NAME) != 0)
+    if (!m->sessions || strcmp(name, m->sessions->name) != 0)
         return -ENOENT;
     return dir_stat(m, st);
 }
@@ -258,7 +290,7 @@ int dfs_sessions_named(struct dfs_mount *m, uint64_t dir, const char *name)
 {
     struct stat st;
 
-    if (!m->sessions || dir != DFS_ROOT_ID || strcmp(name, DFS_SESSIONS_NAME) != 0)
+    if (!m->sessions || dir != DFS_ROOT_ID || strcmp(name, m->sessions->name) != 0)
         return 0;
     if (dfs_view_lookup(m->view, DFS_ROOT_ID, name, &st) != 0)
         return 1;

@@ -137,5 +137,7 @@ xorriso -outdev "$T/own.iso" -map "$T/own" / >/dev/null 2>&1 || fail "xorriso co
 mount_disc "$T/own.iso"
 [ "$(cat "$MNT/.sessions/f")" = mine ] || fail "the tree's own .sessions is not shown"
 ls -a "$MNT" | grep -qx '.sessions' || fail "the tree's own .sessions is not listed"
+[ "$(grep -c "has an entry '.sessions' of its own" "$LOG")" = 1 ] || fail "not said once: $(cat "$LOG")"
+: >"$LOG"
 unmount_disc
 ok "an entry .sessions of the tree wins over the sessions"
