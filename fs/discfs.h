@@ -127,10 +127,13 @@ int dfs_sessions_getattr(struct dfs_mount *m, struct stat *st);
 int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st);
 int dfs_sessions_readdir(struct dfs_mount *m, off_t off, dfs_fill_fn fill, void *ctx);
 
-/* ops.c: is ARG (one -o option, or an option such as -r) one that FUSE takes?
+/* ops.c: the requests' handlers, for serve.c */
+struct fuse_lowlevel_ops;
+const struct fuse_lowlevel_ops *dfs_fuse_ops(void);
+/* serve.c: is ARG (one -o option, or an option such as -r) one that FUSE takes?
  * Asked of libfuse itself, with its messages silenced. */
 int dfs_fuse_option_known(const char *arg);
-/* ops.c: mount MOUNTPOINT with the FUSE arguments in ARGS and serve until unmounted.
+/* serve.c: mount MOUNTPOINT with the FUSE arguments in ARGS and serve until unmounted.
  * Returns 0, or -errno when the mount could not be set up. */
 struct fuse_args;
 int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args);
