@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The Joliet tree (what Windows and 7z read): names converted from UTF-8, no ";1",
 # no forced dot, up to 103 characters, and each file's own mtime; names Joliet
-# cannot hold are mapped, the same way in every session.  Checked with 7z and with
-# bsdtar told to ignore Rock Ridge.
+# cannot hold are mapped, the same way in every session.  Checked with 7z, with
+# isoinfo -J and with bsdtar told to ignore Rock Ridge.
 . "$(dirname "$0")/lib.sh"
 command -v 7z >/dev/null || skip "7z is not installed (p7zip-full)"
+command -v isoinfo >/dev/null || skip "isoinfo is not installed (genisoimage)"
 command -v bsdtar >/dev/null || skip "bsdtar is not installed (libarchive-tools)"
 
 IMG=$T/j.iso
@@ -52,6 +53,17 @@ grep -qxF 'Ördner/inner' "$T/bsd" || fail "bsdtar (Joliet only) does not see Ö
 bsdtar -xOf "$IMG" --options 'iso9660:!rockridge' 日本語.txt | grep -qxF 日本語.txt ||
     fail "bsdtar (Joliet only) reads 日本語.txt wrong"
 ok "bsdtar reads the Joliet tree"
+
+# isoinfo (genisoimage) has no UTF-8 output: in ISO 8859-1 the Latin names must come
+# out whole (UCS-2 converted back), and a file read by its Joliet path
+isoinfo -J -j iso8859-1 -l -i "$IMG" 2>&1 | iconv -f iso8859-1 -t utf-8 >"$T/isoinfo" ||
+    fail "isoinfo -J cannot list the image: $(cat "$T/isoinfo")"
+for want in café naïve.txt Ördner inner; do
+    grep -q " $want *$" "$T/isoinfo" || fail "isoinfo -J does not list '$want': $(cat "$T/isoinfo")"
+done
+got=$(isoinfo -J -j iso8859-1 -x "$(printf '/caf\xe9')" -i "$IMG" 2>&1)
+[ "$got" = "$(cat "$S/café")" ] || fail "isoinfo -J reads café as '$got'"
+ok "isoinfo -J lists the Joliet names and reads a file by its Joliet path"
 
 # a second session: the old files keep their Joliet names.  (Not yet those
 # mangled apart after truncation: libisofs numbers them in sorted order, so a new
