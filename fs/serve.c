@@ -83,6 +83,13 @@ int dfs_fuse_serve(struct dfs_mount *m, struct fuse_args *args)
         ret = fuse_session_loop_mt(se, cfg);
         fuse_loop_cfg_destroy(cfg);
     }
+    /* The unmount aborts the connection: a worker that takes a request from the
+     * kernel's queue just then (a RELEASE sent in the background as a file closed)
+     * reads ECONNABORTED, not ENODEV (fs/fuse/dev.c), and libfuse ends the loop with
+     * it, after saying "reading device".  The mount has ended as at any unmount:
+     * its last commit follows (tests/mount/unmount-aborted.sh). */
+    if (ret == -ECONNABORTED)
+        ret = 0;
     ret = ret < 0 ? ret : 0;
 out_unmount:
     fuse_session_unmount(se);
