@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "discfs.h"
 
 /* ---- paths and mounts ---- */
@@ -277,17 +279,51 @@ static int note_holder(const char *mnt, const char *type, const char *source, vo
     return 1;
 }
 
+/* The directory in the mount point MNT that shows its sessions, as its daemon says
+ * (-o snapdir; "" with snapdir=none): 0, or -1 (SNAP "") when the daemon does not say */
+static int snapdir_of(const char *mnt, char *snap, size_t len)
+{
+    struct dfs_ctl_status *st = calloc(1, sizeof(*st));
+    int fd, ok = 0;
+
+    snap[0] = '\0';
+    if (!st)
+        return -1;
+    fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        st->version = DFS_CTL_VERSION;
+        ok = ioctl(fd, DFS_IOC_STATUS, st) == 0 && st->version == DFS_CTL_VERSION;
+        close(fd);
+    }
+    if (ok)
+        snprintf(snap, len, "%.*s", (int)sizeof(st->snapdir) - 1, st->snapdir);
+    free(st);
+    return ok ? 0 : -1;
+}
+
 /* Say so when a discfs mount holds the drive DEVICE (libburn cannot open it then) */
 static int say_drive_held(const char *device)
 {
     struct holder h;
+    char snap[256];
 
     if (!realpath(device_file(device), h.dev) || !scan_mounts(note_holder, &h))
         return 0;
-    fprintf(stderr,
-            "discfs: the drive '%s' is held by the discfs mount at '%s': its sessions are "
-            "in %s/.sessions while it is mounted; unmount it to read the disc here\n",
-            device, h.mnt, h.mnt);
+    if (snapdir_of(h.mnt, snap, sizeof(snap)) == 0 && !snap[0])
+        fprintf(stderr,
+                "discfs: the drive '%s' is held by the discfs mount at '%s', which shows "
+                "no sessions (-o snapdir=none); unmount it to read the disc here\n",
+                device, h.mnt);
+    else if (snap[0])
+        fprintf(stderr,
+                "discfs: the drive '%s' is held by the discfs mount at '%s': its sessions "
+                "are in %s/%s while it is mounted; unmount it to read the disc here\n",
+                device, h.mnt, h.mnt, snap);
+    else /* its daemon did not say (gone, or another user's mount) */
+        fprintf(stderr,
+                "discfs: the drive '%s' is held by the discfs mount at '%s'; unmount it to "
+                "read the disc here\n",
+                device, h.mnt);
     return 1;
 }
 

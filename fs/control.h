@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <sys/ioctl.h>
 
-#define DFS_CTL_VERSION 1
+#define DFS_CTL_VERSION 2
 #define DFS_CTL_RECENT 8
 
 /* DFS_IOC_COMMIT: ask for a commit; the daemon answers at once with the ticket
@@ -73,6 +73,8 @@ struct dfs_ctl_status {
     uint64_t next_blocks;             /* the next session at most (the space model) */
     uint64_t stage_disk_bytes;        /* what the stage takes in the cache */
     char stage_dir[1024];
+    char snapdir[256]; /* the directory of the mount point that shows the sessions
+                        * (-o snapdir=NAME), "" with -o snapdir=none */
 };
 
 /* The result of the commit that served TICKET (done >= TICKET): the first one
