@@ -485,6 +485,28 @@ static long replay_end(struct dfs_view *v, long n)
     return n;
 }
 
+/* Is FOUND what the cache's filesystem makes of the mtime WANT (the journal's), so
+ * that no write moved it since?  A filesystem keeps a range and a granularity of
+ * its own (ext4: none before 1901-12-13 20:45:52): a content file set to a time
+ * outside them shows another, which is no write.  Asked of a scratch file. */
+static int cache_fs_holds(struct dfs_view *v, struct timespec want, struct timespec found)
+{
+    struct stat st;
+    uint64_t id;
+    int fd, same = 0;
+
+    if (want.tv_sec == found.tv_sec && want.tv_nsec == found.tv_nsec)
+        return 1;
+    fd = dfs_store_create(v->store, &id);
+    if (fd < 0)
+        return 0;
+    if (dfs_store_set_mtime(v->store, id, &want) == 0 && fstat(fd, &st) == 0)
+        same = st.st_mtim.tv_sec == found.tv_sec && st.st_mtim.tv_nsec == found.tv_nsec;
+    close(fd);
+    dfs_store_remove(v->store, id);
+    return same;
+}
+
 /* The truth about staged content is the content files themselves: recount (lock
  * held).  A content file lost in a crash before it was synced becomes an empty
  * one, recorded, if REPAIR (a mount); a look at the stage leaves the inode out. */
@@ -530,7 +552,8 @@ static int recount_staged(struct dfs_view *v, int repair)
         ino->st.st_size = 0;
         if (fstat(fd, &st) == 0) {
             dfs_view_set_staged_size(v, ino, st.st_size);
-            ino->st.st_mtim = dfs_time(st.st_mtim); /* the last write, recorded or not (store.h) */
+            if (!repair || !cache_fs_holds(v, dfs_ts(ino->st.st_mtim), st.st_mtim))
+                ino->st.st_mtim = dfs_time(st.st_mtim); /* the last write (store.h) */
         }
         close(fd);
     }
