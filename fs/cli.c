@@ -549,13 +549,39 @@ const char *dfs_size_str(int64_t bytes, char buf[32])
     return buf;
 }
 
+/* The length of the UTF-8 sequence at S (2 to 4 bytes, shortest form, at most
+ * U+10FFFF, no surrogate), or 0 when S does not start one */
+static int utf8_len(const unsigned char *s)
+{
+    int n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    unsigned cp;
+
+    if (!n || s[0] > 0xf4)
+        return 0;
+    cp = s[0] & (0x7f >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
 void dfs_print_name(FILE *out, const char *s)
 {
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch < 0x20 || ch == 0x7f || ch == '\\')
-            fprintf(out, "\\%03o", ch);
-        else
-            putc(ch, out);
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        int n = *p >= 0x80 ? utf8_len(p) : 1;
+
+        if (!n || *p < 0x20 || *p == 0x7f || *p == '\\') { /* not text: as octal */
+            fprintf(out, "\\%03o", *p++);
+            continue;
+        }
+        fwrite(p, 1, (size_t)n, out);
+        p += n;
     }
 }

@@ -75,7 +75,8 @@ int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out);
 char *dfs_cli_find_mount(const char *arg);
 /* fusermount3 -u MOUNTPOINT: 0, or -1 with what fusermount3 said in MSG */
 int dfs_cli_fusermount_u(const char *mountpoint, char *msg, size_t size);
-/* S as a name on a line of its own: control characters and '\\' as \\ooo (ls -b) */
+/* S as a name on a line of its own: UTF-8 as it is; control characters, bytes that
+ * are no UTF-8 and '\\' as \\ooo (ls -b) */
 void dfs_print_name(FILE *out, const char *s);
 /* "1.5 MiB" of BYTES in BUF; "?" if negative */
 const char *dfs_size_str(int64_t bytes, char buf[32]);

@@ -58,3 +58,18 @@ rc=0
 "$DISCFS" inspect "$T/none.iso" >"$T/out" 2>"$T/err" || rc=$?
 [ $rc -eq 1 ] && [ ! -e "$T/none.iso" ] || fail "inspect of a missing image: $rc $(cat "$T/err")"
 ok "inspect of a disc with nothing staged, and its refusals"
+
+# names: UTF-8 as it is, bytes that are no UTF-8 (and control characters) as \ooo,
+# so that a listing is one line a name and never garbles the terminal
+IMG2=$T/names.iso
+CACHE=$T/cache2
+mount_disc "$IMG2"
+echo c >"$MNT/café"
+echo x >"$MNT/$(printf 'bad\377name')"
+echo y >"$MNT/$(printf 'half\303')"
+"$DISCFS" inspect "$IMG2" --cache "$CACHE" >"$T/out" 2>"$T/err" || fail "inspect: $(cat "$T/err")"
+for want in '+ /café' '+ /bad\377name' '+ /half\303'; do
+    grep -qxF -- "$want" "$T/out" || fail "inspect does not show '$want': $(cat "$T/out")"
+done
+unmount_disc
+ok "inspect shows UTF-8 names as they are and other bytes as \\ooo"
