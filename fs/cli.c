@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <spawn.h>
-#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,8 +70,6 @@ static void unescape(char *s)
     *out = '\0';
 }
 
-/* Is ABS a mount point?  Then 1, with the type and source of the topmost mount there
- * (the last line of /proc/self/mountinfo that names it). */
 /* Call EACH with the mount point, type and source of every mount, in the order of
  * /proc/self/mountinfo, until it returns nonzero; that value, or 0 */
 static int scan_mounts(int (*each)(const char *mnt, const char *type, const char *source,
@@ -131,6 +128,8 @@ static int note_mount_at(const char *mnt, const char *type, const char *source, 
     return 0;
 }
 
+/* Is ABS a mount point?  Then 1, with the type and source of the topmost mount there
+ * (the last line of /proc/self/mountinfo that names it). */
 static int mount_at(const char *abs, char *type, size_t type_size, char *source, size_t source_size)
 {
     struct mount_query q = {abs, type, source, type_size, source_size, 0};
@@ -291,8 +290,7 @@ static int snapdir_of(const char *mnt, char *snap, size_t len)
         return -1;
     fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
-        st->version = DFS_CTL_VERSION;
-        ok = ioctl(fd, DFS_IOC_STATUS, st) == 0 && st->version == DFS_CTL_VERSION;
+        ok = dfs_ctl_ask_status(fd, DFS_IOC_STATUS, st) == 0;
         close(fd);
     }
     if (ok)

@@ -94,17 +94,11 @@ static void channel_error(const char *arg, int err)
 /* CMD: DFS_IOC_STATUS, or DFS_IOC_PROGRESS (the commit's part only) */
 static int ask_status(int fd, const char *arg, unsigned long cmd, struct dfs_ctl_status *st)
 {
-    memset(st, 0, sizeof(*st));
-    st->version = DFS_CTL_VERSION;
-    if (ioctl(fd, cmd, st) < 0) {
-        channel_error(arg, errno);
-        return -1;
-    }
-    if (st->version != DFS_CTL_VERSION) {
-        channel_error(arg, EPROTO);
-        return -1;
-    }
-    return 0;
+    int err = dfs_ctl_ask_status(fd, cmd, st);
+
+    if (err)
+        channel_error(arg, err);
+    return err ? -1 : 0;
 }
 
 static int get_status(int fd, const char *arg, struct dfs_ctl_status *st)

@@ -13,7 +13,9 @@
 #ifndef DISCFS_FS_CONTROL_H
 #define DISCFS_FS_CONTROL_H
 
+#include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/ioctl.h>
 
 #define DFS_CTL_VERSION 2
@@ -92,6 +94,18 @@ static inline int dfs_ctl_result(const struct dfs_ctl_result *recent, uint64_t t
         if (recent[i].result == 0)
             result = 0;
     return result;
+}
+
+/* Ask the daemon behind FD (its mount point, opened) for CMD (DFS_IOC_STATUS, or
+ * DFS_IOC_PROGRESS: the commit's part only) into ST: 0, or the errno of the ioctl
+ * (EPROTO: the daemon is of another version).  Says nothing. */
+static inline int dfs_ctl_ask_status(int fd, unsigned long cmd, struct dfs_ctl_status *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->version = DFS_CTL_VERSION;
+    if (ioctl(fd, cmd, st) < 0)
+        return errno;
+    return st->version == DFS_CTL_VERSION ? 0 : EPROTO;
 }
 
 /* DFS_IOC_DISCARD: DISCARD 1: when the mount ends (the caller unmounts it next),
