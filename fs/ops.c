@@ -192,8 +192,9 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         if (to_set & FUSE_SET_ATTR_MTIME_NOW)
             in.st_mtim = ts;
     }
-    err = changeable(req, ino) ? -changeable(req, ino)
-                               : dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
+    err = -changeable(req, ino);
+    if (!err)
+        err = dfs_view_setattr(mnt(req)->view, ino, &in, set, &out);
     TRACE(req, "setattr(%lu, 0x%x) = %d", (unsigned long)ino, to_set, err);
     if (err)
         fuse_reply_err(req, -err);
@@ -223,9 +224,10 @@ static int make(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode
                 const char *link, struct stat *st)
 {
     const struct fuse_ctx *ctx = fuse_req_ctx(req);
+    int err = changeable(req, parent);
 
-    if (changeable(req, parent))
-        return -changeable(req, parent);
+    if (err)
+        return -err;
     /* POSIX ACLs: the umask applies only where no default ACL is inherited */
     if (!S_ISLNK(mode) &&
         dfs_view_getxattr(mnt(req)->view, parent, "system.posix_acl_default", NULL, 0) <= 0)
@@ -443,10 +445,12 @@ static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_f
 static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t len,
                          struct fuse_file_info *fi)
 {
-    int err =
-        changeable(req, ino) ? -changeable(req, ino)
-        : mode               ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
-               : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off, len);
+    int err = -changeable(req, ino);
+
+    if (!err)
+        err = mode ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
+                   : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off,
+                                        len);
 
     TRACE(req, "fallocate(%lu, %d, %lld, %lld) = %d", (unsigned long)ino, mode, (long long)off,
           (long long)len, err);
@@ -699,9 +703,10 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 static void op_setxattr(fuse_req_t req, fuse_ino_t ino, const char *name, const char *value,
                         size_t size, int flags)
 {
-    int err = changeable(req, ino)
-                  ? -changeable(req, ino)
-                  : dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
+    int err = -changeable(req, ino);
+
+    if (!err)
+        err = dfs_view_setxattr(mnt(req)->view, ino, name, value, size, flags);
 
     TRACE(req, "setxattr(%lu, '%s', %zu, %d) = %d", (unsigned long)ino, name, size, flags, err);
     fuse_reply_err(req, -err);
