@@ -34,6 +34,7 @@ struct dfs_options {
     int session;       /* -o session=N: session N, read-only; 0 = the newest */
     char *snapdir;     /* -o snapdir=NAME: the sessions' directory (NULL: .sessions;
                         * "" or "none": none) */
+    char *readahead;   /* -o readahead=KB (NULL: as the disc's device reads ahead) */
 };
 
 struct dfs_mount {
@@ -45,6 +46,8 @@ struct dfs_mount {
     struct dfs_committer *committer; /* committer.c */
     int discard;                     /* drop the stage at the end (discfs discard) */
     struct dfs_sessions *sessions;   /* sessions.c: MOUNTPOINT/.sessions */
+    long readahead_kb;   /* readahead.c: to set at the first open; -1 when done or none */
+    int readahead_asked; /* -o readahead=: a failure to set it is said */
 };
 
 /* cli.c: the checks of the command line, before anything is opened.  Each prints
@@ -94,6 +97,14 @@ int dfs_cmd_stages(int argc, char *argv[]);
 /* log.c: from now on, what is written to stderr goes to syslog (a daemon in the
  * background); 0 or -1 */
 int dfs_log_to_syslog(void);
+
+/* readahead.c: the readahead of the block device that holds PATH (an image file) or
+ * is PATH (a drive), in KiB; -1 when there is none (tmpfs, a network filesystem) */
+long dfs_readahead_of(const char *path);
+/* The kernel's readahead of the mount set to M->readahead_kb, once: called at every
+ * open, as only after FUSE's INIT (which cuts it to 128 KiB) it stays.  A failure
+ * is said when -o readahead= asked for it (only root can set it). */
+void dfs_readahead_apply(struct dfs_mount *m);
 
 /* sessions.c: MOUNTPOINT/.sessions (-o snapdir=NAME), every session of the disc
  * read-only.  A node id of the kernel names a view and an id in it: session N's

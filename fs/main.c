@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <fuse_opt.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +32,7 @@ static const struct fuse_opt dfs_opts[] = {
     OPT("close", close),
     {"session=%d", offsetof(struct dfs_options, session), 0},
     {"snapdir=%s", offsetof(struct dfs_options, snapdir), 0},
+    {"readahead=%s", offsetof(struct dfs_options, readahead), 0},
     OPT("nonempty", nonempty), /* ours: FUSE 3 refuses it */
     {"nowriteback", offsetof(struct dfs_options, writeback), 0},
     /* mount(8) hands the helper (mount -t fuse.discfs, fstab) the mount's generic
@@ -104,6 +106,8 @@ static void usage(FILE *out)
             "                       written; the disc's staged changes are not touched\n"
             "    -o snapdir=NAME    show every session read-only as MOUNTPOINT/NAME/N\n"
             "                       (default .sessions; snapdir=none: not at all)\n"
+            "    -o readahead=KB    how far the kernel reads ahead in files (default: as\n"
+            "                       far as the device of the image or drive; root only)\n"
             "    -o close           a commit closes (finalizes) the disc: no later\n"
             "                       session, the mount turns read-only (default off;\n"
             "                       no effect on image files, DVD+RW and BD-RE)\n"
@@ -274,6 +278,21 @@ int main(int argc, char *argv[])
                 m.opt.snapdir);
         goto out_args;
     }
+    m.readahead_kb = -1;
+    if (m.opt.readahead) {
+        char *end;
+        errno = 0;
+        m.readahead_kb = strtol(m.opt.readahead, &end, 10);
+        if (errno || end == m.opt.readahead || *end || m.readahead_kb < 0 ||
+            m.readahead_kb > 1048576 || !isdigit((unsigned char)m.opt.readahead[0])) {
+            fprintf(stderr,
+                    "discfs: -o readahead='%s' is not a size in KiB from 0 to 1048576; see "
+                    "discfs --help\n",
+                    m.opt.readahead);
+            goto out_args;
+        }
+        m.readahead_asked = 1;
+    }
     mountpoint = m.opt.mountpoint;
     status = dfs_cli_check_mountpoint(mountpoint, m.opt.nonempty, &m.opt.mountpoint);
     free(mountpoint);
@@ -311,6 +330,15 @@ int main(int argc, char *argv[])
     }
     info = dfs_disc_get_info(m.disc);
     dfs_disc_set_close(m.disc, m.opt.close);
+    if (!m.readahead_asked) {
+        /* as far as the device of the disc's data, if more than FUSE's 128 KiB */
+        const char *path = dfs_disc_image_path(m.disc);
+        long kb;
+        if (!path)
+            path = strncmp(m.opt.device, "mmc:", 4) == 0 ? m.opt.device + 4 : m.opt.device;
+        kb = dfs_readahead_of(path);
+        m.readahead_kb = kb > 128 ? kb : -1;
+    }
     if (m.opt.session) {
         status = mount_older_session(&m);
         if (status)
@@ -416,5 +444,6 @@ out_args:
     free(m.opt.mountpoint);
     free(m.opt.cache);
     free(m.opt.snapdir);
+    free(m.opt.readahead);
     return status;
 }

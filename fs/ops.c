@@ -333,6 +333,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
     struct dfs_node n;
     int err = -node(req, ino, &n);
 
+    dfs_readahead_apply(mnt(req));
     if (err == -1)
         err = -EISDIR; /* .sessions */
     else if (!err)
