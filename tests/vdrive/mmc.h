@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * tests/vdrive/mmc.h - what mmc.c (the dispatcher, the commands that change the
- * medium) and mmc_info.c (the commands that describe it) share.  Private to the
+ * tests/vdrive/mmc.h - what mmc.c (the dispatcher, the state files, the simple
+ * commands), mmc_write.c (the commands that change the medium) and mmc_info.c
+ * (the commands that describe it) share.  Private to the
  * virtual drive; like the rest of it, the names start with vd_.
  */
 #ifndef VDRIVE_MMC_H
@@ -36,6 +37,22 @@ unsigned vd_mflags(const struct vd_ctx *c);
 int vd_need_medium(struct vd_ctx *c, struct vd_req *r);
 int vd_write_speed(const struct vd_ctx *c);
 int vd_last_track_no(const struct vd_ctx *c);
+
+/* the state files: the medium written back (0, or a CHECK CONDITION in R), the
+ * fault list read again if it changed, fault I used up */
+int vd_save_medium(struct vd_ctx *c, struct vd_req *r);
+void vd_refresh_faults(struct vd_ctx *c);
+void vd_consume_fault(struct vd_ctx *c, int i);
+
+/* mmc_write.c */
+void vd_cmd_write(struct vd_ctx *c, struct vd_req *r, int64_t lba, uint32_t n);
+void vd_cmd_sync_cache(struct vd_ctx *c, struct vd_req *r);
+void vd_cmd_close(struct vd_ctx *c, struct vd_req *r);
+void vd_cmd_reserve_track(struct vd_ctx *c, struct vd_req *r);
+void vd_cmd_read_buffer_capacity(struct vd_ctx *c, struct vd_req *r);
+void vd_cmd_blank(struct vd_ctx *c, struct vd_req *r);
+void vd_cmd_format_unit(struct vd_ctx *c, struct vd_req *r);
+void vd_cmd_send_cue_sheet(struct vd_ctx *c, struct vd_req *r);
 
 /* mmc_info.c */
 void vd_cmd_get_configuration(struct vd_ctx *c, struct vd_req *r);
