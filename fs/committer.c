@@ -271,7 +271,10 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st, int fu
     memset(st, 0, sizeof(*st));
     st->version = DFS_CTL_VERSION;
     st->pid = (int32_t)getpid();
-    snprintf(st->device, sizeof(st->device), "%s", m->opt.device);
+    /* an image by its absolute path: it may have been mounted by a relative one */
+    snprintf(st->device, sizeof(st->device), "%s",
+             m->disc && dfs_disc_image_path(m->disc) ? dfs_disc_image_path(m->disc)
+                                                     : m->opt.device);
     if (full && m->view) { /* a commit's rekey replaces the stage under the view's lock */
         pthread_mutex_lock(&m->view->lock);
         snprintf(st->stage_dir, sizeof(st->stage_dir), "%s", m->store.dir ? m->store.dir : "");

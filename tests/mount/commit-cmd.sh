@@ -127,6 +127,14 @@ wait "$PID" 2>/dev/null || true
 PID=
 ok "status --json stays JSON for names that are not UTF-8"
 
+# ---- an image mounted by a relative path: status names it by its absolute one
+# (the daemon in the background works in /, where the relative path means nothing)
+(cd "$T" && "$DISCFS" rel.iso mnt -o cache="$CACHE") || fail "mount of rel.iso by a relative path"
+[ "$(json device)" = "$T/rel.iso" ] || fail "status names the image '$(json device)', not '$T/rel.iso'"
+"$DISCFS" status "$MNT" | grep -q "^device *$T/rel.iso (stdio file)" || fail "status: $("$DISCFS" status "$MNT")"
+"$DISCFS" umount "$MNT" >/dev/null || fail "discfs umount of rel.iso"
+ok "an image mounted by a relative path: status names it by its absolute path"
+
 # ---- only the user who mounted and root commit
 [ "$(id -u)" -eq 0 ] || { echo "# not root: no other user to try"; exit 0; }
 command -v setpriv >/dev/null || skip "setpriv is not installed"
