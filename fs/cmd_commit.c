@@ -466,6 +466,8 @@ static void status_json(const char *abs, const struct dfs_ctl_status *st)
                                                      ? (st->free_blocks - st->next_blocks) * 2048
                                                      : 0));
     }
+    if (st->snapdir[0])
+        json_num("sessions_in_memory", st->sessions_in_memory);
     json_num("stage_disk_bytes", (long long)st->stage_disk_bytes);
     json_str("stage", st->stage_dir, 0);
     json_str("commit_phase", phase_name(st->phase), 0);
@@ -514,6 +516,10 @@ static void status_text(const char *abs, const struct dfs_ctl_status *st)
         printf("pending     not counted now (a commit runs, or the last one failed; discfs "
                "inspect DEVICE counts them)\n");
     }
+    if (st->snapdir[0])
+        printf("sessions    %s/%s: %d session%s in memory (each until the kernel has "
+               "forgotten its files)\n",
+               abs, st->snapdir, st->sessions_in_memory, st->sessions_in_memory == 1 ? "" : "s");
     if (st->stage_dir[0])
         printf("stage       %s (%s in the cache)\n", st->stage_dir,
                dfs_size_str((int64_t)(st->stage_disk_bytes), a));

@@ -284,9 +284,11 @@ void dfs_committer_status(struct dfs_mount *m, struct dfs_ctl_status *st, int fu
         int64_t use = dfs_stage_disk_use(st->stage_dir);
         st->stage_disk_bytes = use > 0 ? (uint64_t)use : 0;
     }
-    if (m->sessions)
+    if (m->sessions) {
         snprintf(st->snapdir, sizeof(st->snapdir), "%s",
                  m->opt.snapdir ? m->opt.snapdir : DFS_SNAPDIR_DEFAULT);
+        st->sessions_in_memory = dfs_sessions_in_memory(m);
+    }
     if (!c)
         return;
     st->shown_session = m->opt.session;

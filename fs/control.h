@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#define DFS_CTL_VERSION 2
+#define DFS_CTL_VERSION 3
 #define DFS_CTL_RECENT 8
 
 /* DFS_IOC_COMMIT: ask for a commit; the daemon answers at once with the ticket
@@ -75,8 +75,10 @@ struct dfs_ctl_status {
     uint64_t next_blocks;             /* the next session at most (the space model) */
     uint64_t stage_disk_bytes;        /* what the stage takes in the cache */
     char stage_dir[1024];
-    char snapdir[256]; /* the directory of the mount point that shows the sessions
-                        * (-o snapdir=NAME), "" with -o snapdir=none */
+    char snapdir[256];          /* the directory of the mount point that shows the sessions
+                                 * (-o snapdir=NAME), "" with -o snapdir=none */
+    int32_t sessions_in_memory; /* sessions under it imported now (sessions.c) */
+    int32_t reserved2;
 };
 
 /* The result of the commit that served TICKET (done >= TICKET): the first one

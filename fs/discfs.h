@@ -137,6 +137,11 @@ int dfs_sessions_named(struct dfs_mount *m, uint64_t dir, const char *name);
 /* .sessions itself: its attributes, a session in it, its entries */
 int dfs_sessions_getattr(struct dfs_mount *m, struct stat *st);
 int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st);
+/* The kernel holds nothing of session SNAP's view any more: it goes (closed a
+ * little later, by a thread of its own), until the next lookup imports it again */
+void dfs_sessions_forgot(struct dfs_mount *m, unsigned snap);
+/* how many sessions are imported now (discfs status) */
+int dfs_sessions_in_memory(struct dfs_mount *m);
 int dfs_sessions_readdir(struct dfs_mount *m, off_t off, dfs_fill_fn fill, void *ctx);
 
 /* ops.c: the requests' handlers, for serve.c */

@@ -270,23 +270,54 @@ void dfs_view_drop_disc_nodes(struct dfs_inode *ino)
     ino->n_disc_nodes = 0;
 }
 
-void dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n)
+uint64_t dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n)
 {
     struct dfs_inode *ino;
+    uint64_t left;
 
     pthread_mutex_lock(&v->lock);
     dfs_view_wait_commit(v); /* it may free a node of the tree being written */
     ino = dfs_view_inode(v, id);
-    if (ino && id != DFS_ROOT_ID) {
-        if (n > ino->nlookup) {
+    if (ino) {
+        /* the mount's root is never forgotten; a session's root is (sessions.c) */
+        if (n > ino->nlookup || n > v->kernel_refs) {
             fprintf(stderr, "discfs: forget of %llu more references than known to inode %llu\n",
                     (unsigned long long)n, (unsigned long long)id);
             abort(); /* STYLE 7: underflow is a bug, not a condition */
         }
         ino->nlookup -= n;
-        dfs_inode_maybe_free(v, ino);
+        v->kernel_refs -= n;
+        if (id != DFS_ROOT_ID)
+            dfs_inode_maybe_free(v, ino);
+    }
+    left = v->kernel_refs;
+    pthread_mutex_unlock(&v->lock);
+    return left;
+}
+
+int dfs_view_hold(struct dfs_view *v, uint64_t id, struct stat *st)
+{
+    struct dfs_inode *ino;
+
+    pthread_mutex_lock(&v->lock);
+    ino = dfs_view_inode(v, id);
+    if (ino) {
+        dfs_inode_hold(v, ino);
+        dfs_view_stat(v, ino, st);
+        st->st_dev = ino->id;
     }
     pthread_mutex_unlock(&v->lock);
+    return ino ? 0 : -ESTALE;
+}
+
+uint64_t dfs_view_kernel_refs(struct dfs_view *v)
+{
+    uint64_t n;
+
+    pthread_mutex_lock(&v->lock);
+    n = v->kernel_refs;
+    pthread_mutex_unlock(&v->lock);
+    return n;
 }
 
 int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st)

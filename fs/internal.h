@@ -106,6 +106,13 @@ struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, cons
  * pairs covering every inode (replay of BASE records; nothing was handed out yet). */
 int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n);
 void dfs_view_stat(struct dfs_view *v, const struct dfs_inode *ino, struct stat *st);
+
+/* INO goes to the kernel once more (a lookup, an entry of readdirplus) */
+static inline void dfs_inode_hold(struct dfs_view *v, struct dfs_inode *ino)
+{
+    ino->nlookup++;
+    v->kernel_refs++;
+}
 void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t size);
 int dfs_view_copy_up(struct dfs_view *v, struct dfs_inode *ino);
 /* the same, copying only the first LIMIT bytes (the inode's size becomes what

@@ -259,7 +259,7 @@ int dfs_view_lookup(struct dfs_view *v, uint64_t dir_id, const char *name, struc
         err = -ENOENT;
         goto out;
     }
-    ino->nlookup++;
+    dfs_inode_hold(v, ino);
     dfs_view_stat(v, ino, st);
     st->st_dev = ino->id; /* the caller's node id; ops.c takes it from here */
 out:
@@ -271,7 +271,7 @@ out:
  * lookup count the same way), and OUT is its entry (st_dev: the node id, ops.c). */
 static void entry_out(struct dfs_view *v, struct dfs_inode *ino, struct stat *out)
 {
-    ino->nlookup++;
+    dfs_inode_hold(v, ino);
     dfs_view_stat(v, ino, out);
     out->st_dev = ino->id;
 }

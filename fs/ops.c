@@ -61,14 +61,14 @@ static int same_tree(fuse_ino_t from, fuse_ino_t to)
     return in_sessions(to) ? EROFS : in_sessions(from) ? EXDEV : 0;
 }
 
-/* The kernel drops N references to INO */
+/* The kernel drops N references to INO (.sessions itself is not counted); a
+ * session's view that it holds nothing of any more goes */
 static void forget(struct dfs_mount *m, uint64_t ino, uint64_t n)
 {
     struct dfs_node nd;
 
-    /* .sessions and the roots of sessions are not counted */
-    if (dfs_sessions_route(m, ino, &nd) == 0 && !(nd.snap && nd.id == DFS_ROOT_ID))
-        dfs_view_forget(nd.view, nd.id, n);
+    if (dfs_sessions_route(m, ino, &nd) == 0 && dfs_view_forget(nd.view, nd.id, n) == 0 && nd.snap)
+        dfs_sessions_forgot(m, nd.snap);
 }
 
 /* ST from a view of session SNAP (0: the mount's), the node id in st_dev */

@@ -53,7 +53,7 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
         if (fill(ctx, e->name, &st, (off_t)e->off))
             break;
         if (plus)
-            e->inode->nlookup++;
+            dfs_inode_hold(v, e->inode);
     }
 out:
     pthread_mutex_unlock(&v->lock);

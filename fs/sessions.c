@@ -7,8 +7,11 @@
  * entry of that name itself (the entry wins, said at mount).  It is not removed,
  * moved or replaced, nothing is made in it (EROFS, said once with -o snapdir).
  * .sessions/N is session N as it was written, a read-only view of its own (view.c
- * over dfs_disc_open_snapshot()), imported at the first lookup and kept until the
- * unmount.  Its data is read from the disc of the mount.
+ * over dfs_disc_open_snapshot()), imported at the first lookup and kept while the
+ * kernel holds any of its inodes: when it forgets the last one (the dentries of
+ * the session left the kernel's cache), the view goes and its memory with it; the
+ * next look imports it again, with the same node ids and inode numbers.  Its data
+ * is read from the disc of the mount.
  *
  * Node ids and inode numbers: the mount's own are below 2^48 (view.h); those of
  * session N are N << 48 plus its view's, so that no two files of the mount share an
@@ -18,8 +21,10 @@
 #include "discfs.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LOCAL_MASK ((UINT64_C(1) << DFS_SNAP_SHIFT) - 1)
@@ -27,6 +32,18 @@
 #define SNAP_ROOT_INO LOCAL_MASK
 
 enum { FAILED = 1, SAID = 2 }; /* dfs_sessions.failed[] */
+
+/* A view the kernel holds nothing of any more is closed this long after: a worker
+ * that routed a request to it before (and replies, then tidies up, as op_open does
+ * when the reply fails) is long done by then */
+#define RETIRE_NS 2000000000LL
+
+struct retired {
+    struct retired *next;
+    struct dfs_view *view;
+    struct dfs_disc *disc;
+    int64_t at; /* CLOCK_MONOTONIC, ns */
+};
 
 struct dfs_sessions {
     const char *name;             /* of the directory in the root (-o snapdir=) */
@@ -38,9 +55,62 @@ struct dfs_sessions {
     int toc_sessions; /* the disc's count of sessions when the list was read */
     struct dfs_view **views;
     struct dfs_disc **discs;
-    unsigned char *failed; /* FAILED: it cannot be shown (said); SAID: it could not */
-    int cap;               /* of views[], discs[] and failed[], by session number */
+    unsigned char *failed;   /* FAILED: it cannot be shown (said); SAID: it could not */
+    int cap;                 /* of views[], discs[] and failed[], by session number */
+    struct retired *retired; /* views let go, oldest first, for the reaper to close */
+    pthread_cond_t reap;     /* wakes the reaper */
+    pthread_t reaper;
+    int reaper_running, stop;
 };
+
+static int64_t now_ns(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+/* Close the retired views that are old enough (all of them when S stops); S->lock
+ * held, released meanwhile */
+static void close_retired(struct dfs_sessions *s)
+{
+    int closed = 0;
+
+    while (s->retired && (s->stop || now_ns() - s->retired->at >= RETIRE_NS)) {
+        struct retired *r = s->retired;
+        s->retired = r->next;
+        pthread_mutex_unlock(&s->lock);
+        dfs_view_close(r->view);
+        dfs_disc_close(r->disc);
+        free(r);
+        closed = 1;
+        pthread_mutex_lock(&s->lock);
+    }
+    if (closed && !s->stop)
+        malloc_trim(0); /* a session's tree is many small allocations: give them back */
+}
+
+static void *reaper(void *arg)
+{
+    struct dfs_sessions *s = arg;
+
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        close_retired(s);
+        if (s->stop)
+            break;
+        if (!s->retired) {
+            pthread_cond_wait(&s->reap, &s->lock);
+        } else {
+            int64_t due = s->retired->at + RETIRE_NS;
+            struct timespec ts = {.tv_sec = due / 1000000000LL, .tv_nsec = due % 1000000000LL};
+            pthread_cond_timedwait(&s->reap, &s->lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
 
 int dfs_sessions_init(struct dfs_mount *m)
 {
@@ -57,6 +127,13 @@ int dfs_sessions_init(struct dfs_mount *m)
     s->name = name;
     pthread_mutex_init(&s->lock, NULL);
     pthread_mutex_init(&s->import, NULL);
+    {
+        pthread_condattr_t ca;
+        pthread_condattr_init(&ca);
+        pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+        pthread_cond_init(&s->reap, &ca);
+        pthread_condattr_destroy(&ca);
+    }
     s->toc_sessions = -1;
     m->sessions = s;
     /* the tree's own entry of that name wins (a lookup finds it first) */
@@ -89,6 +166,15 @@ void dfs_sessions_fini(struct dfs_mount *m)
 
     if (!s)
         return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = 1;
+    pthread_cond_broadcast(&s->reap);
+    pthread_mutex_unlock(&s->lock);
+    if (s->reaper_running)
+        pthread_join(s->reaper, NULL);
+    pthread_mutex_lock(&s->lock);
+    close_retired(s);
+    pthread_mutex_unlock(&s->lock);
     for (int i = 0; i < s->cap; i++) {
         dfs_view_close(s->views[i]);
         dfs_disc_close(s->discs[i]);
@@ -99,6 +185,7 @@ void dfs_sessions_fini(struct dfs_mount *m)
     free(s->refs);
     pthread_mutex_destroy(&s->lock);
     pthread_mutex_destroy(&s->import);
+    pthread_cond_destroy(&s->reap);
     free(s);
     m->sessions = NULL;
 }
@@ -318,9 +405,20 @@ int dfs_sessions_lookup(struct dfs_mount *m, const char *name, struct stat *st)
     pthread_mutex_unlock(&s->lock);
     if (err || !found)
         return err ? err : -ENOENT;
-    err = open_session(m, s, number, &v);
-    if (!err)
-        err = dfs_view_getattr(v, DFS_ROOT_ID, st);
+    for (;;) {
+        err = open_session(m, s, number, &v);
+        if (err)
+            break;
+        /* the kernel's reference taken while the view is surely in the table: one
+         * let go meanwhile is imported again (V itself may be gone: not touched) */
+        pthread_mutex_lock(&s->lock);
+        if (s->views[number] == v) {
+            err = dfs_view_hold(v, DFS_ROOT_ID, st);
+            pthread_mutex_unlock(&s->lock);
+            break;
+        }
+        pthread_mutex_unlock(&s->lock);
+    }
     if (!err) {
         st->st_dev = DFS_ROOT_ID;
         dfs_sessions_out((unsigned)number, st);
@@ -364,4 +462,50 @@ int dfs_sessions_readdir(struct dfs_mount *m, off_t off, dfs_fill_fn fill, void 
     }
     pthread_mutex_unlock(&s->lock);
     return err;
+}
+
+void dfs_sessions_forgot(struct dfs_mount *m, unsigned snap)
+{
+    struct dfs_sessions *s = m->sessions;
+    struct retired *r, **tail;
+
+    if (!s)
+        return;
+    r = calloc(1, sizeof(*r));
+    if (!r)
+        return; /* kept, as before the kernel forgot it */
+    pthread_mutex_lock(&s->lock);
+    /* the table is asked again: another worker may have let it go (and a lookup
+     * imported it anew) since the kernel's last reference was dropped */
+    if (snap < (unsigned)s->cap && s->views[snap] && !s->stop &&
+        dfs_view_kernel_refs(s->views[snap]) == 0 &&
+        (s->reaper_running || pthread_create(&s->reaper, NULL, reaper, s) == 0)) {
+        s->reaper_running = 1;
+        r->view = s->views[snap];
+        r->disc = s->discs[snap];
+        r->at = now_ns();
+        s->views[snap] = NULL;
+        s->discs[snap] = NULL;
+        for (tail = &s->retired; *tail; tail = &(*tail)->next)
+            ;
+        *tail = r;
+        r = NULL;
+        pthread_cond_broadcast(&s->reap);
+    }
+    pthread_mutex_unlock(&s->lock);
+    free(r);
+}
+
+int dfs_sessions_in_memory(struct dfs_mount *m)
+{
+    struct dfs_sessions *s = m->sessions;
+    int n = 0;
+
+    if (!s)
+        return 0;
+    pthread_mutex_lock(&s->lock);
+    for (int i = 0; i < s->cap; i++)
+        n += s->views[i] != NULL;
+    pthread_mutex_unlock(&s->lock);
+    return n;
 }

@@ -102,7 +102,7 @@ struct dfs_inode {
         struct dfs_extent one;   /* n_ext <= 1 */
         struct dfs_extent *many; /* n_ext > 1 */
     } ext;
-    uint64_t nlookup; /* references the kernel holds (lookup counts) */
+    uint64_t nlookup; /* references the kernel holds (lookup counts; dfs_inode_hold) */
     unsigned n_disc_nodes;
     unsigned nopen;        /* open handles */
     unsigned mark;         /* the last pass of commit.c that met it: a commit's build
@@ -185,8 +185,10 @@ struct dfs_view {
     size_t n_replay_map;
     int replay_done_base; /* a record other than BASE was replayed */
     uint64_t replayed_changes;
-    unsigned commit_gen; /* the pass of the commit being built (hard links: first name or clone) */
-    unsigned mark_gen;   /* counts the passes of commit.c over the tree (dfs_inode.mark) */
+    uint64_t kernel_refs; /* lookups the kernel holds on its inodes (sessions.c lets a
+                           * session's view go at 0) */
+    unsigned commit_gen;  /* the pass of the commit being built (hard links: first name or clone) */
+    unsigned mark_gen;    /* counts the passes of commit.c over the tree (dfs_inode.mark) */
 };
 
 /* An open file. */
@@ -235,7 +237,14 @@ static inline void dfs_view_wait_commit(struct dfs_view *v)
 int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store *store);
 void dfs_view_close(struct dfs_view *v);
 int dfs_view_lookup(struct dfs_view *v, uint64_t dir, const char *name, struct stat *st);
-void dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n);
+/* The kernel drops N of its references to ID: the references it holds on the view's
+ * inodes after that */
+uint64_t dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n);
+/* ID goes to the kernel (a lookup of it): one reference more, its attributes in ST
+ * (st_dev: the node id) */
+int dfs_view_hold(struct dfs_view *v, uint64_t id, struct stat *st);
+/* the references the kernel holds on the view's inodes */
+uint64_t dfs_view_kernel_refs(struct dfs_view *v);
 int dfs_view_getattr(struct dfs_view *v, uint64_t id, struct stat *st);
 int dfs_view_setattr(struct dfs_view *v, uint64_t id, const struct stat *in, int to_set,
                      struct stat *out);
