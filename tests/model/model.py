@@ -73,7 +73,7 @@ Environment:
                     minimal-acl        ACLs of user::, group::, other:: only
                   or whole rules: acl, xattr, crash, fresh, remount, commit, create, write,
                   append, truncate, mkdir, rename, link, symlink, unlink, rmdir, mknod,
-                  chmod, chown, utime
+                  chmod, chown, utime, forget (drop_caches: the kernel forgets inodes)
   MODEL_KEEP=1    keep the temp dir of a failure
   MODEL_OPTS      comma-separated discfs -o options for every mount (e.g. writeback)
 Fixed seeds (1, 2) plus one random seed each run; scripts/soak runs it in a loop.
@@ -913,6 +913,18 @@ class DiscfsModel(RuleBasedStateMachine):
         self.allow_log = [PENDING_RE]
         self.mount()
         self.crash_window = (t0, time.time_ns())
+
+    @rule()
+    @precondition(enabled("forget"))
+    def forget(self):
+        # FORGETs of the mount's inodes (a removed file's last reference) and of the
+        # sessions' (a session whose files the kernel holds none of goes, sessions.c)
+        self.note("the kernel drops the dentries and inodes it can (drop_caches)")
+        try:
+            with open("/proc/sys/vm/drop_caches", "w") as f:
+                f.write("2")
+        except OSError:
+            pass  # not root: nothing is dropped
 
     @rule(data=st.data())
     @precondition(lambda self: self.snapshots)
