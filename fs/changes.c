@@ -159,8 +159,8 @@ static int was_met(const struct diff_ctx *c, struct dfs_dentry *e)
  * below them (ALL_NEW) */
 static int added_below(struct diff_ctx *c, struct dfs_inode *dir, const char *path, int all_new)
 {
-    for (size_t i = 0; i < dir->dp->n_ents; i++) {
-        struct dfs_dentry *e = dir->dp->ents[i];
+    for (size_t i = 0; i < dfs_dp(dir)->n_ents; i++) {
+        struct dfs_dentry *e = dfs_dp(dir)->ents[i];
         int is_new = all_new || !was_met(c, e);
         char *sub;
         int err;

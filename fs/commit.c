@@ -26,11 +26,7 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
     unsigned k;
     int err;
 
-    if (ino->mark != v->commit_gen) {
-        ino->mark = v->commit_gen;
-        ino->commit_names = 0;
-    }
-    k = ino->commit_names++;
+    k = v->commit_names[ino->id]++;
     if (S_ISREG(ino->st.st_mode) && ino->more->cache_id) {
         n->local_path = path;
         return dfs_store_path(v->store, ino->more->cache_id, path, len);
@@ -68,8 +64,8 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
     char path[4096];
     int err;
 
-    for (size_t i = 0; i < dir->dp->n_ents; i++) {
-        struct dfs_dentry *e = dir->dp->ents[i];
+    for (size_t i = 0; i < dfs_dp(dir)->n_ents; i++) {
+        struct dfs_dentry *e = dfs_dp(dir)->ents[i];
         struct dfs_inode *ino = e->inode;
         struct dfs_commit_node n = {
             .name = e->name,
@@ -162,7 +158,7 @@ static char missing; /* cookie of a disc node without a view inode */
 
 struct reattach_ctx {
     struct dfs_view *v;
-    unsigned mark;
+    unsigned char *met;  /* by id: the walk met a name of the inode */
     uint64_t next_fresh; /* the id a fresh mount would give the next new inode */
     uint64_t (*map)[2];  /* (fresh id, view id) of every inode of the session */
     size_t n_map, cap_map;
@@ -202,7 +198,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         ino = v->inodes[DFS_ROOT_ID];
         map_id(c, DFS_ROOT_ID, DFS_ROOT_ID);
         c->next_fresh = DFS_ROOT_ID + 1;
-        ino->mark = c->mark;
+        c->met[DFS_ROOT_ID] = 1;
         *child_cookie = ino;
         return c->err;
     }
@@ -215,7 +211,7 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
     }
     seen = dfs_families_find(&c->fam, e);
     if (!seen) { /* an inode of its own on a fresh mount */
-        if (ino->mark == c->mark)
+        if (c->met[ino->id])
             fprintf(stderr, "discfs: '%s' is a hard link in the view but not in the new session\n",
                     e->name);
         map_id(c, c->next_fresh++, ino->id);
@@ -225,8 +221,8 @@ static int reattach(void *ctx_, void *parent, struct dfs_disc_entry *e, void **c
         fprintf(stderr, "discfs: '%s' is a hard link in the new session but not in the view\n",
                 e->name);
     }
-    if (ino->mark != c->mark) { /* the first name met: the inode's new nodes */
-        ino->mark = c->mark;
+    if (!c->met[ino->id]) { /* the first name met: the inode's new nodes */
+        c->met[ino->id] = 1;
         dfs_view_drop_disc_nodes(ino);
         if (S_ISREG(ino->st.st_mode)) {
             int err = dfs_inode_set_ext(ino, e->ext, e->n_ext);
@@ -335,7 +331,13 @@ int dfs_view_commit(struct dfs_view *v)
         err = -EROFS;
         goto out;
     }
-    v->commit_gen = ++v->mark_gen;
+    /* the commit's count of each inode's names: apart from the inodes, which
+     * would carry it all the time (BENCHMARKS.md, Mount memory) */
+    v->commit_names = calloc(v->n_ids, sizeof(*v->commit_names));
+    if (!v->commit_names) {
+        err = -ENOMEM;
+        goto out;
+    }
     err = dfs_commit_begin(v->disc, &c);
     if (err)
         goto out;
@@ -344,6 +346,8 @@ int dfs_view_commit(struct dfs_view *v)
                           v->inodes[DFS_ROOT_ID]->more->n_xattrs);
     if (!err)
         err = add_dir(v, c, v->inodes[DFS_ROOT_ID], NULL);
+    free(v->commit_names);
+    v->commit_names = NULL;
     if (!err) {
         /* the tree is built: let readers in while the session is written and read
          * back; changes wait (dfs_view_wait_commit) */
@@ -385,7 +389,11 @@ int dfs_view_commit(struct dfs_view *v)
     if (err)
         goto out;
     rc.v = v;
-    rc.mark = ++v->mark_gen;
+    rc.met = calloc(v->n_ids, sizeof(*rc.met));
+    if (!rc.met) {
+        err = -ENOMEM;
+        goto out;
+    }
     err = dfs_disc_walk(v->disc, reattach, &rc, NULL);
     if (err)
         goto out;
@@ -407,6 +415,9 @@ int dfs_view_commit(struct dfs_view *v)
                 strerror(-err));
     }
 out:
+    free(v->commit_names);
+    v->commit_names = NULL;
+    free(rc.met);
     free(rc.map);
     free(rc.fam.slots);
     if (v->store)

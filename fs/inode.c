@@ -14,6 +14,10 @@
 const struct dfs_dir dfs_no_dir;
 const struct dfs_more dfs_no_more;
 
+/* An inode of the disc is one heap chunk of 144 bytes (glibc: up to 136 asked for);
+ * a byte more costs 16 a file (BENCHMARKS.md, Mount memory) */
+_Static_assert(sizeof(struct dfs_inode) <= 136, "struct dfs_inode grew past a 144-byte chunk");
+
 struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id)
 {
     if (id == 0 || id >= v->n_ids)
@@ -44,13 +48,15 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id)
     if (!ino)
         return NULL;
     ino->more = (struct dfs_more *)&dfs_no_more;
-    ino->dp = S_ISDIR(mode) ? calloc(1, sizeof(*ino->dp)) : (struct dfs_dir *)&dfs_no_dir;
-    if (!ino->dp) {
-        free(ino);
-        return NULL;
+    if (S_ISDIR(mode)) { /* its names, and a rare part of its own (view.h) */
+        struct dfs_dir *dp = calloc(1, sizeof(*dp));
+        if (!dp) {
+            free(ino);
+            return NULL;
+        }
+        dp->next_off = 3; /* 1 and 2 are "." and ".." */
+        ino->more = &dp->more;
     }
-    if (S_ISDIR(mode))
-        ino->dp->next_off = 3; /* 1 and 2 are "." and ".." */
     ino->id = v->n_ids;
     v->inodes[v->n_ids++] = ino;
     ino->st.st_mode = mode;
@@ -95,11 +101,9 @@ void dfs_inode_destroy(struct dfs_inode *ino)
     if (ino->more != &dfs_no_more) {
         free(ino->more->link);
         dfs_xattrs_free(ino->more->xattrs, ino->more->n_xattrs);
-        free(ino->more);
-    }
-    if (ino->dp != &dfs_no_dir) {
-        free(ino->dp->ents);
-        free(ino->dp);
+        if (S_ISDIR(ino->st.st_mode))
+            free(dfs_dp(ino)->ents);
+        free(ino->more); /* a directory's: its struct dfs_dir */
     }
     free(ino);
 }
@@ -171,8 +175,8 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
     memset(v->buckets, 0, v->n_buckets * sizeof(*v->buckets));
     for (uint64_t id = 1; id <= max; id++) {
         struct dfs_inode *dir = to[id];
-        for (size_t k = 0; dir && k < dir->dp->n_ents; k++) {
-            struct dfs_dentry *e = dir->dp->ents[k];
+        for (size_t k = 0; dir && k < dfs_dp(dir)->n_ents; k++) {
+            struct dfs_dentry *e = dfs_dp(dir)->ents[k];
             size_t b = dfs_dentry_bucket(e, v->n_buckets);
 
             e->hnext = v->buckets[b];

@@ -25,6 +25,11 @@
 /* The directory part of every inode that is not a directory: no names, read only
  * (a write to it faults, where a NULL would let a missed type check through). */
 extern const struct dfs_dir dfs_no_dir;
+/* INO's names if it is a directory, else dfs_no_dir */
+static inline struct dfs_dir *dfs_dp(const struct dfs_inode *ino)
+{
+    return S_ISDIR(ino->st.st_mode) ? (struct dfs_dir *)ino->more : (struct dfs_dir *)&dfs_no_dir;
+}
 /* The same for the rare part of an inode; dfs_inode_more() gives INO one of its own
  * before a change of it: 0 or -ENOMEM. */
 extern const struct dfs_more dfs_no_more;

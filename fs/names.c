@@ -74,6 +74,7 @@ struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, cons
 int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
                    struct dfs_inode *ino)
 {
+    struct dfs_dir *dp = dfs_dp(dir);
     struct dfs_dentry *e;
     size_t len = strlen(name), k;
     int err;
@@ -83,13 +84,13 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
         if (err)
             return err;
     }
-    if (dir->dp->n_ents == dir->dp->cap_ents) {
-        size_t cap = dir->dp->cap_ents ? 2 * dir->dp->cap_ents : 8;
-        struct dfs_dentry **n = realloc(dir->dp->ents, cap * sizeof(*n));
+    if (dp->n_ents == dp->cap_ents) {
+        size_t cap = dp->cap_ents ? 2 * dp->cap_ents : 8;
+        struct dfs_dentry **n = realloc(dp->ents, cap * sizeof(*n));
         if (!n)
             return -ENOMEM;
-        dir->dp->ents = n;
-        dir->dp->cap_ents = cap;
+        dp->ents = n;
+        dp->cap_ents = cap;
     }
     e = malloc(offsetof(struct dfs_dentry, name) + len + 1); /* one allocation, name included */
     if (!e)
@@ -97,15 +98,15 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
     memcpy(e->name, name, len + 1);
     e->dir = dir;
     e->inode = ino;
-    e->off = ++dir->dp->next_off;
+    e->off = ++dp->next_off;
     k = dfs_dentry_bucket(e, v->n_buckets);
     e->hnext = v->buckets[k];
     v->buckets[k] = e;
     v->n_dentries++;
-    dir->dp->ents[dir->dp->n_ents++] = e;
+    dp->ents[dp->n_ents++] = e;
     dfs_space_name(v, name, ino, 1);
     if (S_ISDIR(ino->st.st_mode)) {
-        ino->dp->parent = dir;
+        dfs_dp(ino)->parent = dir;
         dir->st.st_nlink++;
         v->n_dir_dentries++;
     }
@@ -118,8 +119,9 @@ int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
 void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
 {
     struct dfs_inode *dir = e->dir, *ino = e->inode;
+    struct dfs_dir *dp = dfs_dp(dir);
     struct dfs_dentry **pp = &v->buckets[dfs_dentry_bucket(e, v->n_buckets)];
-    size_t lo = 0, hi = dir->dp->n_ents;
+    size_t lo = 0, hi = dp->n_ents;
 
     while (*pp != e)
         pp = &(*pp)->hnext;
@@ -131,16 +133,16 @@ void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
     /* ents[] is sorted by off: binary search, then close the gap */
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (dir->dp->ents[mid]->off < e->off)
+        if (dp->ents[mid]->off < e->off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    memmove(&dir->dp->ents[lo], &dir->dp->ents[lo + 1], (dir->dp->n_ents - lo - 1) * sizeof(e));
-    dir->dp->n_ents--;
+    memmove(&dp->ents[lo], &dp->ents[lo + 1], (dp->n_ents - lo - 1) * sizeof(e));
+    dp->n_ents--;
     if (S_ISDIR(ino->st.st_mode)) {
         dir->st.st_nlink--;
-        ino->dp->parent = NULL;
+        dfs_dp(ino)->parent = NULL;
     }
     free(e);
 }
@@ -231,7 +233,7 @@ static struct dfs_dentry *find_dot(struct dfs_view *v, struct dfs_inode *dir, co
         return NULL;
     }
     if (strcmp(name, "..") == 0) {
-        *ino = dir->dp->parent ? dir->dp->parent : dir;
+        *ino = dfs_dp(dir)->parent ? dfs_dp(dir)->parent : dir;
         return NULL;
     }
     {
@@ -438,7 +440,7 @@ static int remove_entry(struct dfs_view *v, uint64_t dir_id, const char *name, i
         err = -EISDIR;
         goto out;
     }
-    if (want_dir && ino->dp->n_ents) {
+    if (want_dir && dfs_dp(ino)->n_ents) {
         err = -ENOTEMPTY;
         goto out;
     }
@@ -530,7 +532,7 @@ int dfs_view_rmdir(struct dfs_view *v, uint64_t dir, const char *name)
 /* Is A the directory D or one of its ancestors? */
 static int is_ancestor(struct dfs_inode *a, struct dfs_inode *d)
 {
-    for (; d; d = d->dp->parent)
+    for (; d; d = dfs_dp(d)->parent)
         if (d == a)
             return 1;
     return 0;
@@ -562,9 +564,9 @@ int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *
             }
         }
         if (S_ISDIR(ino->st.st_mode))
-            ino->dp->parent = newdir;
+            dfs_dp(ino)->parent = newdir;
         if (S_ISDIR(victim->st.st_mode))
-            victim->dp->parent = dir;
+            dfs_dp(victim)->parent = dir;
         goto done;
     }
     name = strdup(e->name);
@@ -655,7 +657,7 @@ int dfs_view_rename(struct dfs_view *v, uint64_t dir_id, const char *name, uint6
             err = -EISDIR;
             goto out;
         }
-        if (S_ISDIR(victim->st.st_mode) && victim->dp->n_ents) {
+        if (S_ISDIR(victim->st.st_mode) && dfs_dp(victim)->n_ents) {
             err = -ENOTEMPTY;
             goto out;
         }

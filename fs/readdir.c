@@ -11,6 +11,7 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
                      void *ctx)
 {
     struct dfs_inode *dir;
+    struct dfs_dir *dp;
     struct stat st;
     size_t lo, hi;
     int err;
@@ -19,6 +20,7 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
     err = dfs_get_dir(v, dir_id, &dir);
     if (err)
         goto out;
+    dp = dfs_dp(dir);
     if (off < 1) {
         dfs_view_stat(v, dir, &st);
         st.st_dev = dir->id;
@@ -28,7 +30,7 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
         off = 1;
     }
     if (off < 2) {
-        struct dfs_inode *p = dir->dp->parent ? dir->dp->parent : dir;
+        struct dfs_inode *p = dp->parent ? dp->parent : dir;
         dfs_view_stat(v, p, &st);
         st.st_dev = p->id;
         if (fill(ctx, "..", &st, 2))
@@ -38,16 +40,16 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
     /* first entry whose off is above the requested one: entries of the same
      * directory keep their offsets while others come and go */
     lo = 0;
-    hi = dir->dp->n_ents;
+    hi = dp->n_ents;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (dir->dp->ents[mid]->off <= (uint64_t)off)
+        if (dp->ents[mid]->off <= (uint64_t)off)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (size_t i = lo; i < dir->dp->n_ents; i++) {
-        struct dfs_dentry *e = dir->dp->ents[i];
+    for (size_t i = lo; i < dp->n_ents; i++) {
+        struct dfs_dentry *e = dp->ents[i];
         dfs_view_stat(v, e->inode, &st);
         st.st_dev = e->inode->id;
         if (fill(ctx, e->name, &st, (off_t)e->off))

@@ -329,7 +329,7 @@ static int apply(struct dfs_view *v, const struct dfs_record *r)
         replay_op_time(v, r);
         if (dfs_get_dir(v, r->dir, &dir) || !(e = dfs_dentry_find(v, dir, r->name)))
             return -ENOENT;
-        if (S_ISDIR(e->inode->st.st_mode) != (r->type == DFS_REC_RMDIR) || e->inode->dp->n_ents)
+        if (S_ISDIR(e->inode->st.st_mode) != (r->type == DFS_REC_RMDIR) || dfs_dp(e->inode)->n_ents)
             return -ESTALE;
         dfs_do_remove(v, dir, e);
         return 0;

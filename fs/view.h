@@ -28,7 +28,7 @@
  * stage_gen counts moves between the two, so that open handles notice them (both
  * are in struct dfs_more).
  *
- * Memory: an inode of the disc is one 160-byte heap chunk and each of its names
+ * Memory: an inode of the disc is one 144-byte heap chunk and each of its names
  * one more (48 bytes up to a 7-byte name; BENCHMARKS.md, Where the memory goes);
  * what only some inodes have is apart: struct dfs_dir for directories, struct
  * dfs_more for content files, symlinks, xattrs and devices.
@@ -92,8 +92,8 @@ struct dfs_inode {
     struct dfs_attr st;    /* st_ino, mode, nlink, uid, gid, size, ns times */
     uint32_t tree_cost;    /* continuation bytes of its attributes per record (space.c;
                             * Linux caps a file's xattrs at 64 KiB of names, 64 KiB each) */
-    struct dfs_more *more; /* content file, link, xattrs, ...; none: dfs_no_more */
-    struct dfs_dir *dp;    /* its names, if a directory; other inodes: dfs_no_dir */
+    struct dfs_more *more; /* content file, link, xattrs, ...; none: dfs_no_more; of a
+                            * directory: the start of its struct dfs_dir (dfs_dp()) */
     union {                /* nodes on the disc, one per name it had there (references) */
         void *one;         /* n_disc_nodes <= 1 */
         void **many;       /* n_disc_nodes > 1 */
@@ -104,14 +104,11 @@ struct dfs_inode {
     } ext;
     uint64_t nlookup; /* references the kernel holds (lookup counts; dfs_inode_hold) */
     unsigned n_disc_nodes;
-    unsigned nopen;        /* open handles */
-    unsigned mark;         /* the last pass of commit.c that met it: a commit's build
-                            * (commit_gen: hard links) or a re-attach walk */
-    unsigned commit_names; /* names of it that the commit being built placed so far */
-    unsigned n_names;      /* names in the view (space.c) */
-    uint16_t n_ext;        /* at most DFS_MAX_EXTENTS */
-    uint8_t zisofs;        /* ext holds it zisofs-compressed (burn/zisofs.c) */
-    uint8_t copying;       /* a copy-up of it runs without the lock (file.c) */
+    unsigned nopen;   /* open handles */
+    unsigned n_names; /* names in the view (space.c) */
+    uint16_t n_ext;   /* at most DFS_MAX_EXTENTS */
+    uint8_t zisofs;   /* ext holds it zisofs-compressed (burn/zisofs.c) */
+    uint8_t copying;  /* a copy-up of it runs without the lock (file.c) */
 };
 
 /* The most runs of on-disc data a file of the view can have (1 of 4 GiB would do
@@ -132,8 +129,10 @@ struct dfs_more {
 };
 
 /* What only a directory has: allocated for directories (a tenth of a percent of the
- * entries of a typical disc), so that a file's inode does not carry it. */
+ * entries of a typical disc), so that a file's inode does not carry it; its rare
+ * part comes first, and the inode's `more` points there (one pointer for both). */
 struct dfs_dir {
+    struct dfs_more more; /* first: a directory's dfs_inode.more */
     struct dfs_inode *parent;
     struct dfs_dentry **ents; /* in creation order; offsets only grow */
     size_t n_ents, cap_ents;
@@ -187,8 +186,8 @@ struct dfs_view {
     uint64_t replayed_changes;
     uint64_t kernel_refs; /* lookups the kernel holds on its inodes (sessions.c lets a
                            * session's view go at 0) */
-    unsigned commit_gen;  /* the pass of the commit being built (hard links: first name or clone) */
-    unsigned mark_gen;    /* counts the passes of commit.c over the tree (dfs_inode.mark) */
+    unsigned *commit_names; /* by id: names of each inode the commit being built placed so
+                             * far (hard links: first name or clone); NULL outside it */
 };
 
 /* An open file. */
