@@ -31,7 +31,7 @@ struct diff_ctx {
 
 static int holds_node(const struct dfs_inode *ino, const void *node)
 {
-    for (unsigned k = 0; k < ino->n_disc_nodes; k++)
+    for (unsigned k = 0; k < dfs_inode_n_disc(ino); k++)
         if (dfs_inode_disc_node(ino, k) == node)
             return 1;
     return 0;

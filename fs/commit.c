@@ -31,7 +31,7 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
         n->local_path = path;
         return dfs_store_path(v->store, ino->more->cache_id, path, len);
     }
-    if (k < ino->n_disc_nodes) {
+    if (k < dfs_inode_n_disc(ino)) {
         n->disc_node = dfs_inode_disc_node(ino, k);
         return 0;
     }
@@ -41,7 +41,7 @@ static int place_name(struct dfs_view *v, struct dfs_inode *ino, const char *nam
                 name);
         return -EIO;
     }
-    if (ino->n_disc_nodes) {
+    if (dfs_inode_n_disc(ino)) {
         n->disc_node = dfs_inode_disc_node(ino, 0);
         n->clone = 1;
         return 0;

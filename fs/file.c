@@ -110,7 +110,7 @@ again:
     if (src.n_ext && !src.ext)
         return -ENOMEM;
     if (src.n_ext)
-        memcpy(src.ext, dfs_inode_ext(ino), (size_t)src.n_ext * sizeof(*src.ext));
+        dfs_inode_ext(ino, src.ext);
     fd = dfs_store_create(v->store, &id);
     if (fd < 0) {
         free(src.ext);
@@ -302,7 +302,7 @@ ssize_t dfs_view_read(struct dfs_view *v, struct dfs_file *f, void *buf, size_t 
                 goto out_unlock;
             }
         }
-        memcpy(ext, dfs_inode_ext(ino), (size_t)n_ext * sizeof(*ext));
+        dfs_inode_ext(ino, ext);
         zisofs = ino->zisofs;
     }
 out_unlock:

@@ -14,9 +14,9 @@
 const struct dfs_dir dfs_no_dir;
 const struct dfs_more dfs_no_more;
 
-/* An inode of the disc is one heap chunk of 144 bytes (glibc: up to 136 asked for);
+/* An inode of the disc is one heap chunk of 128 bytes (glibc: up to 120 asked for);
  * a byte more costs 16 a file (BENCHMARKS.md, Mount memory) */
-_Static_assert(sizeof(struct dfs_inode) <= 136, "struct dfs_inode grew past a 144-byte chunk");
+_Static_assert(sizeof(struct dfs_inode) <= 120, "struct dfs_inode grew past a 128-byte chunk");
 
 struct dfs_inode *dfs_view_inode(struct dfs_view *v, uint64_t id)
 {
@@ -32,8 +32,8 @@ struct dfs_inode *dfs_inode_new(struct dfs_view *v, mode_t mode, uint64_t id)
     /* a replayed inode gets the id it had (ids only grow, gaps stay empty) */
     uint64_t want = id ? id : v->n_ids;
 
-    if (want < v->n_ids)
-        return NULL;
+    if (want < v->n_ids || want > UINT32_MAX)
+        return NULL; /* 2^32 ids: the table of them alone would take 32 GiB */
     while (want >= v->cap_ids) {
         uint64_t cap = v->cap_ids ? 2 * v->cap_ids : 1024;
         struct dfs_inode **n = realloc(v->inodes, cap * sizeof(*n));
@@ -110,16 +110,18 @@ void dfs_inode_destroy(struct dfs_inode *ino)
 
 int dfs_inode_set_ext(struct dfs_inode *ino, struct dfs_extent *ext, int n)
 {
-    if (n > DFS_MAX_EXTENTS) {
-        free(ext);
+    if (n > DFS_MAX_EXTENTS || (n == 1 && ext[0].size > UINT32_MAX)) {
+        free(ext); /* the disc's runs are less than 4 GiB each (ISO 9660) */
         return -EFBIG;
     }
     dfs_inode_drop_ext(ino);
     if (n > 1) {
         ino->ext.many = ext;
     } else {
-        if (n == 1)
-            ino->ext.one = ext[0];
+        if (n == 1) {
+            ino->ext.one.lba = ext[0].lba;
+            ino->ext.one.size = (uint32_t)ext[0].size;
+        }
         free(ext);
     }
     ino->n_ext = (uint16_t)(n > 0 ? n : 0);
@@ -146,6 +148,8 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
         live += v->inodes[i] != NULL;
     if (live != n)
         return -EBADMSG; /* the map must cover exactly the inodes of the session */
+    if (max > UINT32_MAX)
+        return -ENOMEM; /* as dfs_inode_new() */
     cap = max + 1 > 1024 ? max + 1 : 1024;
     to = calloc(cap, sizeof(*to));
     if (!to)
@@ -246,32 +250,37 @@ void dfs_view_set_staged_size(struct dfs_view *v, struct dfs_inode *ino, off_t s
  * family is a node of its own, and a commit puts each one back, see disc.h). */
 int dfs_view_add_disc_node(struct dfs_inode *ino, void *node)
 {
-    if (ino->n_disc_nodes == 0) {
-        ino->disc.one = node; /* the common case: no array */
+    unsigned n = dfs_inode_n_disc(ino);
+
+    if ((uintptr_t)node & 1)
+        return -EINVAL; /* the low bit says "several" (view.h) */
+    if (n == 0) {
+        ino->disc = (uintptr_t)node; /* the common case: no array */
     } else {
-        void **n = ino->n_disc_nodes == 1
-                       ? malloc(2 * sizeof(*n))
-                       : realloc(ino->disc.many, (ino->n_disc_nodes + 1) * sizeof(*n));
-        if (!n)
+        struct dfs_disc_nodes *d = n == 1 ? NULL : (struct dfs_disc_nodes *)(ino->disc - 1);
+
+        d = realloc(d, sizeof(*d) + (n + 1) * sizeof(d->node[0]));
+        if (!d)
             return -ENOMEM;
-        if (ino->n_disc_nodes == 1)
-            n[0] = ino->disc.one;
-        n[ino->n_disc_nodes] = node;
-        ino->disc.many = n;
+        if (n == 1)
+            d->node[0] = (void *)ino->disc;
+        d->node[n] = node;
+        d->n = n + 1;
+        ino->disc = (uintptr_t)d + 1;
     }
     dfs_disc_node_get(node);
-    ino->n_disc_nodes++;
     return 0;
 }
 
 void dfs_view_drop_disc_nodes(struct dfs_inode *ino)
 {
-    for (unsigned i = 0; i < ino->n_disc_nodes; i++)
+    unsigned n = dfs_inode_n_disc(ino);
+
+    for (unsigned i = 0; i < n; i++)
         dfs_disc_node_put(dfs_inode_disc_node(ino, i));
-    if (ino->n_disc_nodes > 1)
-        free(ino->disc.many);
-    ino->disc.one = NULL;
-    ino->n_disc_nodes = 0;
+    if (n > 1)
+        free((void *)(ino->disc - 1));
+    ino->disc = 0;
 }
 
 uint64_t dfs_view_forget(struct dfs_view *v, uint64_t id, uint64_t n)

@@ -495,7 +495,7 @@ int dfs_view_link(struct dfs_view *v, uint64_t id, uint64_t newdir_id, const cha
     /* every name of an on-disc file in a session is a node of the disc (disc.h): a
      * name more than the disc has makes the file staged content */
     if (S_ISREG(ino->st.st_mode) && !ino->more->cache_id &&
-        ino->st.st_nlink + 1 > ino->n_disc_nodes) {
+        ino->st.st_nlink + 1 > dfs_inode_n_disc(ino)) {
         err = dfs_view_check_space(v, ino, ino->st.st_size);
         if (!err)
             err = dfs_view_copy_up(v, ino);

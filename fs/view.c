@@ -16,9 +16,12 @@ static int same_data(const struct dfs_inode *ino, const struct dfs_disc_entry *e
         return 0;
     if (!S_ISREG(e->st.st_mode))
         return 1; /* libisofs compared them (image.c) */
-    return ino->st.st_size == e->st.st_size && ino->n_ext == e->n_ext &&
-           (e->n_ext == 0 ||
-            memcmp(dfs_inode_ext(ino), e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0);
+    if (ino->st.st_size != e->st.st_size || ino->n_ext != e->n_ext)
+        return 0;
+    if (e->n_ext > 1)
+        return memcmp(ino->ext.many, e->ext, sizeof(*e->ext) * (size_t)e->n_ext) == 0;
+    return e->n_ext == 0 ||
+           (ino->ext.one.lba == e->ext[0].lba && ino->ext.one.size == e->ext[0].size);
 }
 
 static struct dfs_family *family_slot(struct dfs_families *f, uint64_t family)

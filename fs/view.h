@@ -22,9 +22,9 @@
  * while mutations were frozen), so node ids and st_ino survive a commit too.
  *
  * Where a file's data lives:
- *   n_disc_nodes > 0, cache_id == 0   unchanged since the disc: read from its
- *                                     extents (dfs_inode_ext())
- *   cache_id != 0                     staged content file in the cache (store.h)
+ *   dfs_inode_n_disc() > 0, cache_id == 0   unchanged since the disc: read from
+ *                                           its extents (dfs_inode_ext())
+ *   cache_id != 0                           staged content file in the cache (store.h)
  * stage_gen counts moves between the two, so that open handles notice them (both
  * are in struct dfs_more).
  *
@@ -88,27 +88,33 @@ struct dfs_attr {
 } __attribute__((packed, aligned(4)));
 
 struct dfs_inode {
-    uint64_t id;
+    uint32_t id;           /* at most UINT32_MAX (dfs_inode_new) */
     struct dfs_attr st;    /* st_ino, mode, nlink, uid, gid, size, ns times */
     uint32_t tree_cost;    /* continuation bytes of its attributes per record (space.c;
                             * Linux caps a file's xattrs at 64 KiB of names, 64 KiB each) */
+    unsigned nopen;        /* open handles */
     struct dfs_more *more; /* content file, link, xattrs, ...; none: dfs_no_more; of a
                             * directory: the start of its struct dfs_dir (dfs_dp()) */
-    union {                /* nodes on the disc, one per name it had there (references) */
-        void *one;         /* n_disc_nodes <= 1 */
-        void **many;       /* n_disc_nodes > 1 */
-    } disc;
-    union {                      /* on-disc data of an unchanged file (dfs_inode_ext()) */
-        struct dfs_extent one;   /* n_ext <= 1 */
+    uintptr_t disc;        /* nodes on the disc, one per name it had there (references):
+                            * 0 none, a node, or several: a struct dfs_disc_nodes with the
+                            * low bit set (dfs_inode_disc_node(), dfs_inode_n_disc()) */
+    union {                /* on-disc data of an unchanged file (dfs_inode_ext()) */
+        struct {           /* n_ext == 1: a run of ISO 9660 is less than 4 GiB */
+            uint32_t lba, size;
+        } one;
         struct dfs_extent *many; /* n_ext > 1 */
     } ext;
     uint64_t nlookup; /* references the kernel holds (lookup counts; dfs_inode_hold) */
-    unsigned n_disc_nodes;
-    unsigned nopen;   /* open handles */
     unsigned n_names; /* names in the view (space.c) */
     uint16_t n_ext;   /* at most DFS_MAX_EXTENTS */
     uint8_t zisofs;   /* ext holds it zisofs-compressed (burn/zisofs.c) */
     uint8_t copying;  /* a copy-up of it runs without the lock (file.c) */
+};
+
+/* Several nodes on the disc (hard links), dfs_inode.disc */
+struct dfs_disc_nodes {
+    size_t n;
+    void *node[];
 };
 
 /* The most runs of on-disc data a file of the view can have (1 of 4 GiB would do
@@ -213,16 +219,31 @@ enum {
 
 #define DFS_ROOT_ID 1
 
-/* The on-disc runs of INO's data (n_ext of them) and its K-th node on the disc:
- * one of each is kept inline, as most files have one of each */
-static inline const struct dfs_extent *dfs_inode_ext(const struct dfs_inode *ino)
+/* The on-disc runs of INO's data (n_ext of them) copied to EXT, and the number
+ * of its nodes on the disc and the K-th of them: one of each is kept inline, as
+ * most files have one of each */
+static inline void dfs_inode_ext(const struct dfs_inode *ino, struct dfs_extent *ext)
 {
-    return ino->n_ext > 1 ? ino->ext.many : &ino->ext.one;
+    if (ino->n_ext > 1) {
+        for (unsigned k = 0; k < ino->n_ext; k++)
+            ext[k] = ino->ext.many[k];
+    } else if (ino->n_ext == 1) {
+        ext[0] = (struct dfs_extent){.lba = ino->ext.one.lba, .size = ino->ext.one.size};
+    }
+}
+
+static inline unsigned dfs_inode_n_disc(const struct dfs_inode *ino)
+{
+    if (ino->disc & 1)
+        return (unsigned)((const struct dfs_disc_nodes *)(ino->disc - 1))->n;
+    return ino->disc ? 1 : 0;
 }
 
 static inline void *dfs_inode_disc_node(const struct dfs_inode *ino, unsigned k)
 {
-    return ino->n_disc_nodes > 1 ? ino->disc.many[k] : ino->disc.one;
+    if (ino->disc & 1)
+        return ((const struct dfs_disc_nodes *)(ino->disc - 1))->node[k];
+    return (void *)ino->disc;
 }
 
 /* Wait (v->lock held) until no commit is writing a session. */
