@@ -159,12 +159,14 @@ static int was_met(const struct diff_ctx *c, struct dfs_dentry *e)
  * below them (ALL_NEW) */
 static int added_below(struct diff_ctx *c, struct dfs_inode *dir, const char *path, int all_new)
 {
-    for (size_t i = 0; i < dfs_dp(dir)->n_ents; i++) {
+    for (size_t i = 0; i < dfs_dp(dir)->n_slots; i++) {
         struct dfs_dentry *e = dfs_dp(dir)->ents[i];
         int is_new = all_new || !was_met(c, e);
         char *sub;
         int err;
 
+        if (!e)
+            continue; /* a hole (dir.c) */
         if (asprintf(&sub, "%s/%s", path, e->name) < 0)
             return -ENOMEM;
         if (is_new)

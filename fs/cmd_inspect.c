@@ -51,12 +51,16 @@ static char type_char(mode_t mode)
 
 static int print_tree(struct dfs_inode *dir, const char *path)
 {
-    for (size_t i = 0; i < dfs_dp(dir)->n_ents; i++) {
-        struct dfs_inode *ino = dfs_dp(dir)->ents[i]->inode;
+    for (size_t i = 0; i < dfs_dp(dir)->n_slots; i++) {
+        struct dfs_dentry *e = dfs_dp(dir)->ents[i];
+        struct dfs_inode *ino;
         char *sub;
         int err = 0;
 
-        if (asprintf(&sub, "%s/%s", path, dfs_dp(dir)->ents[i]->name) < 0)
+        if (!e)
+            continue; /* a hole (dir.c) */
+        ino = e->inode;
+        if (asprintf(&sub, "%s/%s", path, e->name) < 0)
             return -ENOMEM;
         printf("%c%04o %12lld ", type_char(ino->st.st_mode), (unsigned)(ino->st.st_mode & 07777),
                (long long)ino->st.st_size);

@@ -64,16 +64,19 @@ static int add_dir(struct dfs_view *v, struct dfs_commit *c, struct dfs_inode *d
     char path[4096];
     int err;
 
-    for (size_t i = 0; i < dfs_dp(dir)->n_ents; i++) {
+    for (size_t i = 0; i < dfs_dp(dir)->n_slots; i++) {
         struct dfs_dentry *e = dfs_dp(dir)->ents[i];
-        struct dfs_inode *ino = e->inode;
-        struct dfs_commit_node n = {
-            .name = e->name,
-            .link = ino->more->link,
-            .xattrs = ino->more->xattrs,
-            .n_xattrs = ino->more->n_xattrs,
-        };
+        struct dfs_inode *ino;
+        struct dfs_commit_node n = {0};
         void *sub = NULL;
+
+        if (!e)
+            continue; /* a hole (dir.c) */
+        ino = e->inode;
+        n.name = e->name;
+        n.link = ino->more->link;
+        n.xattrs = ino->more->xattrs;
+        n.n_xattrs = ino->more->n_xattrs;
 
         dfs_view_stat(v, ino, &n.st);
         if (!S_ISDIR(ino->st.st_mode)) {

@@ -101,8 +101,14 @@ void dfs_inode_destroy(struct dfs_inode *ino)
     if (ino->more != &dfs_no_more) {
         free(ino->more->link);
         dfs_xattrs_free(ino->more->xattrs, ino->more->n_xattrs);
-        if (S_ISDIR(ino->st.st_mode))
-            free(dfs_dp(ino)->ents);
+        if (S_ISDIR(ino->st.st_mode)) {
+            struct dfs_dir *dp = dfs_dp(ino);
+
+            dfs_dir_free_names(dp);
+            free(dp->ents);
+            free(dp->next);
+            free(dp->buckets);
+        }
         free(ino->more); /* a directory's: its struct dfs_dir */
     }
     free(ino);
@@ -175,18 +181,7 @@ int dfs_view_renumber(struct dfs_view *v, const uint64_t (*map)[2], size_t n)
     v->inodes = to;
     v->cap_ids = cap;
     v->n_ids = max + 1;
-    /* names are hashed by their directory's id */
-    memset(v->buckets, 0, v->n_buckets * sizeof(*v->buckets));
-    for (uint64_t id = 1; id <= max; id++) {
-        struct dfs_inode *dir = to[id];
-        for (size_t k = 0; dir && k < dfs_dp(dir)->n_ents; k++) {
-            struct dfs_dentry *e = dfs_dp(dir)->ents[k];
-            size_t b = dfs_dentry_bucket(e, v->n_buckets);
-
-            e->hnext = v->buckets[b];
-            v->buckets[b] = e;
-        }
-    }
+    /* names are found through their directory, not by its id: they stay as they are */
     return 0;
 }
 

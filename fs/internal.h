@@ -3,7 +3,8 @@
  * it says otherwise):
  *   view.c     the view built from the disc (hard-link families), closed; statfs
  *   inode.c    inodes: ids, lookup counts, attributes, where the data lives
- *   names.c    names: the (directory, name) hash, lookups, changes of names
+ *   dir.c      the names of a directory: its listing and its hash of them
+ *   names.c    names: lookups, changes of names
  *   readdir.c  directory listings
  *   file.c     file data: open handles, reads, writes, copy-up
  *   xattr.c    extended attributes and ACLs
@@ -57,12 +58,16 @@ void dfs_inode_drop_ext(struct dfs_inode *ino);
 
 /* names.c */
 uint64_t dfs_name_hash(uint64_t dir, const char *name);
-size_t dfs_dentry_bucket(const struct dfs_dentry *e, size_t n_buckets);
-int dfs_hash_grow(struct dfs_view *v);
+/* dir.c */
 struct dfs_dentry *dfs_dentry_find(struct dfs_view *v, struct dfs_inode *dir, const char *name);
 int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
                    struct dfs_inode *ino);
-void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e);
+void dfs_dentry_remove(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *e);
+/* the first slot of DP's ents[] (a name or a hole) after the names up to offset OFF */
+size_t dfs_dir_after(const struct dfs_dir *dp, uint64_t off);
+/* free the names left in DP (the view is closed) */
+void dfs_dir_free_names(struct dfs_dir *dp);
+/* names.c */
 /* ID is a directory: 0 and *DIR, or -ESTALE, -ENOTDIR */
 int dfs_get_dir(struct dfs_view *v, uint64_t id, struct dfs_inode **dir);
 /* A name of the disc as the view shows it: NAME, or one a session can hold (in BUF),

@@ -1,5 +1,5 @@
-/* fs/names.c - names of the view: the (directory, name) hash, lookups, and the
- * changes of names (make, link, unlink, rmdir, rename) */
+/* fs/names.c - names of the view: lookups and the changes of names (make, link,
+ * unlink, rmdir, rename); dir.c keeps and finds the names of each directory */
 #define _GNU_SOURCE
 #include "internal.h"
 
@@ -22,129 +22,6 @@ uint64_t dfs_name_hash(uint64_t dir, const char *name)
     for (const unsigned char *p = (const unsigned char *)name; *p; p++)
         h = (h ^ *p) * 1099511628211ULL;
     return h;
-}
-
-/* The bucket of E in a table of N buckets (names keep no hash: 8 bytes each) */
-size_t dfs_dentry_bucket(const struct dfs_dentry *e, size_t n)
-{
-    return dfs_name_hash(e->dir->id, e->name) & (n - 1);
-}
-
-int dfs_hash_grow(struct dfs_view *v)
-{
-    size_t n = v->n_buckets ? 2 * v->n_buckets : 4096;
-    struct dfs_dentry **b = calloc(n, sizeof(*b));
-
-    if (!b)
-        return -ENOMEM;
-    for (size_t i = 0; i < v->n_buckets; i++) {
-        struct dfs_dentry *e = v->buckets[i], *next;
-        for (; e; e = next) {
-            next = e->hnext;
-            size_t k = dfs_dentry_bucket(e, n);
-
-            e->hnext = b[k];
-            b[k] = e;
-        }
-    }
-    free(v->buckets);
-    v->buckets = b;
-    v->n_buckets = n;
-    return 0;
-}
-
-struct dfs_dentry *dfs_dentry_find(struct dfs_view *v, struct dfs_inode *dir, const char *name)
-{
-    uint64_t h = dfs_name_hash(dir->id, name);
-
-    for (struct dfs_dentry *e = v->buckets[h & (v->n_buckets - 1)]; e; e = e->hnext)
-        if (e->dir == dir && strcmp(e->name, name) == 0)
-            return e;
-    return NULL;
-}
-
-struct dfs_inode *dfs_view_child(struct dfs_view *v, struct dfs_inode *dir, const char *name)
-{
-    struct dfs_dentry *e = dfs_dentry_find(v, dir, name);
-    return e ? e->inode : NULL;
-}
-
-/* Add NAME -> INO to DIR (the caller checked that NAME is free).  INO's own link
- * count is the caller's business; DIR gains the link of a subdirectory's "..". */
-int dfs_dentry_add(struct dfs_view *v, struct dfs_inode *dir, const char *name,
-                   struct dfs_inode *ino)
-{
-    struct dfs_dir *dp = dfs_dp(dir);
-    struct dfs_dentry *e;
-    size_t len = strlen(name), k;
-    int err;
-
-    if (v->n_dentries + 1 > v->n_buckets) {
-        err = dfs_hash_grow(v);
-        if (err)
-            return err;
-    }
-    if (dp->n_ents == dp->cap_ents) {
-        size_t cap = dp->cap_ents ? 2 * dp->cap_ents : 8;
-        struct dfs_dentry **n = realloc(dp->ents, cap * sizeof(*n));
-        if (!n)
-            return -ENOMEM;
-        dp->ents = n;
-        dp->cap_ents = cap;
-    }
-    e = malloc(offsetof(struct dfs_dentry, name) + len + 1); /* one allocation, name included */
-    if (!e)
-        return -ENOMEM;
-    memcpy(e->name, name, len + 1);
-    e->dir = dir;
-    e->inode = ino;
-    e->off = ++dp->next_off;
-    k = dfs_dentry_bucket(e, v->n_buckets);
-    e->hnext = v->buckets[k];
-    v->buckets[k] = e;
-    v->n_dentries++;
-    dp->ents[dp->n_ents++] = e;
-    dfs_space_name(v, name, ino, 1);
-    if (S_ISDIR(ino->st.st_mode)) {
-        dfs_dp(ino)->parent = dir;
-        dir->st.st_nlink++;
-        v->n_dir_dentries++;
-    }
-    return 0;
-}
-
-/* Take E out of its directory and the hash.  The inode's own link count is the
- * caller's business (unlink, rmdir and rename differ); a directory's parent loses
- * the link of its "..". */
-void dfs_dentry_remove(struct dfs_view *v, struct dfs_dentry *e)
-{
-    struct dfs_inode *dir = e->dir, *ino = e->inode;
-    struct dfs_dir *dp = dfs_dp(dir);
-    struct dfs_dentry **pp = &v->buckets[dfs_dentry_bucket(e, v->n_buckets)];
-    size_t lo = 0, hi = dp->n_ents;
-
-    while (*pp != e)
-        pp = &(*pp)->hnext;
-    *pp = e->hnext;
-    v->n_dentries--;
-    if (S_ISDIR(ino->st.st_mode))
-        v->n_dir_dentries--;
-    dfs_space_name(v, e->name, ino, 0);
-    /* ents[] is sorted by off: binary search, then close the gap */
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (dp->ents[mid]->off < e->off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    memmove(&dp->ents[lo], &dp->ents[lo + 1], (dp->n_ents - lo - 1) * sizeof(e));
-    dp->n_ents--;
-    if (S_ISDIR(ino->st.st_mode)) {
-        dir->st.st_nlink--;
-        dfs_dp(ino)->parent = NULL;
-    }
-    free(e);
 }
 
 /* A name that a session can hold: not empty, ".", "..", no '/', at most 255 bytes. */
@@ -400,7 +277,7 @@ void dfs_do_remove(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry 
 {
     struct dfs_inode *ino = e->inode;
 
-    dfs_dentry_remove(v, e);
+    dfs_dentry_remove(v, dir, e);
     drop_link(v, ino);
     dfs_view_touch_dir(v, dir);
     v->dirty = 1;
@@ -572,9 +449,9 @@ int dfs_do_rename(struct dfs_view *v, struct dfs_inode *dir, struct dfs_dentry *
     name = strdup(e->name);
     if (!name)
         return -ENOMEM;
-    dfs_dentry_remove(v, e);
+    dfs_dentry_remove(v, dir, e);
     if (victim) {
-        dfs_dentry_remove(v, te);
+        dfs_dentry_remove(v, newdir, te);
         drop_link(v, victim);
     }
     err = dfs_dentry_add(v, newdir, newname, ino);

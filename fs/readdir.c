@@ -13,7 +13,6 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
     struct dfs_inode *dir;
     struct dfs_dir *dp;
     struct stat st;
-    size_t lo, hi;
     int err;
 
     pthread_mutex_lock(&v->lock);
@@ -39,17 +38,10 @@ int dfs_view_readdir(struct dfs_view *v, uint64_t dir_id, off_t off, int plus, d
     }
     /* first entry whose off is above the requested one: entries of the same
      * directory keep their offsets while others come and go */
-    lo = 0;
-    hi = dp->n_ents;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (dp->ents[mid]->off <= (uint64_t)off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    for (size_t i = lo; i < dp->n_ents; i++) {
+    for (size_t i = dfs_dir_after(dp, (uint64_t)off); i < dp->n_slots; i++) {
         struct dfs_dentry *e = dp->ents[i];
+        if (!e)
+            continue; /* a hole (dir.c) */
         dfs_view_stat(v, e->inode, &st);
         st.st_dev = e->inode->id;
         if (fill(ctx, e->name, &st, (off_t)e->off))

@@ -170,9 +170,6 @@ int dfs_view_open(struct dfs_view **out, struct dfs_disc *disc, struct dfs_store
     v->store = store;
     v->readonly = disc && dfs_disc_get_info(disc)->state == DFS_MEDIA_CLOSED;
     v->n_ids = 1; /* id 0 is never used */
-    err = dfs_hash_grow(v);
-    if (err)
-        goto out_free;
     root = dfs_inode_new(v, S_IFDIR | 0755, 0);
     if (!root) {
         err = -ENOMEM;
@@ -218,21 +215,13 @@ void dfs_view_close(struct dfs_view *v)
 {
     if (!v)
         return;
-    for (size_t i = 0; i < v->n_buckets; i++) {
-        struct dfs_dentry *e = v->buckets[i], *next;
-        for (; e; e = next) {
-            next = e->hnext;
-            free(e);
-        }
-    }
     for (uint64_t i = 1; i < v->n_ids; i++) {
         struct dfs_inode *ino = v->inodes[i];
         if (!ino)
             continue;
         dfs_inode_destroy(ino);
     }
-    free(v->inodes);
-    free(v->buckets);
+    free(v->inodes); /* names went with their directories */
     pthread_cond_destroy(&v->commit_done);
     pthread_cond_destroy(&v->copy_done);
     pthread_mutex_destroy(&v->lock);

@@ -7,8 +7,8 @@
  * --------------
  * Every object of the view is a struct dfs_inode with an id that is never reused
  * while the view exists; the id is the FUSE node id (1 = the root).  Names are
- * struct dfs_dentry entries of a directory, found through one hash table keyed by
- * (directory id, name); a directory has exactly one parent, a file may later have
+ * struct dfs_dentry entries of a directory, found through the directory's hash of
+ * them (dir.c); a directory has exactly one parent, a file may later have
  * several names (hard links).
  *
  * st_ino, what stat() shows, is fixed when the inode is created and never changes
@@ -28,8 +28,9 @@
  * stage_gen counts moves between the two, so that open handles notice them (both
  * are in struct dfs_more).
  *
- * Memory: an inode of the disc is one 144-byte heap chunk and each of its names
- * one more (48 bytes up to a 7-byte name; BENCHMARKS.md, Where the memory goes);
+ * Memory: an inode of the disc is one 128-byte heap chunk and each of its names
+ * one more (32 bytes up to a 7-byte name, 48 up to 23) and 14 bytes or so in its
+ * directory's tables (dir.c; BENCHMARKS.md, Mount memory);
  * what only some inodes have is apart: struct dfs_dir for directories, struct
  * dfs_more for content files, symlinks, xattrs and devices.
  *
@@ -140,17 +141,21 @@ struct dfs_more {
 struct dfs_dir {
     struct dfs_more more; /* first: a directory's dfs_inode.more */
     struct dfs_inode *parent;
-    struct dfs_dentry **ents; /* in creation order; offsets only grow */
-    size_t n_ents, cap_ents;
+    struct dfs_dentry **ents;  /* in creation order; offsets only grow; NULL: a hole
+                                * a removed name left (dir.c) */
+    uint32_t *next;            /* per slot of ents[]: its hash chain (dir.c) */
+    uint32_t *buckets;         /* n_buckets (a power of 2) hash chains (dir.c) */
+    size_t n_ents;             /* names */
+    size_t n_slots, cap_slots; /* of ents[] and next[]: names and holes, allocated */
+    size_t n_buckets;
     uint64_t next_off;
 };
 
-/* A name: one allocation with the name at its end (a rename makes a new one). */
+/* A name: one allocation with the name at its end (a rename makes a new one); its
+ * directory's struct dfs_dir finds it. */
 struct dfs_dentry {
-    struct dfs_inode *dir;
     struct dfs_inode *inode;
     uint64_t off; /* readdir offset of the entry after this one */
-    struct dfs_dentry *hnext;
     char name[];
 };
 
@@ -163,8 +168,7 @@ struct dfs_view {
     struct dfs_store *store;
     struct dfs_inode **inodes; /* by id */
     uint64_t n_ids, cap_ids;
-    struct dfs_dentry **buckets;
-    size_t n_buckets, n_dentries;
+    size_t n_dentries;
     size_t n_dir_dentries; /* of them, names of directories (statfs: a block each) */
     uint64_t ino_base;
     uint64_t n_live;        /* inodes in the tree */

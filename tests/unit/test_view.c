@@ -179,8 +179,8 @@ static void test_space_sums_return(void **state)
 }
 
 struct names {
-    char seen[16][32];
-    off_t off[16];
+    char seen[1024][32];
+    off_t off[1024];
     int n, limit;
 };
 
@@ -224,6 +224,87 @@ static void test_readdir_offsets_stable(void **state)
         assert_string_equal(rest.seen[2], "f5");
         assert_string_equal(rest.seen[3], "new");
     }
+}
+
+/* The names of the root after offset OFF as WANT[FROM..N) says: STATE 0 listed
+ * there, 1 removed (lookups fail), 2 listed elsewhere (skipped here) */
+static void expect_after(struct dfs_view *v, off_t off, char (*want)[8], const int *state, int n,
+                         int from)
+{
+    static struct names all;
+    int k = 0;
+
+    memset(&all, 0, sizeof(all));
+    all.limit = 1024;
+    assert_int_equal(dfs_view_readdir(v, DFS_ROOT_ID, off, 0, collect, &all), 0);
+    if (off < 2)
+        k = 2 - (int)off; /* "." and ".." first */
+    for (int i = from; i < n; i++) {
+        struct stat st;
+        int err = dfs_view_lookup(v, DFS_ROOT_ID, want[i], &st);
+
+        assert_int_equal(err, state[i] == 1 ? -ENOENT : 0);
+        if (state[i] == 0) {
+            assert_true(k < all.n);
+            assert_string_equal(all.seen[k++], want[i]);
+        }
+    }
+    assert_int_equal(k, all.n);
+}
+
+/* A directory's names as dir.c keeps them: the holes removed names leave and
+ * their compaction keep the order, the offsets and the lookups */
+static void test_readdir_through_holes(void **state)
+{
+    struct dfs_view *v = ((struct fixture *)*state)->v;
+    static char want[700][8];
+    static int st[700];
+    static struct names n;
+
+    n.limit = 102; /* ".", "..", then names 0..99 */
+    for (int i = 0; i < 300; i++) {
+        snprintf(want[i], sizeof(want[i]), "n%d", i);
+        make(v, DFS_ROOT_ID, want[i], S_IFREG | 0644);
+    }
+    assert_int_equal(dfs_view_readdir(v, DFS_ROOT_ID, 0, 0, collect, &n), 0);
+    assert_int_equal(n.n, 102);
+    /* remove most names on both sides of the position, enough to compact */
+    for (int i = 0; i < 300; i++) {
+        if (i % 7 == 3 || i == 99 || i == 100)
+            continue;
+        assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, want[i]), 0);
+        st[i] = 1;
+        if (i % 50 == 0) /* the rest comes once, in order, at every step */
+            expect_after(v, n.off[101], want, st, 300, 100);
+    }
+    expect_after(v, n.off[101], want, st, 300, 100);
+    expect_after(v, 0, want, st, 300, 0);
+    /* new names after them, half of them removed names made again */
+    for (int i = 300; i < 700; i++) {
+        int old = i - 300;
+
+        if (i % 2 || old >= 300) {
+            snprintf(want[i], sizeof(want[i]), "m%d", i);
+        } else {
+            memcpy(want[i], want[old], sizeof(want[i]));
+            if (st[old] == 0) { /* still there: not made again */
+                st[i] = 2;
+                continue;
+            }
+            st[old] = 2; /* listed at its new place */
+        }
+        make(v, DFS_ROOT_ID, want[i], S_IFREG | 0644);
+    }
+    expect_after(v, n.off[101], want, st, 700, 100);
+    expect_after(v, 0, want, st, 700, 0);
+    /* and all of them go */
+    for (int i = 0; i < 700; i++) {
+        if (st[i] == 0)
+            assert_int_equal(dfs_view_unlink(v, DFS_ROOT_ID, want[i]), 0);
+    }
+    for (int i = 0; i < 700; i++)
+        st[i] = 1;
+    expect_after(v, 0, want, st, 700, 0);
 }
 
 static int accept_all(void *ctx, const char *name, const struct stat *st, off_t next)
@@ -404,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rename_and_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_space_sums_return, setup, teardown),
         cmocka_unit_test_setup_teardown(test_readdir_offsets_stable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_readdir_through_holes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lookup_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_and_truncate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unlinked_open_file_lives_on, setup, teardown),
