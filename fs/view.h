@@ -194,8 +194,8 @@ struct dfs_view {
     size_t n_replay_map;
     int replay_done_base; /* a record other than BASE was replayed */
     uint64_t replayed_changes;
-    uint64_t kernel_refs; /* lookups the kernel holds on its inodes (sessions.c lets a
-                           * session's view go at 0) */
+    uint64_t kernel_refs;   /* lookups the kernel holds on its inodes (sessions.c lets a
+                             * session's view go at 0) */
     unsigned *commit_names; /* by id: names of each inode the commit being built placed so
                              * far (hard links: first name or clone); NULL outside it */
 };
