@@ -73,7 +73,9 @@ Environment:
                     minimal-acl        ACLs of user::, group::, other:: only
                   or whole rules: acl, xattr, crash, fresh, remount, commit, create, write,
                   append, truncate, mkdir, rename, link, symlink, unlink, rmdir, mknod,
-                  chmod, chown, utime, forget (drop_caches: the kernel forgets inodes)
+                  chmod, chown, utime
+  MODEL_FORGET=1  a rule that makes the kernel forget the inodes it can (drop_caches:
+                  system-wide, so not while other tests run; scripts/soak sets it)
   MODEL_KEEP=1    keep the temp dir of a failure
   MODEL_OPTS      comma-separated discfs -o options for every mount (e.g. writeback)
 Fixed seeds (1, 2) plus one random seed each run; scripts/soak runs it in a loop.
@@ -915,7 +917,7 @@ class DiscfsModel(RuleBasedStateMachine):
         self.crash_window = (t0, time.time_ns())
 
     @rule()
-    @precondition(enabled("forget"))
+    @precondition(lambda self: os.environ.get("MODEL_FORGET") == "1")
     def forget(self):
         # FORGETs of the mount's inodes (a removed file's last reference) and of the
         # sessions' (a session whose files the kernel holds none of goes, sessions.c)
