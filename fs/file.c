@@ -185,6 +185,7 @@ int dfs_view_open_file(struct dfs_view *v, uint64_t id, int flags, struct dfs_fi
     if (!f)
         return -ENOMEM;
     f->fd = -1;
+    f->view = v;
     f->id = id;
     f->writable = wr;
     f->append = wr && (flags & O_APPEND);

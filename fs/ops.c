@@ -319,12 +319,11 @@ static int open_flags(struct dfs_mount *m, int flags)
     return flags;
 }
 
-/* The view of an open file's node (its view outlives every open handle) */
-static struct dfs_view *file_view(fuse_req_t req, fuse_ino_t ino)
+/* An open file and its view, which outlives every open handle: the kernel holds
+ * the node until the handle's RELEASE is answered */
+static struct dfs_file *file_of(struct fuse_file_info *fi)
 {
-    struct dfs_node n;
-
-    return node(req, ino, &n) == 0 ? n.view : mnt(req)->view;
+    return (struct dfs_file *)(uintptr_t)fi->fh;
 }
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
@@ -396,7 +395,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
         fuse_reply_err(req, ENOMEM);
         return;
     }
-    n = dfs_view_read(file_view(req, ino), (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
+    n = dfs_view_read(file_of(fi)->view, file_of(fi), buf, size, off);
     TRACE(req, "read(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
     if (n < 0)
         fuse_reply_err(req, (int)-n);
@@ -409,8 +408,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size, off_t off,
                      struct fuse_file_info *fi)
 {
-    ssize_t n =
-        dfs_view_write(file_view(req, ino), (struct dfs_file *)(uintptr_t)fi->fh, buf, size, off);
+    ssize_t n = dfs_view_write(file_of(fi)->view, file_of(fi), buf, size, off);
 
     TRACE(req, "write(%lu, %zu, %lld) = %zd", (unsigned long)ino, size, (long long)off, n);
     if (n < 0)
@@ -428,7 +426,8 @@ static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-    dfs_view_release(file_view(req, ino), (struct dfs_file *)(uintptr_t)fi->fh);
+    (void)ino;
+    dfs_view_release(file_of(fi)->view, file_of(fi));
     fuse_reply_err(req, 0);
 }
 

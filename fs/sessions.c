@@ -72,8 +72,8 @@ static int64_t now_ns(void)
 }
 
 /* Close the retired views that are old enough (all of them when S stops); S->lock
- * held, released meanwhile */
-static void close_retired(struct dfs_sessions *s)
+ * held, released meanwhile.  Whether it closed any. */
+static int close_retired(struct dfs_sessions *s)
 {
     int closed = 0;
 
@@ -87,8 +87,7 @@ static void close_retired(struct dfs_sessions *s)
         closed = 1;
         pthread_mutex_lock(&s->lock);
     }
-    if (closed && !s->stop)
-        malloc_trim(0); /* a session's tree is many small allocations: give them back */
+    return closed;
 }
 
 static void *reaper(void *arg)
@@ -97,7 +96,13 @@ static void *reaper(void *arg)
 
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
-        close_retired(s);
+        if (close_retired(s) && !s->stop) {
+            /* a session's tree is many small allocations: give them back (a while
+             * on a large heap, so not under the lock every request routes by) */
+            pthread_mutex_unlock(&s->lock);
+            malloc_trim(0);
+            pthread_mutex_lock(&s->lock);
+        }
         if (s->stop)
             break;
         if (!s->retired) {

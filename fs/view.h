@@ -202,6 +202,8 @@ struct dfs_view {
 
 /* An open file. */
 struct dfs_file {
+    struct dfs_view *view; /* the file's own (a session's may go when the kernel
+                            * forgets it, never while a handle is open) */
     uint64_t id;
     int fd;       /* staged content, or -1 */
     unsigned gen; /* stage_gen the fd belongs to */
