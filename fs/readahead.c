@@ -90,10 +90,12 @@ static int set_readahead(const char *mountpoint, unsigned long kb, char *file, s
     snprintf(file, size, "/proc/self/mountinfo");
     if (!f)
         return -errno;
-    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...": the last mount on it is ours */
+    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE ...": the last discfs mount on
+     * it is ours (never another filesystem's device: its readahead is everyone's) */
     while (getline(&line, &cap, f) > 0) {
-        char d[32], *point;
-        if (sscanf(line, "%*s %*s %31s %*s", d) != 1)
+        char d[32], *point, *sep = strstr(line, " - ");
+        if (!sep || strncmp(sep + 3, "fuse.discfs ", 12) != 0 ||
+            sscanf(line, "%*s %*s %31s %*s", d) != 1)
             continue;
         point = strchr(line, ' ');
         for (int i = 0; point && i < 3; i++)
@@ -108,8 +110,10 @@ static int set_readahead(const char *mountpoint, unsigned long kb, char *file, s
     }
     free(line);
     fclose(f);
-    if (!dev[0])
+    if (!dev[0]) {
+        snprintf(file, size, "/proc/self/mountinfo, which has no discfs mount on it");
         return -ENOENT;
+    }
     snprintf(file, size, "/sys/class/bdi/%s/read_ahead_kb", dev);
     fd = open(file, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
@@ -124,7 +128,7 @@ static int set_readahead(const char *mountpoint, unsigned long kb, char *file, s
 void dfs_readahead_apply(struct dfs_mount *m)
 {
     long kb = __atomic_exchange_n(&m->readahead_kb, -1, __ATOMIC_RELAXED);
-    char file[96];
+    char file[128];
     int err;
 
     if (kb < 0)
