@@ -70,11 +70,9 @@ static void unescape(char *s)
     *out = '\0';
 }
 
-/* Call EACH with the mount point, type and source of every mount, in the order of
- * /proc/self/mountinfo, until it returns nonzero; that value, or 0 */
-static int scan_mounts(int (*each)(const char *mnt, const char *type, const char *source,
-                                   void *arg),
-                       void *arg)
+int dfs_scan_mounts(int (*each)(const char *dev, const char *mnt, const char *type,
+                                const char *source, void *arg),
+                    void *arg)
 {
     FILE *f = fopen("/proc/self/mountinfo", "re");
     char *line = NULL;
@@ -102,7 +100,7 @@ static int scan_mounts(int (*each)(const char *mnt, const char *type, const char
         unescape(t);
         if (src)
             unescape(src);
-        ret = each(fields[4], t, src ? src : "", arg);
+        ret = each(fields[2], fields[4], t, src ? src : "", arg);
     }
     free(line);
     fclose(f);
@@ -116,10 +114,12 @@ struct mount_query {
     int found;
 };
 
-static int note_mount_at(const char *mnt, const char *type, const char *source, void *arg)
+static int note_mount_at(const char *dev, const char *mnt, const char *type, const char *source,
+                         void *arg)
 {
     struct mount_query *q = arg;
 
+    (void)dev;
     if (strcmp(mnt, q->want) == 0) { /* the last one wins: it is the one on top */
         snprintf(q->type, q->type_size, "%s", type);
         snprintf(q->source, q->source_size, "%s", source);
@@ -134,7 +134,7 @@ static int mount_at(const char *abs, char *type, size_t type_size, char *source,
 {
     struct mount_query q = {abs, type, source, type_size, source_size, 0};
 
-    scan_mounts(note_mount_at, &q);
+    dfs_scan_mounts(note_mount_at, &q);
     return q.found;
 }
 
@@ -150,7 +150,7 @@ static int daemon_gone(const char *path)
     return 0;
 }
 
-static int is_discfs_type(const char *type)
+int dfs_is_discfs_type(const char *type)
 {
     return strcmp(type, "fuse.discfs") == 0 || strcmp(type, "fuseblk.discfs") == 0;
 }
@@ -267,12 +267,14 @@ struct holder {
     char dev[PATH_MAX], mnt[PATH_MAX];
 };
 
-static int note_holder(const char *mnt, const char *type, const char *source, void *arg)
+static int note_holder(const char *dev, const char *mnt, const char *type, const char *source,
+                       void *arg)
 {
     struct holder *h = arg;
     char real[PATH_MAX];
 
-    if (!is_discfs_type(type) || !realpath(device_file(source), real) || strcmp(real, h->dev))
+    (void)dev;
+    if (!dfs_is_discfs_type(type) || !realpath(device_file(source), real) || strcmp(real, h->dev))
         return 0;
     snprintf(h->mnt, sizeof(h->mnt), "%s", mnt);
     return 1;
@@ -305,7 +307,7 @@ static int say_drive_held(const char *device)
     struct holder h;
     char snap[256];
 
-    if (!realpath(device_file(device), h.dev) || !scan_mounts(note_holder, &h))
+    if (!realpath(device_file(device), h.dev) || !dfs_scan_mounts(note_holder, &h))
         return 0;
     if (snapdir_of(h.mnt, snap, sizeof(snap)) == 0 && !snap[0])
         fprintf(stderr,
@@ -418,7 +420,7 @@ int dfs_cli_check_mountpoint(const char *arg, int nonempty, char **out)
         fprintf(stderr,
                 "discfs: cannot mount on '%s': it is a mount point already (%s '%s'%s); "
                 "unmount that first%s, or name another directory\n",
-                arg, is_discfs_type(type) ? "discfs mount of" : type, source,
+                arg, dfs_is_discfs_type(type) ? "discfs mount of" : type, source,
                 gone ? ", its daemon is gone" : "", gone ? " (fusermount3 -u -z)" : "");
         goto out_fail;
     }
@@ -468,7 +470,7 @@ char *dfs_cli_find_mount(const char *arg)
                 arg);
         goto out_fail;
     }
-    if (!is_discfs_type(type)) {
+    if (!dfs_is_discfs_type(type)) {
         fprintf(stderr,
                 "discfs: '%s' is not a discfs mount (it is a %s mount); name the mount point "
                 "of a discfs mount\n",

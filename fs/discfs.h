@@ -46,8 +46,8 @@ struct dfs_mount {
     struct dfs_committer *committer; /* committer.c */
     int discard;                     /* drop the stage at the end (discfs discard) */
     struct dfs_sessions *sessions;   /* sessions.c: MOUNTPOINT/.sessions */
-    long readahead_kb;   /* readahead.c: to set at the first open; -1 when done or none */
-    int readahead_asked; /* -o readahead=: a failure to set it is said */
+    long readahead_kb;               /* readahead.c: to set at the first open; -1 when done or none
+                                      * (a failure is said when -o readahead= asked for it) */
 };
 
 /* cli.c: the checks of the command line, before anything is opened.  Each prints
@@ -68,6 +68,14 @@ enum dfs_cli_open { DFS_CLI_WRITE, DFS_CLI_READONLY, DFS_CLI_TOC };
  * undoes it. */
 int dfs_cli_open_disc(const char *device, enum dfs_cli_open how, struct dfs_disc **out);
 void dfs_cli_close_disc(struct dfs_disc *disc);
+/* Call EACH with the device number ("MAJ:MIN"), mount point, type and source of
+ * every mount, in the order of /proc/self/mountinfo (escapes undone), until it
+ * returns nonzero; that value, or 0 */
+int dfs_scan_mounts(int (*each)(const char *dev, const char *mnt, const char *type,
+                                const char *source, void *arg),
+                    void *arg);
+/* fuse.discfs or fuseblk.discfs */
+int dfs_is_discfs_type(const char *type);
 /* the message for a mount whose daemon is gone */
 void dfs_cli_say_daemon_gone(const char *arg);
 /* ARG: an empty directory (or, with NONEMPTY, any directory) that is not a mount

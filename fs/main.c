@@ -283,15 +283,14 @@ int main(int argc, char *argv[])
         char *end;
         errno = 0;
         m.readahead_kb = strtol(m.opt.readahead, &end, 10);
-        if (errno || end == m.opt.readahead || *end || m.readahead_kb < 0 ||
-            m.readahead_kb > 1048576 || !isdigit((unsigned char)m.opt.readahead[0])) {
+        if (errno || end == m.opt.readahead || *end || m.readahead_kb > 1048576 ||
+            !isdigit((unsigned char)m.opt.readahead[0])) {
             fprintf(stderr,
                     "discfs: -o readahead='%s' is not a size in KiB from 0 to 1048576; see "
                     "discfs --help\n",
                     m.opt.readahead);
             goto out_args;
         }
-        m.readahead_asked = 1;
     }
     mountpoint = m.opt.mountpoint;
     status = dfs_cli_check_mountpoint(mountpoint, m.opt.nonempty, &m.opt.mountpoint);
@@ -330,7 +329,7 @@ int main(int argc, char *argv[])
     }
     info = dfs_disc_get_info(m.disc);
     dfs_disc_set_close(m.disc, m.opt.close);
-    if (!m.readahead_asked) {
+    if (!m.opt.readahead) {
         /* as far as the device of the disc's data, if more than FUSE's 128 KiB */
         const char *path = dfs_disc_image_path(m.disc);
         long kb;

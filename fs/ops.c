@@ -434,9 +434,8 @@ static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
     /* a file's fsync makes its staged content durable; it never burns a session */
-    int err = in_sessions(ino)
-                  ? 0 /* a session's file: never changed */
-                  : dfs_view_fsync(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, datasync);
+    int err = in_sessions(ino) ? 0 /* a session's file: never changed */
+                               : dfs_view_fsync(mnt(req)->view, file_of(fi), datasync);
 
     TRACE(req, "fsync(%lu) = %d", (unsigned long)ino, err);
     fuse_reply_err(req, -err);
@@ -449,8 +448,7 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
 
     if (!err)
         err = mode ? -EOPNOTSUPP /* punching holes and the like: not on a disc */
-                   : dfs_view_fallocate(mnt(req)->view, (struct dfs_file *)(uintptr_t)fi->fh, off,
-                                        len);
+                   : dfs_view_fallocate(mnt(req)->view, file_of(fi), off, len);
 
     TRACE(req, "fallocate(%lu, %d, %lld, %lld) = %d", (unsigned long)ino, mode, (long long)off,
           (long long)len, err);

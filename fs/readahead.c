@@ -61,60 +61,37 @@ long dfs_readahead_of(const char *path)
     return kb;
 }
 
-/* mountinfo's octal escapes (\040 for a space ...) of FIELD undone in place */
-static void unescape(char *field)
-{
-    char *r = field, *w = field;
+struct mount_dev {
+    const char *point;
+    char dev[32];
+};
 
-    while (*r) {
-        if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' &&
-            r[3] >= '0' && r[3] <= '7') {
-            *w++ = (char)((r[1] - '0') << 6 | (r[2] - '0') << 3 | (r[3] - '0'));
-            r += 4;
-        } else {
-            *w++ = *r++;
-        }
-    }
-    *w = 0;
+/* the last discfs mount on the point is ours (never another filesystem's device:
+ * its readahead is everyone's) */
+static int note_dev(const char *dev, const char *mnt, const char *type, const char *source,
+                    void *arg)
+{
+    struct mount_dev *q = arg;
+
+    (void)source;
+    if (dfs_is_discfs_type(type) && strcmp(mnt, q->point) == 0)
+        snprintf(q->dev, sizeof(q->dev), "%s", dev);
+    return 0;
 }
 
 /* the readahead of the FUSE mount at MOUNTPOINT (a real path) set to KB: 0, or
  * -errno with the file that failed in FILE */
 static int set_readahead(const char *mountpoint, unsigned long kb, char *file, size_t size)
 {
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-    char *line = NULL, dev[32] = "";
-    size_t cap = 0;
+    struct mount_dev q = {mountpoint, ""};
     int fd, err = 0;
 
-    snprintf(file, size, "/proc/self/mountinfo");
-    if (!f)
-        return -errno;
-    /* "ID PARENT MAJ:MIN ROOT MOUNTPOINT ... - TYPE ...": the last discfs mount on
-     * it is ours (never another filesystem's device: its readahead is everyone's) */
-    while (getline(&line, &cap, f) > 0) {
-        char d[32], *point, *sep = strstr(line, " - ");
-        if (!sep || strncmp(sep + 3, "fuse.discfs ", 12) != 0 ||
-            sscanf(line, "%*s %*s %31s %*s", d) != 1)
-            continue;
-        point = strchr(line, ' ');
-        for (int i = 0; point && i < 3; i++)
-            point = strchr(point + 1, ' ');
-        if (!point)
-            continue;
-        point++;
-        point[strcspn(point, " ")] = 0;
-        unescape(point);
-        if (strcmp(point, mountpoint) == 0)
-            snprintf(dev, sizeof(dev), "%s", d);
-    }
-    free(line);
-    fclose(f);
-    if (!dev[0]) {
+    dfs_scan_mounts(note_dev, &q);
+    if (!q.dev[0]) {
         snprintf(file, size, "/proc/self/mountinfo, which has no discfs mount on it");
         return -ENOENT;
     }
-    snprintf(file, size, "/sys/class/bdi/%s/read_ahead_kb", dev);
+    snprintf(file, size, "/sys/class/bdi/%s/read_ahead_kb", q.dev);
     fd = open(file, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -errno;
@@ -127,14 +104,18 @@ static int set_readahead(const char *mountpoint, unsigned long kb, char *file, s
 
 void dfs_readahead_apply(struct dfs_mount *m)
 {
-    long kb = __atomic_exchange_n(&m->readahead_kb, -1, __ATOMIC_RELAXED);
     char file[128];
+    long kb;
     int err;
 
-    if (kb < 0)
+    /* every open asks: a load, the exchange only the once */
+    if (__atomic_load_n(&m->readahead_kb, __ATOMIC_RELAXED) < 0)
         return;
+    kb = __atomic_exchange_n(&m->readahead_kb, -1, __ATOMIC_RELAXED);
+    if (kb < 0)
+        return; /* another open took it meanwhile */
     err = set_readahead(m->opt.mountpoint, (unsigned long)kb, file, sizeof(file));
-    if (err && m->readahead_asked)
+    if (err && m->opt.readahead)
         fprintf(stderr,
                 "discfs: cannot set the readahead of '%s' to %ld KiB (%s: %s): it reads ahead "
                 "as the kernel chose (root can set it)\n",
