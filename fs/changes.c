@@ -161,12 +161,12 @@ static int added_below(struct diff_ctx *c, struct dfs_inode *dir, const char *pa
 {
     for (size_t i = 0; i < dfs_dp(dir)->n_slots; i++) {
         struct dfs_dentry *e = dfs_dp(dir)->ents[i];
-        int is_new = all_new || !was_met(c, e);
         char *sub;
-        int err;
+        int is_new, err;
 
         if (!e)
             continue; /* a hole (dir.c) */
+        is_new = all_new || !was_met(c, e);
         if (asprintf(&sub, "%s/%s", path, e->name) < 0)
             return -ENOMEM;
         if (is_new)
